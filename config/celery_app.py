@@ -1,0 +1,20 @@
+"""The Celery app, and the one place that defines the beat schedule."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("sjsj")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic job of the product lives here, and only here. Times are Asia/Shanghai.
+app.conf.beat_schedule = {
+    "calendar-coverage-check": {
+        "task": "core.tasks.calendar_coverage_check",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}

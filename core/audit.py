@@ -1,0 +1,207 @@
+"""The append-only, hash-chained audit trail.
+
+Each entry's hash covers its own fields and the previous entry's hash, so editing an entry
+breaks its own hash, deleting one breaks the link or the sequence, and deleting the newest
+ones is caught by the chain head, which remembers the last hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.models import AuditChainHead, AuditEntry
+
+GENESIS_HASH = "0" * 64
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Round-trip through JSON so what is hashed equals what the database stores."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
+
+
+def entry_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    organisation_code: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    before: Any,
+    after: Any,
+    prev_hash: str,
+) -> str:
+    payload = {
+        "seq": seq,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "organisation_code": organisation_code,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr,
+        "before": before,
+        "after": after,
+        "prev_hash": prev_hash,
+    }
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def model_snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """The concrete field values of ``instance``, for before/after in an audit entry."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        data[field.attname] = field.value_from_object(instance)
+    return to_jsonable(data)
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
+    """Append one entry to the chain. Runs inside the caller's transaction when there is one.
+
+    The chain head row is locked, so concurrent writers queue up and sequence numbers stay
+    gap-free; if the caller's transaction rolls back, the entry disappears with the change it
+    describes, which is what we want.
+    """
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    actor_name = str(actor)[:150] if actor is not None and actor_id is not None else "system"
+    organisation = getattr(actor, "organisation", None) if actor_id else None
+    organisation_code = (
+        f"{organisation.division_code}:{organisation.kind}" if organisation is not None else ""
+    )
+    before, after = to_jsonable(before), to_jsonable(after)
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
+        )
+        seq = head.last_seq + 1
+        at = timezone.now()
+        digest = entry_hash(
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            organisation_code=organisation_code,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before,
+            after=after,
+            prev_hash=head.last_hash,
+        )
+        entry = AuditEntry.objects.create(
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            organisation_code=organisation_code,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            object_repr=object_repr,
+            before=before,
+            after=after,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=digest)
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    message: str
+
+
+def audit_verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainProblem | None]:
+    """Walk the chain in order. Returns (entries checked, first problem or None)."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    qs = AuditEntry.objects.order_by("seq")
+    for entry in qs.iterator(chunk_size=batch_size):
+        if entry.seq != expected_seq:
+            return checked, ChainProblem(
+                expected_seq,
+                f"entry #{expected_seq} is missing (removed): the next one found is #{entry.seq}",
+            )
+        if entry.prev_hash != expected_prev:
+            return checked, ChainProblem(
+                entry.seq,
+                f"entry #{entry.seq} does not link to entry #{entry.seq - 1} "
+                "(the previous entry was altered or replaced)",
+            )
+        recomputed = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            actor_name=entry.actor_name,
+            organisation_code=entry.organisation_code,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            object_repr=entry.object_repr,
+            before=entry.before,
+            after=entry.after,
+            prev_hash=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return checked, ChainProblem(
+                entry.seq, f"entry #{entry.seq} was altered: its content no longer matches its hash"
+            )
+        expected_prev = entry.hash
+        expected_seq += 1
+        last_seq = entry.seq
+        checked += 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
+        return checked, ChainProblem(
+            last_seq + 1,
+            f"entries #{last_seq + 1} to #{head.last_seq} are missing (removed from the end)",
+        )
+    return checked, None

@@ -1,0 +1,40 @@
+"""The navigation each role sees. Apps add their entries here, next to the capability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.roles import Cap, user_can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url_name: str
+    capability: str | None  # None: everyone signed in
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("home", _("Home"), "home", None),
+    NavItem("calendar", _("Working-day calendar"), "core:calendar", None),
+    NavItem("audit", _("Audit trail"), "core:audit", Cap.ADMINISTER),
+    NavItem("api", _("API"), "api-docs", Cap.ADMINISTER),
+    NavItem("admin", _("Administration"), "admin:index", Cap.ADMINISTER),
+]
+
+
+def navigation_for(user) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.capability is not None and not user_can(user, item.capability):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:  # an app whose pages are not built yet
+            continue
+        items.append({"key": item.key, "label": item.label, "url": url})
+    return items

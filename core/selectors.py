@@ -1,0 +1,53 @@
+"""Reads that every app uses to decide what a user may see.
+
+The rule: a county bureau sees its own records; a city bureau or city team sees its city
+and every county in it; the province sees the whole province; a system administrator sees
+everything. On top of that, django-guardian grants (``core.view_organisation`` on one
+organisation) open single organisations to a user, e.g. a reviewer seconded to another city.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from core.models import Organisation, Role
+
+
+def organisations_visible_to(user) -> QuerySet[Organisation]:
+    """Every organisation whose records ``user`` may read. Empty for the anonymous public."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Organisation.objects.none()
+    if user.is_superuser or user.role == Role.ADMIN:
+        return Organisation.objects.all()
+    condition = Q(pk__in=[])
+    org = user.organisation
+    if org is not None:
+        if org.kind == Organisation.Kind.COUNTY_BUREAU:
+            condition = Q(pk=org.pk)
+        else:
+            condition = Q(division_code__startswith=org.scope_prefix)
+    granted = get_objects_for_user(
+        user, "core.view_organisation", klass=Organisation, accept_global_perms=False
+    )
+    return Organisation.objects.filter(condition | Q(pk__in=granted.values("pk")))
+
+
+def scope_queryset(queryset: QuerySet, user, *, field: str = "organisation") -> QuerySet:
+    """Filter any queryset with an organisation foreign key down to what ``user`` may see."""
+    return queryset.filter(**{f"{field}__in": organisations_visible_to(user)})
+
+
+def organisation_get_for_user(*, user, pk: int) -> Organisation:
+    """One organisation, or 404 for anyone outside its scope (never reveal that it exists)."""
+    try:
+        return organisations_visible_to(user).get(pk=pk)
+    except Organisation.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def counties_of(org: Organisation) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.COUNTY_BUREAU, division_code__startswith=org.scope_prefix
+    )

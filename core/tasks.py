@@ -1,0 +1,25 @@
+"""Thin Celery tasks: each calls a service or selector and is harmless to run twice."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from core.calendar import calendar_missing_years
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def calendar_coverage_check() -> list[int]:
+    """Warn every morning while this year or the next has no official schedule loaded."""
+    missing = calendar_missing_years(timezone.localdate())
+    if missing:
+        logger.warning("Working-day calendar has no official schedule for %s", missing)
+    return missing
+
+
+@shared_task
+def ping(value: str) -> str:
+    """A round trip through the broker, for the health check and the tests."""
+    return f"pong:{value}"

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from core.calendar import calendar_coverage
+from core.errors import ServiceError
+from core.forms import CalendarImportForm
+from core.models import AuditEntry, CalendarDay, CalendarYear, Role
+from core.roles import Cap, user_can
+from core.selectors import organisations_visible_to
+from core.services import calendar_import_csv
+
+HOME_TEMPLATES = {
+    Role.INSPECTOR: "core/home/inspector.html",
+    Role.CLERK: "core/home/clerk.html",
+    Role.LEADER: "core/home/leader.html",
+    Role.CITY_REVIEWER: "core/home/city_reviewer.html",
+    Role.PROVINCE_VIEWER: "core/home/province_viewer.html",
+    Role.ADMIN: "core/home/admin.html",
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The public portal for visitors; each role's own home page once signed in."""
+    if not request.user.is_authenticated:
+        return render(request, "core/home/public.html")
+    user = request.user
+    context = {
+        "organisation": user.organisation,
+        "visible_organisations": organisations_visible_to(user).count(),
+    }
+    return render(request, HOME_TEMPLATES.get(user.role, "core/home/clerk.html"), context)
+
+
+@login_required
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    year = int(request.GET.get("year", today.year))
+    days = CalendarDay.objects.filter(date__year=year)
+    form = None
+    if user_can(request.user, Cap.ADMINISTER):
+        form = CalendarImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                years = calendar_import_csv(
+                    actor=request.user,
+                    text=form.cleaned_data["text"],
+                    source=form.cleaned_data["file"].name,
+                )
+            except ServiceError as exc:
+                for message in exc.messages:
+                    form.add_error("file", message)
+            else:
+                messages.success(
+                    request,
+                    _("Loaded the official schedule for %(years)s.")
+                    % {"years": ", ".join(map(str, years))},
+                )
+                return redirect(f"{request.path}?year={years[0]}")
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(
+        request,
+        "core/calendar.html",
+        {
+            "year": year,
+            "days": days,
+            "years": CalendarYear.objects.all(),
+            "covered": CalendarYear.objects.filter(year=year).first(),
+            "form": form,
+        },
+    )
+
+
+@login_required
+def audit_view(request: HttpRequest) -> HttpResponse:
+    if not user_can(request.user, Cap.ADMINISTER):
+        raise PermissionDenied
+    entries = AuditEntry.objects.all()[:200]
+    return render(request, "core/audit.html", {"entries": entries})
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - a health check reports, never raises
+        return {"ok": False, "error": str(exc)[:200]}
+
+
+def _check_broker() -> dict:
+    from config.celery_app import app
+
+    url = settings.CELERY_BROKER_URL
+    transport = url.split("://", 1)[0]
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True, "transport": transport}
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "transport": transport, "error": str(exc)[:200]}
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Database, broker and calendar coverage of this year and the next.
+
+    A missing calendar year is a warning (the app still serves), a dead database or broker
+    an error (HTTP 503), so a load balancer and an administrator read the same page.
+    """
+    today = timezone.localdate()
+    coverage = calendar_coverage([today.year, today.year + 1])
+    database = _check_database()
+    broker = _check_broker()
+    warnings = [
+        _("No official holiday schedule is loaded for %(year)s.") % {"year": year}
+        for year, ok in coverage.items()
+        if not ok
+    ]
+    ok = database["ok"] and broker["ok"]
+    body = {
+        "status": "ok" if ok and not warnings else ("warning" if ok else "error"),
+        "database": database,
+        "broker": broker,
+        "calendar": {str(year): covered for year, covered in coverage.items()},
+        "warnings": warnings,
+        "time": timezone.now().isoformat(),
+    }
+    return JsonResponse(body, status=200 if ok else 503, json_dumps_params={"ensure_ascii": False})
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)

@@ -1,0 +1,1 @@
+"""Inspection tasks, the five result types and follow-up of problems."""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InspectorsConfig(AppConfig):
+    """执法检查人员名录库: certified inspectors, experts, availability, conflicts."""
+
+    name = "inspectors"
+    verbose_name = _("Inspector registry")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LotteryConfig(AppConfig):
+    """Plans, ratio rules and the provably fair draw (摇号)."""
+
+    name = "lottery"
+    verbose_name = _("Plans and draws")

@@ -1,0 +1,1344 @@
+#!/usr/bin/env python3
+"""Provably fair draw engine for "双随机、一公开" spot checks (摇号引擎与公开验证脚本).
+
+This one file is both
+
+* the library the Django app imports to execute a draw (``execute``), to recompute a
+  substitution (``next_object_candidate``, ``replacement_team``) and to check a record
+  (``verify``), and
+* the standalone script the public downloads to check a published draw record::
+
+      python engine.py verify record.json [--manifest-hash HEX]   # "matches", exit 0; else exit 1
+      python engine.py draw record.json [--json]                   # recompute and print the result
+      python engine.py hash manifest-or-record.json                # print the manifest hash
+      python engine.py order record.json STRATUM [--limit N]       # full verifiable order
+
+It uses only the Python standard library (Python >= 3.9), integers and SHA-256; no floating
+point is involved anywhere, so every conforming implementation gets the same bytes.
+
+The procedure, in short (docs/draw-algorithm.md specifies every byte):
+
+1. Before any randomness exists the bureau freezes a *manifest*: the pools of objects per
+   stratum (key / general / special ...) with integer weights and coverage tiers, the quotas,
+   the inspector registry and the team constraints. Its SHA-256 (``manifest_hash``) is published.
+2. At the witnessed draw, witnesses contribute entropy (e.g. dice digits) and, optionally, a
+   public value announced in advance is added (e.g. a lottery result). ``seed`` is the SHA-256
+   of a domain tag, the manifest hash and the canonical entropy.
+3. Objects: in each stratum every object gets the score max(HMAC(seed, object|stratum|id|k)
+   for k < weight); the verifiable order is (tier ascending, score descending, id ascending)
+   and the first ``quota`` objects are drawn. This is Efraimidis–Spirakis weighted sampling
+   without replacement with integer weights.
+4. Inspectors: teams are assigned greedily, object by object, preferring the least loaded
+   inspector, then one who did not inspect this source last time, then HMAC(seed,
+   inspector|object|inspector) descending, then id.
+
+Exit codes of the script: 0 matches / success, 1 differs or the input cannot be processed,
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import heapq
+import json
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "ALGORITHM_VERSION",
+    "FORMAT",
+    "MAX_WEIGHT",
+    "CanonicalJSONError",
+    "ConstraintError",
+    "EngineError",
+    "EntropyError",
+    "ManifestError",
+    "assign_teams",
+    "build_manifest",
+    "canonical_json",
+    "check_manifest",
+    "compute_seed",
+    "execute",
+    "load_json",
+    "manifest_hash",
+    "next_object_candidate",
+    "normalise_entropy",
+    "normalise_text",
+    "pool_digest",
+    "replacement_team",
+    "select_objects",
+    "stratum_order",
+    "verify",
+]
+
+#: Value of ``manifest["format"]``: the layout of the manifest and of the record.
+FORMAT = "sjsj-draw/1"
+#: Value of ``manifest["algorithm"]``: the seed derivation, scoring and team rules below.
+#: Any change that can change a result for some input must change this string.
+ALGORITHM_VERSION = "sjsj-es-hmac-sha256/1"
+#: Upper bound on an object's weight. Scoring costs ``weight`` HMACs per object, so the
+#: bound keeps a hostile or mistaken manifest from making verification unbearably slow.
+MAX_WEIGHT = 1000
+
+SEED_DOMAIN = b"sjsj-seed/1\x00"
+
+# Positions in the verify output are capped so that a changed seed (which changes every
+# position) gives a readable report rather than 75,000 lines.
+_MAX_REPORTED_POSITIONS = 20
+
+# "Seed" accepted by the public functions: the raw 32 bytes or their lowercase hex.
+Seed = Any  # bytes | str; spelled as Any so the module still runs on Python 3.9
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------------------------
+
+
+class EngineError(Exception):
+    """Base class of every error this module raises on bad input."""
+
+
+class CanonicalJSONError(EngineError, ValueError):
+    """A value cannot be put into canonical JSON (a float, a tuple, a non-string key...)."""
+
+
+class ManifestError(EngineError, ValueError):
+    """The manifest is malformed; the message names the offending place precisely."""
+
+
+class EntropyError(EngineError, ValueError):
+    """The entropy does not match the manifest's entropy specification."""
+
+
+class ConstraintError(EngineError):
+    """No team satisfying the constraints exists for a drawn object.
+
+    ``object_id`` names the object and ``reason`` says why, e.g.
+    "only 1 certified inspector without a conflict, team needs 2".
+    """
+
+    def __init__(self, object_id: str, reason: str) -> None:
+        super().__init__(f"source {object_id}: {reason}")
+        self.object_id = object_id
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical JSON
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_plain_json(value: Any) -> bool:
+    """True when ``value`` uses only str/int/bool/None/list/dict with str keys.
+
+    Iterative and path-free because pools hold hundreds of thousands of small dicts; the
+    slow path in ``_check_json_value`` finds the place only once something is wrong.
+    """
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            children: Iterable[Any] = item.values()
+        elif kind is list:
+            children = item
+        else:
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            return False
+        for sub in children:
+            sub_kind = type(sub)
+            if sub_kind is str or sub_kind is int or sub_kind is bool or sub is None:
+                continue
+            if sub_kind is dict or sub_kind is list:
+                push(sub)
+                continue
+            return False
+    return True
+
+
+def _check_json_value(value: Any, path: str) -> None:
+    """Raise CanonicalJSONError, naming the place, unless ``value`` is plain JSON data."""
+    if _is_plain_json(value):
+        return
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is dict:
+            for key, sub in item.items():
+                if type(key) is not str:
+                    raise CanonicalJSONError(
+                        f"{where}: object keys must be strings, got {type(key).__name__} {key!r}"
+                    )
+                stack.append((sub, f"{where}.{key}"))
+            continue
+        if kind is list:
+            stack.extend((sub, f"{where}[{index}]") for index, sub in enumerate(item))
+            continue
+        if kind is float:
+            raise CanonicalJSONError(
+                f"{where}: floats are not allowed (got {item!r}); use integers or strings"
+            )
+        raise CanonicalJSONError(
+            f"{where}: {kind.__name__} is not allowed; only str, int, bool, None, list and dict"
+        )
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Return the canonical UTF-8 JSON encoding of ``obj``.
+
+    Contract: ``json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))``
+    encoded as UTF-8, after checking that ``obj`` contains only str, int, bool, None, list
+    and dict with str keys (floats, tuples, sets, non-str keys and lone surrogates raise
+    CanonicalJSONError). Equal data therefore always gives equal bytes.
+    """
+    _check_json_value(obj, "$")
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalJSONError(
+            f"string contains a lone surrogate (not valid Unicode text): {exc}"
+        ) from None
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def pool_digest(pool: list[Any]) -> str:
+    """SHA-256 hex of ``canonical_json(pool)``: the fingerprint of a frozen pool list."""
+    return _sha256_hex(canonical_json(pool))
+
+
+def manifest_hash(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 hex of ``canonical_json(manifest)``; published before the draw."""
+    return _sha256_hex(canonical_json(manifest))
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON strictly: floats, NaN/Infinity and duplicate object keys are rejected.
+
+    Duplicate keys are rejected because different JSON parsers keep different duplicates,
+    which would let one file mean two different things.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8-sig")
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+
+    def no_float(token: str) -> Any:
+        raise CanonicalJSONError(f"floats are not allowed in a draw file (found {token})")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                raise CanonicalJSONError(f"duplicate key {key!r} in a JSON object")
+            result[key] = value
+        return result
+
+    return json.loads(
+        text, parse_float=no_float, parse_constant=no_float, object_pairs_hook=no_duplicates
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# HMAC-SHA256
+# ---------------------------------------------------------------------------------------------
+
+_TRANS_36 = bytes(x ^ 0x36 for x in range(256))
+_TRANS_5C = bytes(x ^ 0x5C for x in range(256))
+
+
+class _HmacSha256:
+    """HMAC-SHA256 (RFC 2104) under one fixed key.
+
+    Output is identical to ``hmac.digest(key, msg, "sha256")``; the padded key blocks are
+    hashed once and the states copied per message, which is ~2.5x faster than the one-shot
+    call for the short messages used here (it skips re-deriving the key schedule each time).
+    """
+
+    __slots__ = ("inner", "outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\x00")
+        self.inner = hashlib.sha256(key.translate(_TRANS_36))
+        self.outer = hashlib.sha256(key.translate(_TRANS_5C))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self.inner.copy()
+        inner.update(message)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+def _seed_bytes(seed: Seed) -> bytes:
+    if isinstance(seed, str):
+        try:
+            raw = bytes.fromhex(seed)
+        except ValueError:
+            raise EngineError(f"seed must be 64 hex digits, got {seed!r}") from None
+    elif isinstance(seed, (bytes, bytearray)):
+        raw = bytes(seed)
+    else:
+        raise EngineError(f"seed must be bytes or hex str, got {type(seed).__name__}")
+    if len(raw) != 32:
+        raise EngineError(f"seed must be 32 bytes, got {len(raw)}")
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+# ---------------------------------------------------------------------------------------------
+
+_MANIFEST_KEYS = (
+    "algorithm",
+    "constraints",
+    "draw",
+    "entropy_spec",
+    "format",
+    "inspectors",
+    "strata",
+)
+_STRATUM_KEYS = ("name", "pool", "pool_digest", "quota")
+_OBJECT_KEYS = ("id", "tier", "weight")
+_INSPECTOR_KEYS = ("certified", "expert", "expertise", "id", "name")
+_CONSTRAINT_KEYS = ("conflicts", "previous", "requires")
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # bool is a subclass of int and must not pass
+
+
+def _require_keys(value: Any, keys: Sequence[str], where: str) -> None:
+    if type(value) is not dict:
+        raise ManifestError(f"{where}: must be an object, got {type(value).__name__}")
+    if len(value) != len(keys) or any(k not in value for k in keys):
+        missing = [k for k in keys if k not in value]
+        extra = sorted(k for k in value if k not in keys)
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unexpected " + ", ".join(map(str, extra)))
+        raise ManifestError(f"{where}: {'; '.join(parts)} (fields are {', '.join(keys)})")
+
+
+def _check_identifier(value: Any, where: str) -> None:
+    # NUL separates the fields of HMAC messages; forbidding it in names keeps every
+    # message uniquely decodable ("a\0b"+"c" can never collide with "a"+"b\0c").
+    if type(value) is not str or not value:
+        raise ManifestError(f"{where}: must be a non-empty string, got {value!r}")
+    if "\x00" in value:
+        raise ManifestError(f"{where}: must not contain the NUL character")
+
+
+def _check_sorted_strings(value: Any, where: str, what: str) -> None:
+    if type(value) is not list:
+        raise ManifestError(f"{where}: must be a list of {what}")
+    previous: str | None = None
+    for index, item in enumerate(value):
+        _check_identifier(item, f"{where}[{index}]")
+        if previous is not None and item <= previous:
+            problem = "duplicate" if item == previous else "not sorted"
+            raise ManifestError(
+                f"{where}: {problem} entry {item!r} (the list must be sorted and without "
+                "duplicates; build_manifest does this)"
+            )
+        previous = item
+
+
+def _check_digest(value: Any, recomputed: str, where: str, what: str) -> None:
+    if type(value) is not str or len(value) != 64 or not set(value) <= _HEX:
+        raise ManifestError(f"{where}: must be 64 lowercase hex digits")
+    if value != recomputed:
+        raise ManifestError(
+            f"{where}: pool digest differs — the {what} list was changed "
+            f"(recorded {value}, recomputed {recomputed})"
+        )
+
+
+def check_manifest(manifest: Any) -> None:
+    """Validate a manifest completely; raise ManifestError naming the first problem.
+
+    Checks: the exact set of fields at every level; format and algorithm versions; non-empty
+    unique stratum names; object and inspector ids are non-empty, NUL-free strings, pools are
+    sorted by id without duplicates and no object is in two strata; weights are integers in
+    [1, MAX_WEIGHT], tiers integers >= 0, 0 <= quota <= pool size; inspectors are not both
+    certified and expert; expertise/requires/conflicts/previous lists are sorted and unique,
+    and reference known objects and inspectors; team_size >= 2; the entropy specification
+    asks for at least one source of entropy; every pool digest matches; everything is
+    canonical JSON (no floats).
+    """
+    _check_manifest(manifest, check_digests=True)
+
+
+def _check_manifest(manifest: Any, *, check_digests: bool) -> None:
+    _require_keys(manifest, _MANIFEST_KEYS, "manifest")
+    if manifest["format"] != FORMAT:
+        raise ManifestError(
+            f"manifest.format: is {manifest['format']!r}, this engine implements {FORMAT!r}"
+        )
+    if manifest["algorithm"] != ALGORITHM_VERSION:
+        raise ManifestError(
+            f"manifest.algorithm: is {manifest['algorithm']!r}, "
+            f"this engine implements {ALGORITHM_VERSION!r}"
+        )
+    draw = manifest["draw"]
+    if type(draw) is not dict:
+        raise ManifestError("manifest.draw: must be an object of descriptive fields")
+    try:
+        _check_json_value(draw, "manifest.draw")
+    except CanonicalJSONError as exc:
+        raise ManifestError(str(exc)) from None
+
+    strata = manifest["strata"]
+    if type(strata) is not list or not strata:
+        raise ManifestError("manifest.strata: must be a non-empty list")
+    owner: dict[str, str] = {}  # object id -> stratum name, to catch cross-strata duplicates
+    names: set[str] = set()
+    for s_index, stratum in enumerate(strata):
+        where = f"strata[{s_index}]"
+        _require_keys(stratum, _STRATUM_KEYS, where)
+        name = stratum["name"]
+        _check_identifier(name, f"{where}.name")
+        where = f"stratum {name}"
+        if name in names:
+            raise ManifestError(f"{where}: duplicate stratum name")
+        names.add(name)
+        pool = stratum["pool"]
+        if type(pool) is not list:
+            raise ManifestError(f"{where}: pool must be a list")
+        previous_id: str | None = None
+        for o_index, entry in enumerate(pool):
+            o_where = f"{where}, pool[{o_index}]"
+            _require_keys(entry, _OBJECT_KEYS, o_where)
+            oid = entry["id"]
+            _check_identifier(oid, f"{o_where}.id")
+            o_where = f"{where}, object {oid}"
+            if previous_id is not None and oid <= previous_id:
+                if oid == previous_id:
+                    raise ManifestError(f"{where}: duplicate object id {oid}")
+                raise ManifestError(
+                    f"{where}: pool is not sorted by id ({oid} comes after {previous_id})"
+                )
+            previous_id = oid
+            if oid in owner:
+                raise ManifestError(f"object id {oid} appears in strata {owner[oid]} and {name}")
+            owner[oid] = name
+            weight = entry["weight"]
+            if not _is_int(weight) or not 1 <= weight <= MAX_WEIGHT:
+                raise ManifestError(
+                    f"{o_where}: weight must be an integer from 1 to {MAX_WEIGHT}, got {weight!r}"
+                )
+            tier = entry["tier"]
+            if not _is_int(tier) or tier < 0:
+                raise ManifestError(f"{o_where}: tier must be an integer >= 0, got {tier!r}")
+        quota = stratum["quota"]
+        if not _is_int(quota) or quota < 0:
+            raise ManifestError(f"{where}: quota must be an integer >= 0, got {quota!r}")
+        if quota > len(pool):
+            raise ManifestError(f"{where}: quota {quota} exceeds the pool size {len(pool)}")
+        if check_digests:
+            _check_digest(stratum["pool_digest"], pool_digest(pool), f"stratum {name}", "pool")
+
+    inspectors = manifest["inspectors"]
+    _require_keys(inspectors, ("pool", "pool_digest"), "manifest.inspectors")
+    i_pool = inspectors["pool"]
+    if type(i_pool) is not list:
+        raise ManifestError("inspectors: pool must be a list")
+    known_inspectors: set[str] = set()
+    previous_id = None
+    for i_index, person in enumerate(i_pool):
+        where = f"inspectors, pool[{i_index}]"
+        _require_keys(person, _INSPECTOR_KEYS, where)
+        pid = person["id"]
+        _check_identifier(pid, f"{where}.id")
+        where = f"inspector {pid}"
+        if previous_id is not None and pid <= previous_id:
+            if pid == previous_id:
+                raise ManifestError(f"inspectors: duplicate inspector id {pid}")
+            raise ManifestError(
+                f"inspectors: pool is not sorted by id ({pid} comes after {previous_id})"
+            )
+        previous_id = pid
+        known_inspectors.add(pid)
+        if type(person["name"]) is not str:
+            raise ManifestError(f"{where}: name must be a string")
+        for flag in ("certified", "expert"):
+            if type(person[flag]) is not bool:
+                raise ManifestError(f"{where}: {flag} must be true or false")
+        if person["certified"] and person["expert"]:
+            raise ManifestError(
+                f"{where}: certified and expert are exclusive (a technical expert is not "
+                "enforcement staff; certified staff with a specialty list it in expertise)"
+            )
+        _check_sorted_strings(person["expertise"], f"{where}.expertise", "expertise names")
+    if check_digests:
+        _check_digest(inspectors["pool_digest"], pool_digest(i_pool), "inspectors", "inspector")
+
+    constraints = manifest["constraints"]
+    _require_keys(constraints, ("objects", "team_size"), "manifest.constraints")
+    team_size = constraints["team_size"]
+    if not _is_int(team_size) or team_size < 2:
+        raise ManifestError(
+            f"constraints.team_size: must be an integer >= 2 (teams have at least two "
+            f"inspectors), got {team_size!r}"
+        )
+    per_object = constraints["objects"]
+    if type(per_object) is not dict:
+        raise ManifestError("constraints.objects: must be an object keyed by object id")
+    for oid, rule in per_object.items():
+        where = f"constraints, object {oid}"
+        if oid not in owner:
+            raise ManifestError(f"{where}: not in any stratum pool")
+        _require_keys(rule, _CONSTRAINT_KEYS, where)
+        _check_sorted_strings(rule["requires"], f"{where}.requires", "expertise names")
+        for field in ("conflicts", "previous"):
+            _check_sorted_strings(rule[field], f"{where}.{field}", "inspector ids")
+            for pid in rule[field]:
+                if pid not in known_inspectors:
+                    raise ManifestError(f"{where}.{field}: unknown inspector {pid}")
+
+    spec = manifest["entropy_spec"]
+    _require_keys(spec, ("public_value", "witnesses"), "manifest.entropy_spec")
+    witnesses = spec["witnesses"]
+    if not _is_int(witnesses) or witnesses < 0:
+        raise ManifestError(f"entropy_spec.witnesses: must be an integer >= 0, got {witnesses!r}")
+    description = spec["public_value"]
+    if description is not None and (type(description) is not str or not description.strip()):
+        raise ManifestError(
+            "entropy_spec.public_value: must be null or a non-empty description of the "
+            "public value (e.g. which lottery draw) announced before the draw"
+        )
+    if witnesses == 0 and description is None:
+        raise ManifestError(
+            "entropy_spec: needs at least one witness or a public value; without entropy "
+            "the result would be known from the manifest alone"
+        )
+
+
+def _as_str(value: Any, where: str) -> str:
+    if type(value) is not str:
+        raise ManifestError(f"{where}: must be a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _sorted_unique(values: Iterable[Any] | None, where: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)):
+        raise ManifestError(f"{where}: must be a list of strings, not a single string")
+    return sorted({_as_str(v, where) for v in values})
+
+
+def build_manifest(
+    *,
+    draw: Mapping[str, Any],
+    strata: Sequence[Mapping[str, Any]],
+    inspectors: Sequence[Mapping[str, Any]],
+    witnesses: int,
+    public_value: str | None = None,
+    team_size: int = 2,
+    constraints: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Assemble a canonical manifest from plain data, validate it and return it.
+
+    * ``draw``: descriptive fields (draw id, org code and name, period, plan...).
+    * ``strata``: ``[{"name": str, "quota": int, "pool": [...]}]`` in the order teams are
+      processed; a pool entry is an id string or ``{"id": str, "weight": int = 1,
+      "tier": int = 0}``. Pools are sorted by id and their digests filled in.
+    * ``inspectors``: ``[{"id", "name", "certified": bool, "expert": bool = False,
+      "expertise": [str] = []}]``, sorted by id here.
+    * ``constraints``: ``{object_id: {"requires": [...], "conflicts": [...],
+      "previous": [...]}}``; missing lists are empty, lists are sorted and de-duplicated,
+      and entries with nothing in them are dropped (a 300,000-object pool should not carry
+      300,000 empty entries).
+    * ``witnesses``/``public_value``: the entropy specification (how many witness values,
+      and a description of the public value or None).
+
+    Raises ManifestError (see ``check_manifest``) when the result would be invalid.
+    """
+    built_strata = []
+    for s_index, stratum in enumerate(strata):
+        name = _as_str(stratum.get("name"), f"strata[{s_index}].name")
+        pool = []
+        for o_index, entry in enumerate(stratum.get("pool", ())):
+            where = f"stratum {name}, pool[{o_index}]"
+            if isinstance(entry, str):
+                pool.append({"id": entry, "weight": 1, "tier": 0})
+            else:
+                pool.append(
+                    {
+                        "id": _as_str(entry.get("id"), f"{where}.id"),
+                        "weight": entry.get("weight", 1),
+                        "tier": entry.get("tier", 0),
+                    }
+                )
+        pool.sort(key=lambda item: item["id"])
+        built_strata.append(
+            {
+                "name": name,
+                "quota": stratum.get("quota"),
+                "pool": pool,
+                "pool_digest": "",  # filled in below, once the pool is final
+            }
+        )
+    people = []
+    for i_index, person in enumerate(inspectors):
+        where = f"inspectors[{i_index}]"
+        people.append(
+            {
+                "id": _as_str(person.get("id"), f"{where}.id"),
+                "name": _as_str(person.get("name", ""), f"{where}.name"),
+                "certified": person.get("certified"),
+                "expert": person.get("expert", False),
+                "expertise": _sorted_unique(person.get("expertise"), f"{where}.expertise"),
+            }
+        )
+    people.sort(key=lambda item: item["id"])
+    rules: dict[str, Any] = {}
+    for oid, rule in (constraints or {}).items():
+        where = f"constraints[{oid!r}]"
+        unknown = set(rule) - set(_CONSTRAINT_KEYS)
+        if unknown:
+            raise ManifestError(f"{where}: unexpected {', '.join(sorted(map(str, unknown)))}")
+        entry = {k: _sorted_unique(rule.get(k), f"{where}.{k}") for k in _CONSTRAINT_KEYS}
+        if any(entry.values()):
+            rules[_as_str(oid, where)] = entry
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "algorithm": ALGORITHM_VERSION,
+        "draw": dict(draw),
+        "strata": built_strata,
+        "inspectors": {"pool": people, "pool_digest": ""},
+        "constraints": {"team_size": team_size, "objects": rules},
+        "entropy_spec": {"witnesses": witnesses, "public_value": public_value},
+    }
+    # Validate before hashing so that a float or a bad weight is reported with its place,
+    # not as a digest problem.
+    _check_manifest(manifest, check_digests=False)
+    for stratum in built_strata:
+        stratum["pool_digest"] = pool_digest(stratum["pool"])
+    manifest["inspectors"]["pool_digest"] = pool_digest(people)
+    return manifest
+
+
+# ---------------------------------------------------------------------------------------------
+# Entropy and seed
+# ---------------------------------------------------------------------------------------------
+
+# Unicode White_Space, plus invisible characters that creep in by copy and paste
+# (zero-width space, word joiner, byte order mark). Deleted everywhere, not only at the ends:
+# "3 5 1" and "351" are the same dice digits.
+_DELETED_CHARS = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u180e\u200b\u2060\ufeff"
+)
+_DELETE_TABLE = dict.fromkeys(map(ord, _DELETED_CHARS))
+
+
+def normalise_text(value: str) -> str:
+    """Normalise one entropy value or witness name.
+
+    Contract: NFKC (so full-width digits typed with a Chinese input method, "１２３", equal
+    "123"), then delete every character in ``_DELETED_CHARS``; repeat until unchanged (at
+    most a few rounds), which makes the function idempotent: ``normalise_text(normalise_text(x))
+    == normalise_text(x)``, so a verifier re-normalising recorded values gets the same seed.
+    """
+    while True:
+        result = unicodedata.normalize("NFKC", value).translate(_DELETE_TABLE)
+        if result == value:
+            return result
+        value = result
+
+
+def normalise_entropy(
+    entropy: Sequence[Mapping[str, Any]],
+    public_value: str | None,
+    spec: Mapping[str, Any],
+) -> tuple[list[dict[str, str]], str | None]:
+    """Validate the entropy against ``manifest["entropy_spec"]`` and normalise it.
+
+    ``entropy`` is ``[{"witness": name, "value": str}, ...]`` in the order the values were
+    given (the order matters for the seed). Returns the normalised list and public value.
+    Raises EntropyError for a wrong count, a missing/unexpected public value, an empty
+    value or name after normalisation, or a witness named twice.
+    """
+    if isinstance(entropy, (str, bytes)) or not isinstance(entropy, Sequence):
+        raise EntropyError('entropy must be a list of {"witness": name, "value": str}')
+    expected = spec["witnesses"]
+    if len(entropy) != expected:
+        raise EntropyError(
+            f"entropy: the manifest expects {expected} witness value(s), got {len(entropy)}"
+        )
+    normalised: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(entropy):
+        if not isinstance(item, Mapping) or set(item) != {"witness", "value"}:
+            raise EntropyError(f'entropy[{index}]: must be {{"witness": name, "value": str}}')
+        name, value = item["witness"], item["value"]
+        if type(name) is not str or type(value) is not str:
+            raise EntropyError(f"entropy[{index}]: witness and value must be strings")
+        name, value = normalise_text(name), normalise_text(value)
+        if not name:
+            raise EntropyError(f"entropy[{index}]: the witness name is empty")
+        if not value:
+            raise EntropyError(f"entropy[{index}] (witness {name}): the value is empty")
+        if name in seen:
+            raise EntropyError(f"entropy[{index}]: witness {name} gave a value twice")
+        seen.add(name)
+        normalised.append({"witness": name, "value": value})
+    if spec["public_value"] is None:
+        if public_value is not None:
+            raise EntropyError("public_value: the manifest does not announce a public value")
+        return normalised, None
+    if type(public_value) is not str:
+        raise EntropyError(
+            f"public_value: the manifest announces one ({spec['public_value']}); it is missing"
+        )
+    public_value = normalise_text(public_value)
+    if not public_value:
+        raise EntropyError("public_value: empty after normalisation")
+    return normalised, public_value
+
+
+def compute_seed(
+    manifest_hash_hex: str, entropy: Sequence[Mapping[str, str]], public_value: str | None
+) -> bytes:
+    """Return the 32-byte seed.
+
+    Contract: ``SHA-256(b"sjsj-seed/1\\x00" + manifest_hash_hex (64 ASCII bytes) + b"\\x00" +
+    canonical_json({"entropy": [{"witness", "value"}...], "public_value": str|None}))``.
+    ``entropy`` and ``public_value`` must already be normalised (``normalise_entropy``).
+    """
+    if type(manifest_hash_hex) is not str or len(manifest_hash_hex) != 64:
+        raise EngineError("manifest hash must be 64 hex digits")
+    payload = canonical_json(
+        {
+            "entropy": [{"witness": e["witness"], "value": e["value"]} for e in entropy],
+            "public_value": public_value,
+        }
+    )
+    return hashlib.sha256(
+        SEED_DOMAIN + manifest_hash_hex.encode("ascii") + b"\x00" + payload
+    ).digest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Object selection
+# ---------------------------------------------------------------------------------------------
+
+
+def _scores(mac: _HmacSha256, name: str, pool: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """Score of each pool entry, as 32 big-endian bytes (bytes compare like the integers).
+
+    score(id) = max over k in range(weight) of HMAC(seed, "object\\0<stratum>\\0<id>\\0<k>").
+    The maximum of w independent uniform values is distributed like U^(1/w), which makes
+    ordering by score exactly Efraimidis–Spirakis weighted sampling without replacement.
+    """
+    prefix = ("object\x00" + name + "\x00").encode("utf-8")
+    new_inner, new_outer = mac.inner.copy, mac.outer.copy
+    scores: list[bytes] = []
+    append = scores.append
+    for entry in pool:
+        stem = prefix + entry["id"].encode("utf-8") + b"\x00"
+        weight = entry["weight"]
+        if weight == 1:  # the hot path, inlined: one HMAC per object
+            inner = new_inner()
+            inner.update(stem + b"0")
+            outer = new_outer()
+            outer.update(inner.digest())
+            append(outer.digest())
+        else:
+            append(max(mac(stem + str(k).encode("ascii")) for k in range(weight)))
+    return scores
+
+
+def _ordered_indices(
+    pool: Sequence[Mapping[str, Any]], scores: list[bytes], limit: int | None
+) -> list[int]:
+    """Indices of ``pool`` by (tier asc, score desc, id asc), truncated to ``limit``.
+
+    ``pool`` is sorted by id, and both ``sorted(reverse=True)`` and ``heapq.nlargest`` are
+    stable (equal keys keep their input order), so ties in score, which have probability
+    about 2**-256, still resolve to id ascending.
+    """
+    size = len(pool)
+    tiers = [entry["tier"] for entry in pool]
+    flat = not tiers or min(tiers) == max(tiers)
+    if limit is not None and limit * 16 < size:
+        # A small quota from a large pool: a heap is O(n log q) instead of O(n log n).
+        if flat:
+            return heapq.nlargest(limit, range(size), key=scores.__getitem__)
+        return heapq.nlargest(limit, range(size), key=lambda i: (-tiers[i], scores[i]))
+    order = sorted(range(size), key=scores.__getitem__, reverse=True)
+    if not flat:
+        order.sort(key=tiers.__getitem__)  # stable: keeps score order within a tier
+    if limit is not None:
+        del order[limit:]
+    return order
+
+
+def _check_sorted_pool(stratum: Mapping[str, Any]) -> None:
+    pool = stratum["pool"]
+    for index in range(1, len(pool)):
+        if not pool[index - 1]["id"] < pool[index]["id"]:
+            raise ManifestError(
+                f"stratum {stratum['name']}: pool must be sorted by id without duplicates"
+            )
+
+
+def stratum_order(seed: Seed, stratum: Mapping[str, Any]) -> list[str]:
+    """The full verifiable order of one stratum (a ``manifest["strata"]`` entry).
+
+    The first ``quota`` ids are the drawn objects; the rest, in order, are the substitutes:
+    a replacement is always the next eligible id in this list.
+    """
+    _check_sorted_pool(stratum)
+    pool = stratum["pool"]
+    scores = _scores(_HmacSha256(_seed_bytes(seed)), stratum["name"], pool)
+    return [pool[i]["id"] for i in _ordered_indices(pool, scores, None)]
+
+
+def select_objects(seed: Seed, manifest: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Draw every stratum: ``{stratum name: [the first quota ids, in drawn order]}``.
+
+    The dict follows manifest order. ``manifest`` must have passed ``check_manifest``.
+    """
+    mac = _HmacSha256(_seed_bytes(seed))
+    drawn: dict[str, list[str]] = {}
+    for stratum in manifest["strata"]:
+        pool, quota = stratum["pool"], stratum["quota"]
+        if quota == 0:
+            drawn[stratum["name"]] = []
+            continue
+        scores = _scores(mac, stratum["name"], pool)
+        drawn[stratum["name"]] = [pool[i]["id"] for i in _ordered_indices(pool, scores, quota)]
+    return drawn
+
+
+def _find_stratum(manifest: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    for stratum in manifest["strata"]:
+        if stratum["name"] == name:
+            return stratum
+    raise ManifestError(f"no stratum named {name!r} in the manifest")
+
+
+def next_object_candidate(
+    seed: Seed, manifest: Mapping[str, Any], stratum: str, taken: Iterable[str]
+) -> str | None:
+    """The substitute for a drawn object that cannot be inspected (closed, recused...).
+
+    Returns the first id in ``stratum_order`` that is not in ``taken``, or None when the
+    pool is exhausted. ``taken`` must hold every id already drawn, substituted or found
+    ineligible in this stratum, so repeated calls walk down the same public order.
+    """
+    taken_set = set(taken)
+    for oid in stratum_order(seed, _find_stratum(manifest, stratum)):
+        if oid not in taken_set:
+            return oid
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspector teams
+# ---------------------------------------------------------------------------------------------
+
+_EMPTY_RULE: Mapping[str, list[str]] = {"requires": [], "conflicts": [], "previous": []}
+
+
+class _TeamPicker:
+    """Deterministic team selection for one draw; ``load`` counts teams per inspector."""
+
+    def __init__(self, seed: bytes, manifest: Mapping[str, Any]) -> None:
+        self.mac = _HmacSha256(seed)
+        self.people = manifest["inspectors"]["pool"]  # sorted by id
+        self.team_size: int = manifest["constraints"]["team_size"]
+        self.rules: Mapping[str, Mapping[str, list[str]]] = manifest["constraints"]["objects"]
+        self.by_id: dict[str, Mapping[str, Any]] = {p["id"]: p for p in self.people}
+        self.load: dict[str, int] = {p["id"]: 0 for p in self.people}
+
+    def _pick(
+        self,
+        object_id: str,
+        candidates: list[Mapping[str, Any]],
+        previous: frozenset[str],
+        keys: dict[str, bytes],
+    ) -> Mapping[str, Any]:
+        # Preference: lower load, then not sent to this source last time, then the HMAC
+        # key descending, then id ascending (candidates are in id order and max() keeps
+        # the first of equal keys). HMACs are computed only for the tied front runners and
+        # cached in ``keys`` for the rest of this object's picks.
+        load = self.load
+        ids = [p["id"] for p in candidates]
+        ranks = [(load[pid], pid in previous) for pid in ids]
+        best = min(ranks)
+        tied = [pid for pid, rank in zip(ids, ranks) if rank == best]
+        if len(tied) > 1:
+            prefix = ("inspector\x00" + object_id + "\x00").encode("utf-8")
+            for pid in tied:
+                if pid not in keys:
+                    keys[pid] = self.mac(prefix + pid.encode("utf-8"))
+        winner = max(tied, key=keys.__getitem__) if len(tied) > 1 else tied[0]
+        return self.by_id[winner]
+
+    def team(
+        self,
+        object_id: str,
+        stratum: str,
+        extra_conflicts: Iterable[str] = (),
+        keep: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Choose (and charge the load of) the team for one object.
+
+        ``keep``: ids already on the team that stay (for a recusal), in team order.
+        Raises ConstraintError when no valid team exists.
+        """
+        rule = self.rules.get(object_id, _EMPTY_RULE)
+        conflicts = set(rule["conflicts"]).union(extra_conflicts)
+        previous = frozenset(rule["previous"])
+        requires = rule["requires"]
+        certified = [p for p in self.people if p["certified"] and p["id"] not in conflicts]
+        experts = [p for p in self.people if p["expert"] and p["id"] not in conflicts]
+        if len(certified) < self.team_size:
+            count = len(certified)
+            raise ConstraintError(
+                object_id,
+                f"only {count} certified inspector{'' if count == 1 else 's'} without a "
+                f"conflict, team needs {self.team_size}",
+            )
+        for skill in requires:
+            if not any(skill in p["expertise"] for p in certified) and not any(
+                skill in p["expertise"] for p in experts
+            ):
+                raise ConstraintError(object_id, f"nobody available has expertise {skill}")
+
+        kept = [self.by_id[i] for i in keep if i in self.by_id and i not in conflicts]
+        team = [p for p in kept if p["certified"]]
+        helpers = [p for p in kept if p["expert"]]
+        chosen_ids = {p["id"] for p in kept}
+        keys: dict[str, bytes] = {}  # HMAC key per inspector id, computed on demand
+        covered = {skill for p in kept for skill in p["expertise"]}
+        # 1. Cover each required expertise with a certified inspector where one has it.
+        #    Each pick covers at least one new requirement, so the team only grows past
+        #    team_size when more expertise is required than team_size people.
+        for skill in requires:
+            if skill in covered:
+                continue
+            options = [
+                p for p in certified if skill in p["expertise"] and p["id"] not in chosen_ids
+            ]
+            if options:
+                chosen = self._pick(object_id, options, previous, keys)
+                team.append(chosen)
+                chosen_ids.add(chosen["id"])
+                covered.update(chosen["expertise"])
+        # 2. Fill up to team_size with certified inspectors.
+        while len(team) < self.team_size:
+            options = [p for p in certified if p["id"] not in chosen_ids]
+            chosen = self._pick(object_id, options, previous, keys)
+            team.append(chosen)
+            chosen_ids.add(chosen["id"])
+            covered.update(chosen["expertise"])
+        # 3. Technical experts, only in addition and only for expertise that no eligible
+        #    certified inspector has (step 1 covered everything a certified one could).
+        #    The feasibility check above guarantees an eligible expert exists.
+        for skill in requires:
+            if skill in covered:
+                continue
+            options = [p for p in experts if skill in p["expertise"] and p["id"] not in chosen_ids]
+            chosen = self._pick(object_id, options, previous, keys)
+            helpers.append(chosen)
+            chosen_ids.add(chosen["id"])
+            covered.update(chosen["expertise"])
+        for p in team + helpers:
+            self.load[p["id"]] += 1
+        return {
+            "object": object_id,
+            "stratum": stratum,
+            "leader": team[0]["id"],
+            "members": [p["id"] for p in team[1:]],
+            "experts": [p["id"] for p in helpers],
+        }
+
+
+def assign_teams(
+    seed: Seed, manifest: Mapping[str, Any], objects: Mapping[str, Sequence[str]]
+) -> list[dict[str, Any]]:
+    """Assign a team to every drawn object.
+
+    Objects are processed stratum by stratum in manifest order, each stratum in drawn order
+    (``objects`` is the output of ``select_objects``). Each team has ``team_size`` (or,
+    when more expertise is required than that, more) certified inspectors without a
+    conflict, covering every required expertise a certified inspector has; technical
+    experts are added only for required expertise no such inspector has. Returns
+    ``[{"object", "stratum", "leader", "members", "experts"}]``; raises ConstraintError
+    naming the first object for which that is impossible.
+    """
+    picker = _TeamPicker(_seed_bytes(seed), manifest)
+    teams = []
+    for stratum in manifest["strata"]:
+        for oid in objects.get(stratum["name"], ()):
+            teams.append(picker.team(oid, stratum["name"]))
+    return teams
+
+
+def replacement_team(
+    seed: Seed,
+    manifest: Mapping[str, Any],
+    object_id: str,
+    teams_so_far: Sequence[Mapping[str, Any]],
+    excluded_inspectors: Iterable[str],
+) -> dict[str, Any]:
+    """Recompute the team of one object after a recusal (回避) or an object substitution.
+
+    ``teams_so_far``: the draw's current teams. Loads are counted from all of them except
+    the team of ``object_id`` (if present). Members of that team not in
+    ``excluded_inspectors`` stay, in their order (so the leader stays unless excluded); the
+    excluded ones are treated as conflicts and the vacancies are filled by the same rules
+    and the same seed as the draw. For a substituted object (no team yet) this is simply its
+    team under the current loads. Raises ConstraintError when impossible.
+    """
+    stratum = None
+    for entry in manifest["strata"]:
+        if any(o["id"] == object_id for o in entry["pool"]):
+            stratum = entry["name"]
+            break
+    if stratum is None:
+        raise ManifestError(f"object {object_id} is not in any stratum pool")
+    picker = _TeamPicker(_seed_bytes(seed), manifest)
+    keep: list[str] = []
+    for team in teams_so_far:
+        people = [team["leader"], *team["members"], *team["experts"]]
+        if team["object"] == object_id:
+            keep = people
+            continue
+        for pid in people:
+            if pid in picker.load:
+                picker.load[pid] += 1
+    excluded = set(excluded_inspectors)
+    return picker.team(
+        object_id, stratum, extra_conflicts=excluded, keep=[p for p in keep if p not in excluded]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Execute and verify
+# ---------------------------------------------------------------------------------------------
+
+
+def execute(
+    manifest: Mapping[str, Any],
+    entropy: Sequence[Mapping[str, Any]],
+    public_value: str | None = None,
+) -> dict[str, Any]:
+    """Run the draw and return the record to store and publish.
+
+    Record: ``{"manifest", "manifest_hash", "entropy" (normalised), "public_value"
+    (normalised or None), "seed" (hex), "result": {"objects": {stratum: [ids]},
+    "teams": [...]}}``. The record holds the manifest object itself, not a copy.
+    Raises ManifestError, EntropyError or ConstraintError; nothing is drawn then.
+    """
+    check_manifest(manifest)
+    digest = manifest_hash(manifest)
+    clean, public = normalise_entropy(entropy, public_value, manifest["entropy_spec"])
+    seed = compute_seed(digest, clean, public)
+    objects = select_objects(seed, manifest)
+    teams = assign_teams(seed, manifest, objects)
+    return {
+        "manifest": manifest,
+        "manifest_hash": digest,
+        "entropy": clean,
+        "public_value": public,
+        "seed": seed.hex(),
+        "result": {"objects": objects, "teams": teams},
+    }
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return "(none)" if value is None else str(value)
+
+
+def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[str]:
+    """Recompute a record and list every difference in plain words; [] means it matches.
+
+    Reports, in this order: missing fields; changed pool lists (pool digest); a manifest
+    hash that differs from the recorded one (or from ``expected_manifest_hash``, the hash
+    published before the draw); invalid manifest or entropy; a different seed; every
+    stratum position that differs ("stratum key, position 3: recorded A, recomputed B",
+    at most 20 per stratum); every team field that differs. Recomputation always uses the
+    recomputed seed, so a forged seed cannot hide a changed result.
+    """
+    if not isinstance(record, dict):
+        return ["record: not a JSON object"]
+    missing = [
+        k
+        for k in ("manifest", "manifest_hash", "entropy", "public_value", "seed", "result")
+        if k not in record
+    ]
+    if missing:
+        return [f"record: missing field {', '.join(missing)}"]
+    diffs: list[str] = []
+    manifest = record["manifest"]
+
+    # Digests first: a changed pool is the most useful thing to name precisely.
+    if isinstance(manifest, dict):
+        for stratum in manifest.get("strata") or ():
+            if isinstance(stratum, dict) and "pool" in stratum:
+                try:
+                    recomputed = pool_digest(stratum["pool"])
+                except CanonicalJSONError as exc:
+                    diffs.append(f"stratum {stratum.get('name')}: {exc}")
+                    continue
+                if stratum.get("pool_digest") != recomputed:
+                    diffs.append(
+                        f"stratum {stratum.get('name')}: pool digest differs — the pool list "
+                        f"was changed (recorded {stratum.get('pool_digest')}, "
+                        f"recomputed {recomputed})"
+                    )
+        people = manifest.get("inspectors")
+        if isinstance(people, dict) and "pool" in people:
+            try:
+                recomputed = pool_digest(people["pool"])
+            except CanonicalJSONError as exc:
+                diffs.append(f"inspectors: {exc}")
+            else:
+                if people.get("pool_digest") != recomputed:
+                    diffs.append(
+                        "inspectors: pool digest differs — the inspector list was changed "
+                        f"(recorded {people.get('pool_digest')}, recomputed {recomputed})"
+                    )
+    try:
+        digest = manifest_hash(manifest)
+    except CanonicalJSONError as exc:
+        return [*diffs, f"manifest: {exc}"]
+    if record["manifest_hash"] != digest:
+        diffs.append(
+            f"manifest hash differs: recorded {record['manifest_hash']}, recomputed {digest} "
+            "— the manifest was changed after it was hashed"
+        )
+    if expected_manifest_hash is not None and expected_manifest_hash.strip().lower() != digest:
+        diffs.append(
+            f"manifest hash {digest} differs from the published hash "
+            f"{expected_manifest_hash.strip().lower()}"
+        )
+    try:
+        _check_manifest(manifest, check_digests=False)
+    except ManifestError as exc:
+        return [*diffs, f"manifest invalid: {exc}"]
+    try:
+        clean, public = normalise_entropy(
+            record["entropy"], record["public_value"], manifest["entropy_spec"]
+        )
+    except EntropyError as exc:
+        return [*diffs, f"entropy invalid: {exc}"]
+    if clean != record["entropy"] or public != record["public_value"]:
+        diffs.append("entropy: the recorded values are not in normalised form")
+    seed = compute_seed(digest, clean, public)
+    if record["seed"] != seed.hex():
+        diffs.append(
+            f"seed differs: recorded {record['seed']}, recomputed {seed.hex()} — the entropy, "
+            "the public value or the manifest is not what produced the recorded seed"
+        )
+
+    result = record["result"]
+    if not isinstance(result, dict) or set(result) != {"objects", "teams"}:
+        return [*diffs, 'result: must be {"objects": ..., "teams": ...}']
+    objects = select_objects(seed, manifest)
+    recorded_objects = result["objects"]
+    if not isinstance(recorded_objects, dict):
+        return [*diffs, "result.objects: must be an object keyed by stratum"]
+    for name in recorded_objects:
+        if name not in objects:
+            diffs.append(f"result: stratum {name} is recorded but not in the manifest")
+    for name, drawn in objects.items():
+        recorded = recorded_objects.get(name)
+        if not isinstance(recorded, list):
+            diffs.append(f"stratum {name}: missing from the recorded result")
+            continue
+        if len(recorded) != len(drawn):
+            diffs.append(
+                f"stratum {name}: recorded {len(recorded)} objects, recomputed {len(drawn)}"
+            )
+        wrong = [
+            i
+            for i in range(max(len(recorded), len(drawn)))
+            if (recorded[i] if i < len(recorded) else None)
+            != (drawn[i] if i < len(drawn) else None)
+        ]
+        for i in wrong[:_MAX_REPORTED_POSITIONS]:
+            diffs.append(
+                f"stratum {name}, position {i + 1}: "
+                f"recorded {_describe(recorded[i] if i < len(recorded) else None)}, "
+                f"recomputed {_describe(drawn[i] if i < len(drawn) else None)}"
+            )
+        if len(wrong) > _MAX_REPORTED_POSITIONS:
+            diffs.append(
+                f"stratum {name}: … and {len(wrong) - _MAX_REPORTED_POSITIONS} more positions differ"
+            )
+
+    recorded_teams = result["teams"]
+    if not isinstance(recorded_teams, list):
+        return [*diffs, "result.teams: must be a list"]
+    try:
+        teams = assign_teams(seed, manifest, objects)
+    except ConstraintError as exc:
+        return [*diffs, f"teams: recomputation fails: {exc}"]
+    if len(recorded_teams) != len(teams):
+        diffs.append(f"teams: recorded {len(recorded_teams)}, recomputed {len(teams)}")
+    reported = 0
+    for index in range(max(len(recorded_teams), len(teams))):
+        mine = teams[index] if index < len(teams) else {}
+        theirs = recorded_teams[index] if index < len(recorded_teams) else {}
+        if not isinstance(theirs, dict):
+            theirs = {}
+        label = mine.get("object") or theirs.get("object")
+        for field in ("object", "stratum", "leader", "members", "experts"):
+            if theirs.get(field) != mine.get(field):
+                reported += 1
+                if reported <= _MAX_REPORTED_POSITIONS:
+                    diffs.append(
+                        f"team {index + 1} (source {label}): {field} recorded "
+                        f"{_describe(theirs.get(field))}, recomputed {_describe(mine.get(field))}"
+                    )
+        extra = set(theirs) - {"object", "stratum", "leader", "members", "experts"}
+        if extra:
+            diffs.append(
+                f"team {index + 1} (source {label}): unexpected field {', '.join(sorted(extra))}"
+            )
+    if reported > _MAX_REPORTED_POSITIONS:
+        diffs.append(f"teams: … and {reported - _MAX_REPORTED_POSITIONS} more differences")
+    return diffs
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def _read(path: str) -> Any:
+    with open(path, "rb") as handle:
+        return load_json(handle.read())
+
+
+def _draw_inputs(data: Any) -> tuple[Mapping[str, Any], Any, Any]:
+    if isinstance(data, dict) and "manifest" in data:
+        return data["manifest"], data.get("entropy"), data.get("public_value")
+    raise EngineError('the file must hold a record (or {"manifest", "entropy", "public_value"})')
+
+
+def _print_result(record: Mapping[str, Any]) -> None:
+    manifest = record["manifest"]
+    print(f"manifest hash: {record['manifest_hash']}")
+    for item in record["entropy"]:
+        print(f"entropy: {item['witness']}: {item['value']}")
+    if record["public_value"] is not None:
+        print(f"public value: {record['public_value']}")
+    print(f"seed: {record['seed']}")
+    for stratum in manifest["strata"]:
+        drawn = record["result"]["objects"][stratum["name"]]
+        print(f"stratum {stratum['name']}: {len(drawn)} of {len(stratum['pool'])}")
+        for position, oid in enumerate(drawn, 1):
+            print(f"  {position}. {oid}")
+    for position, team in enumerate(record["result"]["teams"], 1):
+        members = ", ".join(team["members"]) or "—"
+        experts = ", ".join(team["experts"]) or "—"
+        print(
+            f"team {position}: source {team['object']} ({team['stratum']}): leader "
+            f"{team['leader']}; members {members}; experts {experts}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    if hasattr(sys.stdout, "reconfigure"):
+        # Chinese names must not crash the script on a console with a narrower encoding.
+        sys.stdout.reconfigure(errors="backslashreplace")
+    parser = argparse.ArgumentParser(
+        prog="engine.py",
+        description="Verify or recompute a 双随机、一公开 draw record (algorithm "
+        f"{ALGORITHM_VERSION}).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_verify = commands.add_parser("verify", help="recompute a record and report differences")
+    p_verify.add_argument("record")
+    p_verify.add_argument(
+        "--manifest-hash", help="the manifest hash published before the draw, to compare with"
+    )
+    p_draw = commands.add_parser("draw", help="recompute and print the result of a record")
+    p_draw.add_argument("record")
+    p_draw.add_argument("--json", action="store_true", help="print the full record as JSON")
+    p_hash = commands.add_parser("hash", help="print the hash of a manifest (or of a record's)")
+    p_hash.add_argument("file")
+    p_order = commands.add_parser("order", help="print the full verifiable order of a stratum")
+    p_order.add_argument("record")
+    p_order.add_argument("stratum")
+    p_order.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "verify":
+            differences = verify(_read(args.record), expected_manifest_hash=args.manifest_hash)
+            if not differences:
+                print("matches")
+                return 0
+            print("DIFFERS:")
+            for line in differences:
+                print(f"- {line}")
+            return 1
+        if args.command == "draw":
+            manifest, entropy, public_value = _draw_inputs(_read(args.record))
+            record = execute(manifest, entropy if entropy is not None else [], public_value)
+            if args.json:
+                print(json.dumps(record, ensure_ascii=False, indent=2))
+            else:
+                _print_result(record)
+            return 0
+        if args.command == "hash":
+            data = _read(args.file)
+            manifest = data["manifest"] if isinstance(data, dict) and "manifest" in data else data
+            check_manifest(manifest)
+            print(manifest_hash(manifest))
+            return 0
+        data = _read(args.record)
+        manifest, entropy, public_value = _draw_inputs(data)
+        check_manifest(manifest)
+        clean, public = normalise_entropy(entropy or [], public_value, manifest["entropy_spec"])
+        seed = compute_seed(manifest_hash(manifest), clean, public)
+        stratum = _find_stratum(manifest, args.stratum)
+        by_id = {entry["id"]: entry for entry in stratum["pool"]}
+        order = stratum_order(seed, stratum)
+        for position, oid in enumerate(order[: args.limit], 1):
+            mark = "drawn" if position <= stratum["quota"] else "substitute"
+            entry = by_id[oid]
+            print(f"{position}\t{oid}\ttier {entry['tier']}\tweight {entry['weight']}\t{mark}")
+        return 0
+    except OSError as exc:
+        print(f"cannot read the file: {exc}", file=sys.stderr)
+        return 1
+    except (EngineError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+        print(f"cannot process the file: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Plans, ratio rules and the provably fair draw (摇号)."""

@@ -1,0 +1,1 @@
+"""The public portal: item list, plans, draw records and results."""

@@ -1,0 +1,143 @@
+import re
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from core.models import Role
+
+pytestmark = pytest.mark.smoke
+
+
+def _login(client, username, password):
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def test_a_correct_login_reaches_the_role_home_in_chinese(client, county_clerk):
+    response = _login(client, "clerk", "pw-Test-2026")
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert 'lang="zh-hans"' in page
+    assert "经办" in page or "工作台" in page
+
+
+@override_settings(LOCKOUT_THRESHOLD=3, LOCKOUT_MINUTES=15)
+def test_failed_logins_lock_the_account_even_for_the_right_password(client, county_clerk):
+    for _ in range(3):
+        assert _login(client, "clerk", "wrong").status_code == 200
+    county_clerk.refresh_from_db()
+    assert county_clerk.locked_until and county_clerk.locked_until > timezone.now()
+    response = _login(client, "clerk", "pw-Test-2026")
+    assert response.status_code == 200  # refused, form shown again
+    assert "锁定" in response.content.decode()
+
+
+@override_settings(LOCKOUT_THRESHOLD=3)
+def test_a_successful_login_resets_the_failure_count(client, county_clerk):
+    _login(client, "clerk", "wrong")
+    _login(client, "clerk", "wrong")
+    assert _login(client, "clerk", "pw-Test-2026").status_code == 302
+    county_clerk.refresh_from_db()
+    assert county_clerk.failed_logins == 0
+
+
+def test_password_change(client_for, county_clerk):
+    client = client_for(county_clerk)
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "pw-Test-2026",
+            "new_password1": "A-much-better-pw-77",
+            "new_password2": "A-much-better-pw-77",
+        },
+    )
+    assert response.status_code == 302
+    county_clerk.refresh_from_db()
+    assert county_clerk.check_password("A-much-better-pw-77")
+
+
+ROLE_NAV = {
+    "county_clerk": {"home", "calendar"},
+    "sysadmin": {"home", "calendar", "audit", "api", "admin"},
+}
+
+
+@pytest.mark.parametrize("persona", sorted(ROLE_NAV))
+def test_navigation_offers_what_the_role_may_do(request, client_for, persona):
+    user = request.getfixturevalue(persona)
+    page = client_for(user).get("/").content.decode()
+    offered = set(re.findall(r'data-nav="(\w+)"', page))
+    assert ROLE_NAV[persona] <= offered
+    if user.role != Role.ADMIN:
+        assert "admin" not in offered and "audit" not in offered
+
+
+def test_each_role_has_its_own_home(
+    client, orgs, county_clerk, county_leader, inspector_a, city_reviewer, province_viewer, sysadmin
+):
+    seen = {}
+    for user in (
+        county_clerk,
+        county_leader,
+        inspector_a,
+        city_reviewer,
+        province_viewer,
+        sysadmin,
+    ):
+        client.force_login(user)
+        page = client.get("/").content.decode()
+        seen[user.role] = re.search(r'data-testid="home-(?!title)(\w+)"', page).group(1)
+    assert seen == {
+        "clerk": "clerk",
+        "leader": "leader",
+        "inspector": "inspector",
+        "city_reviewer": "city_reviewer",
+        "province_viewer": "province_viewer",
+        "admin": "admin",
+    }
+
+
+def test_the_public_sees_the_portal_without_logging_in(client, db):
+    page = client.get("/").content.decode()
+    assert 'data-testid="home-public"' in page
+
+
+def test_404_and_403_pages_are_translated(client_for, county_clerk):
+    client = client_for(county_clerk)
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404 and "未找到" in response.content.decode()
+    response = client.get("/core/audit/")
+    assert response.status_code == 403 and "不允许" in response.content.decode()
+
+
+def test_english_is_available(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert 'lang="en"' in page and "Staff login" in page
+
+
+def test_health_reports_database_broker_and_calendar(client, calendar_loaded):
+    body = client.get("/health/").json()
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is True
+    this_year = timezone.localdate().year
+    assert set(body["calendar"]) == {str(this_year), str(this_year + 1)}
+    if not body["calendar"][str(this_year + 1)]:
+        assert body["status"] == "warning" and body["warnings"]
+
+
+def test_the_openapi_schema_and_docs_are_served_locally(client_for, sysadmin):
+    client = client_for(sysadmin)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/v1/organisations/" in schema.content
+    docs = client.get("/api/docs/").content.decode()
+    assert "cdn" not in docs.lower() and "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_token_authentication(client, county_clerk):
+    token = client.post("/api/v1/token/", {"username": "clerk", "password": "pw-Test-2026"}).json()[
+        "token"
+    ]
+    client.logout()
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200 and response.json()["role"] == "clerk"
