@@ -48,3 +48,7 @@ def me(request):
             }
         ).data
     )
+
+
+def register(router) -> None:
+    router.register("organisations", OrganisationViewSet, basename="organisation")

@@ -20,6 +20,14 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("home", _("Home"), "home", None),
+    NavItem("sources", _("Object registry"), "registry:source_list", Cap.VIEW_REGISTRY),
+    NavItem("inspectors", _("Inspector registry"), "inspectors:inspector_list", Cap.VIEW_REGISTRY),
+    NavItem("checkitems", _("Check-item list"), "registry:checkitem_list", Cap.VIEW_REGISTRY),
+    NavItem("imports", _("Excel import"), "core:import_list", Cap.EDIT_REGISTRY),
+    NavItem("plans", _("Plans"), "lottery:plan_list", Cap.VIEW_PLANS),
+    NavItem("draws", _("Draws"), "lottery:draw_list", Cap.VIEW_DRAWS),
+    NavItem("tasks", _("My tasks"), "inspections:my_tasks", Cap.OWN_TASKS),
+    NavItem("review", _("County review"), "lottery:quota_overview", Cap.REVIEW_COUNTIES),
     NavItem("calendar", _("Working-day calendar"), "core:calendar", None),
     NavItem("audit", _("Audit trail"), "core:audit", Cap.ADMINISTER),
     NavItem("api", _("API"), "api-docs", Cap.ADMINISTER),
