@@ -7,6 +7,7 @@ CATALOG_DIR is an app name (``core``) or ``.`` for the project's own catalog.
 """
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def fill(where: str, mapping_file: str) -> None:
                 entry.flags.remove("fuzzy")
             filled += 1
     po.save(str(path))
-    po.save_as_mofile(str(path.with_suffix(".mo")))
+    # msgfmt, like compilemessages, so the .mo bytes do not churn between the two tools.
+    subprocess.run(["msgfmt", "-o", str(path.with_suffix(".mo")), str(path)], check=True)
     print(f"{where}: filled {filled} entries")
 
 
