@@ -1,1 +1,410 @@
-"""Plans, ratio rules and the provably fair draw (摇号)."""
+"""Plans, ratio rule sets and draws.
+
+A draw's results are append-only: ``DrawSelection`` and ``TeamAssignment`` rows are written
+once, when the draw executes or a substitution is approved, and never updated or deleted (on
+PostgreSQL a trigger refuses it). A change is a new, recorded ``Substitution``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.vocab import SupervisionClass
+
+
+class RuleSet(models.Model):
+    """A named list of ratio rules (see ``lottery.rules``): a preset or a bureau's own."""
+
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rule_sets",
+        help_text=_("Empty for the presets every bureau may use."),
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("source document"), max_length=200, blank=True)
+    rules = models.JSONField(_("rules"), default=list)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ratio rule set")
+        verbose_name_plural = _("ratio rule sets")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "code"], name="ruleset_unique_code"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(organisation__isnull=True),
+                name="ruleset_unique_preset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Plan(models.Model):
+    """An annual or quarterly spot-check plan: drafted, approved by a leader, published."""
+
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", _("Annual plan")
+        QUARTERLY = "quarterly", _("Quarterly plan")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        APPROVED = "approved", _("Approved")
+        PUBLISHED = "published", _("Published")
+
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="plans",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    check_items = models.ManyToManyField(
+        "registry.CheckItem", verbose_name=_("check items"), blank=True, related_name="plans"
+    )
+    classes = models.JSONField(
+        _("supervision classes covered"),
+        default=list,
+        help_text=_("Which classes of objects this plan draws from."),
+    )
+    ruleset_code = models.CharField(_("rule set"), max_length=60, blank=True)
+    rules = models.JSONField(_("ratio rules"), default=list)
+    team_size = models.PositiveSmallIntegerField(_("inspectors per team"), default=2)
+    planned_start = models.DateField(_("inspections from"))
+    planned_end = models.DateField(_("inspections until"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-year", "-quarter", "organisation"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="annual", quarter__isnull=True))
+                | (Q(kind="quarterly", quarter__gte=1, quarter__lte=4)),
+                name="plan_quarter_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_end__gte=models.F("planned_start")), name="plan_dates_ordered"
+            ),
+            models.CheckConstraint(condition=Q(team_size__gte=2), name="plan_team_at_least_two"),
+            models.UniqueConstraint(
+                fields=["organisation", "year", "quarter"],
+                condition=Q(kind="quarterly"),
+                name="plan_one_quarterly_per_quarter",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def period_label(self) -> str:
+        if self.quarter:
+            return f"{self.year}Q{self.quarter}"
+        return str(self.year)
+
+
+class Draw(models.Model):
+    """One witnessed draw for a quarterly plan: prepare → commit → entropy → execute."""
+
+    class Status(models.TextChoices):
+        PREPARED = "prepared", _("Prepared (pools frozen)")
+        COMMITTED = "committed", _("Committed (manifest hash published)")
+        EXECUTED = "executed", _("Executed")
+        DISCARDED = "discarded", _("Discarded before commitment")
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="draws"
+    )
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="draws",
+    )
+    number = models.CharField(_("draw number"), max_length=40, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PREPARED
+    )
+    manifest_json = models.TextField(_("manifest (canonical JSON)"))
+    manifest_hash = models.CharField(_("manifest hash"), max_length=64, unique=True)
+    quotas = models.JSONField(_("quotas and their arithmetic"), default=list)
+    witnesses_required = models.PositiveSmallIntegerField(_("witnesses required"), default=2)
+    public_value_spec = models.CharField(
+        _("public value named in advance"),
+        max_length=300,
+        blank=True,
+        help_text=_("Optional: a public value named before the draw, e.g. a lottery result."),
+    )
+    public_value = models.CharField(_("public value"), max_length=300, blank=True)
+    seed = models.CharField(_("seed"), max_length=64, blank=True)
+    result = models.JSONField(_("result as computed"), null=True, blank=True)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    prepared_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
+    executed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    disclosed_at = models.DateTimeField(
+        _("disclosed at"),
+        null=True,
+        blank=True,
+        help_text=_("Until then the drawn list is confidential."),
+    )
+
+    class Meta:
+        verbose_name = _("draw")
+        verbose_name_plural = _("draws")
+        ordering = ["-prepared_at"]
+        constraints = [
+            # A plan has at most one live draw: once committed it can never be redone.
+            models.UniqueConstraint(
+                fields=["plan"], condition=~Q(status="discarded"), name="draw_one_live_per_plan"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["prepared", "committed", "discarded"])
+                | (Q(status="executed") & ~Q(seed="") & Q(executed_at__isnull=False)),
+                name="draw_executed_has_seed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DrawExclusion(models.Model):
+    """A source left out of a pool at preparation, with the reason (published with the draw)."""
+
+    class Reason(models.TextChoices):
+        SUSPENDED = "suspended", _("Suspended (停产)")
+        CANCELLED = "cancelled", _("Cancelled (注销)")
+        POSITIVE_LIST = "positive_list", _("On the positive list (exempt)")
+        FREQUENCY_CAP = "frequency_cap", _("Checked the maximum times this year")
+        CLASS_NOT_IN_PLAN = "class_not_in_plan", _("Class not covered by the plan")
+
+    draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="exclusions")
+    source = models.ForeignKey(
+        "registry.PollutionSource", on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("exclusion")
+        verbose_name_plural = _("exclusions")
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "source"], name="exclusion_once_per_draw")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.reason}"
+
+
+class DrawEntropy(models.Model):
+    """A witness's contribution to the seed, entered at the ceremony after commitment."""
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="entropy")
+    position = models.PositiveSmallIntegerField(_("order"))
+    witness_name = models.CharField(_("witness"), max_length=50)
+    witness_role = models.CharField(_("witness's role"), max_length=100, blank=True)
+    value = models.CharField(_("value"), max_length=100)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("entropy contribution")
+        verbose_name_plural = _("entropy contributions")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "position"], name="entropy_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness_name}: {self.value}"
+
+
+class Substitution(models.Model):
+    """A recorded change to a fixed draw (recusal, a closed source), approved by a leader."""
+
+    class Kind(models.TextChoices):
+        OBJECT = "object", _("Replace a drawn source")
+        INSPECTOR = "inspector", _("Replace an inspector")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="substitutions")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    selection = models.ForeignKey(
+        "DrawSelection",
+        verbose_name=_("drawn source"),
+        on_delete=models.PROTECT,
+        related_name="substitutions",
+    )
+    inspector = models.ForeignKey(
+        "inspectors.Inspector",
+        verbose_name=_("inspector to replace"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("substitution")
+        verbose_name_plural = _("substitutions")
+        ordering = ["requested_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="object", inspector__isnull=True)
+                | Q(kind="inspector", inspector__isnull=False),
+                name="substitution_inspector_matches_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["selection", "inspector"],
+                condition=Q(status="requested"),
+                name="substitution_one_open_request",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.draw} · {self.get_kind_display()}"
+
+
+class DrawSelection(models.Model):
+    """A drawn source (append-only). ``substitution`` is set on replacements."""
+
+    class Mode(models.TextChoices):
+        ON_SITE = "on_site", _("On-site inspection")
+        OFF_SITE = "off_site", _("Off-site supervision (positive list)")
+
+    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections")
+    stratum = models.CharField(_("class"), max_length=20, choices=SupervisionClass.choices)
+    position = models.PositiveIntegerField(_("position in the verifiable order"))
+    source = models.ForeignKey(
+        "registry.PollutionSource",
+        verbose_name=_("source"),
+        on_delete=models.PROTECT,
+        related_name="draw_selections",
+    )
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.ON_SITE)
+    joint = models.BooleanField(_("internal joint inspection"), default=False)
+    substitution = models.OneToOneField(
+        Substitution,
+        verbose_name=_("replaces, by substitution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacement_selection",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("drawn source")
+        verbose_name_plural = _("drawn sources")
+        ordering = ["draw", "stratum", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["draw", "source"], name="selection_source_once"),
+            models.UniqueConstraint(
+                fields=["draw", "stratum", "position"], name="selection_position_once"
+            ),
+        ]
+        permissions = [("view_drawn_task", _("Can see this drawn source before disclosure"))]
+
+    def __str__(self) -> str:
+        return f"{self.draw} #{self.position} {self.source_id}"
+
+
+class TeamAssignment(models.Model):
+    """An inspector in the team for a drawn source (append-only)."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("Team leader")
+        MEMBER = "member", _("Member")
+        EXPERT = "expert", _("Technical expert (assists)")
+
+    selection = models.ForeignKey(DrawSelection, on_delete=models.PROTECT, related_name="team")
+    inspector = models.ForeignKey(
+        "inspectors.Inspector",
+        verbose_name=_("inspector"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    substitution = models.ForeignKey(
+        Substitution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacement_assignments",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("team assignment")
+        verbose_name_plural = _("team assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["selection", "inspector", "substitution"],
+                name="assignment_once",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selection_id}: {self.inspector_id} ({self.role})"

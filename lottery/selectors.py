@@ -1,0 +1,219 @@
+"""Reads for plans and draws, already limited to what the user may see.
+
+The drawn list is confidential until the draw is disclosed: only the bureau's draw
+operators and leaders see it, and each assigned inspector sees their own tasks (a
+django-guardian grant on the drawn source). Every read of a confidential list is audited by
+the caller (views log ``draw.view_result``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from core.models import Organisation
+from core.roles import Cap, user_can
+from core.selectors import organisations_visible_to, scope_queryset
+from lottery.models import Draw, DrawSelection, Plan, RuleSet, Substitution, TeamAssignment
+
+
+def plan_list_for_user(*, user) -> QuerySet[Plan]:
+    return scope_queryset(Plan.objects.select_related("organisation"), user)
+
+
+def plan_get_for_user(*, user, pk: int) -> Plan:
+    try:
+        return plan_list_for_user(user=user).get(pk=pk)
+    except Plan.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def ruleset_choices_for(organisation: Organisation) -> QuerySet[RuleSet]:
+    return RuleSet.objects.filter(Q(organisation__isnull=True) | Q(organisation=organisation))
+
+
+def draw_list_for_user(*, user) -> QuerySet[Draw]:
+    """Draws the user may know exist: staff in scope; the public sees committed ones elsewhere."""
+    return scope_queryset(Draw.objects.select_related("plan", "organisation"), user)
+
+
+def draw_get_for_user(*, user, pk: int) -> Draw:
+    try:
+        return draw_list_for_user(user=user).get(pk=pk)
+    except Draw.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def can_operate_draw(user, draw: Draw) -> bool:
+    """Draw operators (clerks) and leaders of the draw's own organisation."""
+    return (
+        user.is_authenticated
+        and user.organisation_id == draw.organisation_id
+        and (user_can(user, Cap.OPERATE_DRAW) or user_can(user, Cap.APPROVE))
+    )
+
+
+def can_see_full_result(user, draw: Draw) -> bool:
+    """Before disclosure only the operators and leaders; afterwards everyone in scope."""
+    if draw.status != Draw.Status.EXECUTED:
+        return False
+    if draw.disclosed_at is not None:
+        return organisations_visible_to(user).filter(pk=draw.organisation_id).exists()
+    return can_operate_draw(user, draw)
+
+
+def effective_selections(draw: Draw) -> list[DrawSelection]:
+    """The drawn sources as they stand: originals not replaced, plus approved replacements."""
+    replaced = set(
+        Substitution.objects.filter(
+            draw=draw, kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
+        ).values_list("selection_id", flat=True)
+    )
+    selections = (
+        DrawSelection.objects.filter(draw=draw)
+        .select_related("source", "substitution")
+        .order_by("stratum", "position")
+    )
+    return [s for s in selections if s.pk not in replaced]
+
+
+def effective_teams(selections: list[DrawSelection]) -> dict[int, list[TeamAssignment]]:
+    """Each selection's team as it stands.
+
+    Assignment rows are append-only snapshots: the draw writes a selection's first team
+    (``substitution`` empty, or the object substitution that brought the source in), and each
+    approved inspector substitution writes the whole new team again. The current team is the
+    latest snapshot.
+    """
+    ids = [s.pk for s in selections]
+    groups: dict[int, dict[int | None, list[TeamAssignment]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for a in (
+        TeamAssignment.objects.filter(selection_id__in=ids)
+        .select_related("inspector", "substitution")
+        .order_by("pk")
+    ):
+        groups[a.selection_id][a.substitution_id].append(a)
+    teams: dict[int, list[TeamAssignment]] = {}
+    for selection in selections:
+        by_sub = groups.get(selection.pk, {})
+        latest = max(
+            (
+                sub_id
+                for sub_id, rows in by_sub.items()
+                if sub_id is not None and rows[0].substitution.kind == Substitution.Kind.INSPECTOR
+            ),
+            default=None,
+        )
+        if latest is None:
+            latest = selection.substitution_id if selection.substitution_id in by_sub else None
+        teams[selection.pk] = by_sub.get(latest, [])
+    return teams
+
+
+def selections_for_inspector(*, user) -> QuerySet[DrawSelection]:
+    """An inspector's own drawn tasks (granted per object when the draw executed)."""
+    return get_objects_for_user(
+        user, "lottery.view_drawn_task", klass=DrawSelection, accept_global_perms=False
+    ).select_related("draw", "source")
+
+
+@dataclass(frozen=True)
+class YearCounts:
+    drawn_by_class: Counter
+    covered_by_class: dict[str, set[int]]
+
+
+def executed_selection_rows(
+    *, organisation: Organisation, year: int, quarters: set[int] | None = None
+):
+    """(source_id, stratum, plan quarter, selection id) of effective selections of the year."""
+    replaced = Substitution.objects.filter(
+        kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
+    ).values("selection_id")
+    qs = DrawSelection.objects.filter(
+        draw__organisation=organisation,
+        draw__status=Draw.Status.EXECUTED,
+        draw__plan__year=year,
+    ).exclude(pk__in=replaced)
+    if quarters is not None:
+        qs = qs.filter(draw__plan__quarter__in=quarters)
+    return qs.values_list("source_id", "stratum", "draw__plan__quarter", "pk")
+
+
+def cycle_quarters(
+    cycle: str, year: int, quarter: int, anchor_year: int | None
+) -> list[tuple[int, int]]:
+    """(year, quarter) pairs of the coverage cycle that contains ``year``/``quarter``."""
+    if cycle == "year":
+        return [(year, q) for q in range(1, 5)]
+    if cycle == "half_year":
+        first = 1 if quarter <= 2 else 3
+        return [(year, first), (year, first + 1)]
+    anchor = anchor_year or year
+    start = year - (year - anchor) % 3
+    return [(y, q) for y in range(start, start + 3) for q in range(1, 5)]
+
+
+def covered_sources(
+    *, organisation: Organisation, periods: list[tuple[int, int]], before: tuple[int, int]
+) -> set[int]:
+    """Sources drawn (effectively) by ``organisation`` in the given periods before ``before``."""
+    covered: set[int] = set()
+    years = {y for y, _ in periods}
+    for y in years:
+        quarters = {q for yy, q in periods if yy == y and (yy, q) < before}
+        if not quarters:
+            continue
+        for source_id, _stratum, _q, _pk in executed_selection_rows(
+            organisation=organisation, year=y, quarters=quarters
+        ):
+            covered.add(source_id)
+    return covered
+
+
+def checks_this_year(
+    *, organisation_ids: list[int], year: int, item_ids: list[int], before_quarter: int
+) -> Counter:
+    """How many times each source was drawn this year for each of these items, earlier quarters."""
+    replaced = Substitution.objects.filter(
+        kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
+    ).values("selection_id")
+    rows = (
+        DrawSelection.objects.filter(
+            draw__status=Draw.Status.EXECUTED,
+            draw__plan__year=year,
+            draw__plan__quarter__lt=before_quarter,
+            draw__plan__check_items__in=item_ids,
+        )
+        .exclude(pk__in=replaced)
+        .values_list("source_id", "draw__plan__check_items")
+    )
+    return Counter(rows)
+
+
+def previous_inspectors(organisation_ids: list[int], before: date) -> dict[int, set[int]]:
+    """For each source, the inspectors of its most recent earlier draw (to avoid repeats)."""
+    latest: dict[int, tuple] = {}
+    rows = (
+        TeamAssignment.objects.filter(
+            selection__draw__organisation_id__in=organisation_ids,
+            selection__draw__status=Draw.Status.EXECUTED,
+            selection__draw__plan__planned_start__lt=before,
+        )
+        .values_list("selection__source_id", "selection__draw_id", "inspector_id")
+        .order_by("selection__draw_id")
+    )
+    for source_id, draw_id, inspector_id in rows:
+        current = latest.get(source_id)
+        if current is None or draw_id > current[0]:
+            latest[source_id] = (draw_id, {inspector_id})
+        elif draw_id == current[0]:
+            current[1].add(inspector_id)
+    return {sid: people for sid, (_draw, people) in latest.items()}

@@ -1,0 +1,923 @@
+"""The only writers of plans and draws.
+
+The draw ceremony: ``draw_prepare`` freezes the pools (every exclusion with its reason) and
+the quotas into a manifest; ``draw_commit`` records the manifest hash before any randomness
+exists; witnesses add entropy with ``draw_add_entropy``; ``draw_execute`` derives the seed and
+runs the deterministic selection in ``lottery.engine``. Results are append-only; a change is a
+``Substitution`` approved by a leader, whose replacement is the next eligible candidate in the
+same verifiable order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm
+
+from core.audit import audit_record, model_snapshot
+from core.errors import ServiceError
+from core.models import Organisation
+from core.roles import Cap, user_can
+from core.vocab import SupervisionClass
+from inspectors.models import Inspector
+from inspectors.selectors import conflicts_for, inspectors_eligible
+from lottery import engine
+from lottery.models import (
+    Draw,
+    DrawEntropy,
+    DrawExclusion,
+    DrawSelection,
+    Plan,
+    RuleSet,
+    Substitution,
+    TeamAssignment,
+)
+from lottery.rules import (
+    PRESETS,
+    ClassFacts,
+    ClassQuota,
+    quota_for_class,
+    rule_of,
+    source_weight,
+    validate_rules,
+)
+from lottery.selectors import (
+    checks_this_year,
+    covered_sources,
+    cycle_quarters,
+    effective_selections,
+    effective_teams,
+    executed_selection_rows,
+    previous_inspectors,
+)
+from registry.models import PollutionSource
+
+CLASS_ORDER = [c.value for c in SupervisionClass]  # key, general, special: strata order
+
+
+def _require(user, capability: str, organisation: Organisation) -> None:
+    if not user_can(user, capability) or user.organisation_id != organisation.pk:
+        raise ServiceError(_("Your role does not allow this for this organisation."), code="denied")
+
+
+# --- rule sets and plans ---------------------------------------------------------------
+
+
+def ruleset_ensure_presets() -> list[RuleSet]:
+    """Create or refresh the system presets (one per seed regime)."""
+    sets = []
+    for preset in PRESETS.values():
+        ruleset, _created = RuleSet.objects.update_or_create(
+            organisation=None,
+            code=preset.code,
+            defaults={"name": str(preset.name), "source": preset.source, "rules": preset.rules},
+        )
+        sets.append(ruleset)
+    return sets
+
+
+def plan_create(
+    *,
+    actor,
+    organisation: Organisation,
+    kind: str,
+    year: int,
+    quarter: int | None,
+    title: str,
+    classes: list[str],
+    rules: list[dict] | None = None,
+    ruleset: RuleSet | None = None,
+    check_items=(),
+    planned_start: date,
+    planned_end: date,
+    team_size: int = 2,
+) -> Plan:
+    """Draft a plan; its ratio rules are a snapshot of the chosen rule set (or given rules)."""
+    _require(actor, Cap.EDIT_PLANS, organisation)
+    if ruleset is not None:
+        rules = ruleset.rules
+    validate_rules(rules or [])
+    if not classes or any(c not in CLASS_ORDER for c in classes):
+        raise ServiceError(_("Choose at least one supervision class."))
+    if kind == Plan.Kind.QUARTERLY and quarter not in (1, 2, 3, 4):
+        raise ServiceError(_("A quarterly plan needs a quarter from 1 to 4."))
+    if planned_end < planned_start:
+        raise ServiceError(_("The inspection period ends before it starts."))
+    if team_size < 2:
+        raise ServiceError(_("A team has at least two inspectors."))
+    items = list(check_items)
+    if any(item.organisation_id != organisation.pk for item in items):
+        raise ServiceError(_("Check items must come from this organisation's list."))
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                plan = Plan.objects.create(
+                    organisation=organisation,
+                    kind=kind,
+                    year=year,
+                    quarter=quarter if kind == Plan.Kind.QUARTERLY else None,
+                    title=title,
+                    classes=[c for c in CLASS_ORDER if c in classes],
+                    ruleset_code=ruleset.code if ruleset else "",
+                    rules=rules or [],
+                    team_size=team_size,
+                    planned_start=planned_start,
+                    planned_end=planned_end,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            raise ServiceError(
+                _("This organisation already has a quarterly plan for %(year)s Q%(quarter)s.")
+                % {"year": year, "quarter": quarter}
+            ) from None
+        plan.check_items.set(items)
+        audit_record(actor=actor, action="plan.create", obj=plan, after=model_snapshot(plan))
+    return plan
+
+
+def plan_approve(*, actor, plan: Plan) -> Plan:
+    """A leader approves a draft plan; only approved plans can be drawn and published."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be approved."))
+        plan.status = Plan.Status.APPROVED
+        plan.approved_by = actor
+        plan.approved_at = timezone.now()
+        plan.save(update_fields=["status", "approved_by", "approved_at"])
+        audit_record(actor=actor, action="plan.approve", obj=plan)
+    return plan
+
+
+def plan_publish(*, actor, plan: Plan) -> Plan:
+    _require(actor, Cap.APPROVE, plan.organisation)
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != Plan.Status.APPROVED:
+            raise ServiceError(_("Only an approved plan can be published."))
+        plan.status = Plan.Status.PUBLISHED
+        plan.published_at = timezone.now()
+        plan.save(update_fields=["status", "published_at"])
+        audit_record(actor=actor, action="plan.publish", obj=plan)
+    return plan
+
+
+# --- pools and quotas ------------------------------------------------------------------
+
+
+def _pool_queryset(plan: Plan):
+    org = plan.organisation
+    scope = (rule_of(plan.rules, "pool") or {}).get("scope", "own")
+    if scope == "city_managed":
+        return PollutionSource.objects.filter(
+            organisation__division_code__startswith=org.division_code[:4], managed_by="city"
+        )
+    if scope == "city_area":
+        return PollutionSource.objects.filter(
+            organisation__division_code__startswith=org.division_code[:4]
+        )
+    return PollutionSource.objects.filter(organisation=org)
+
+
+class Pools:
+    """The frozen pools of a plan: eligible sources per class, exclusions, weights, tiers."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        rules = plan.rules
+        year, quarter = plan.year, plan.quarter or 1
+        positive = rule_of(rules, "positive_list")
+        cap = rule_of(rules, "frequency_cap")
+        item_ids = list(plan.check_items.values_list("pk", flat=True))
+        counts = (
+            checks_this_year(
+                organisation_ids=[plan.organisation_id],
+                year=year,
+                item_ids=item_ids,
+                before_quarter=quarter,
+            )
+            if cap and item_ids
+            else {}
+        )
+        per_source_max: dict[int, int] = defaultdict(int)
+        for (source_id, _item), n in counts.items():
+            per_source_max[source_id] = max(per_source_max[source_id], n)
+        coverage = {r["class"]: r for r in rules if r["kind"] == "coverage"}
+        covered_by_class = {
+            klass: covered_sources(
+                organisation=plan.organisation,
+                periods=cycle_quarters(r["cycle"], year, quarter, r.get("anchor_year")),
+                before=(year, quarter),
+            )
+            for klass, r in coverage.items()
+        }
+        self.entries: dict[str, list[dict]] = {c: [] for c in plan.classes}
+        self.codes: dict[int, str] = {}
+        self.uscc: dict[int, str] = {}
+        self.off_site: set[str] = set()
+        self.exclusions: list[tuple[int, str, str]] = []
+        self.uncovered: dict[str, int] = defaultdict(int)
+        today = plan.planned_start
+        rows = (
+            _pool_queryset(plan)
+            .filter(supervision_class__in=plan.classes)
+            .values_list(
+                "pk",
+                "source_code",
+                "supervision_class",
+                "status",
+                "positive_list",
+                "positive_list_until",
+                "credit_rating",
+                "last_penalty_date",
+                "complaints_12m",
+                "uscc",
+            )
+        )
+        for (
+            pk,
+            code,
+            klass,
+            status,
+            on_list,
+            list_until,
+            credit,
+            penalty,
+            complaints,
+            uscc,
+        ) in rows.iterator(chunk_size=20000):
+            if status in ("suspended", "cancelled"):
+                self.exclusions.append((pk, status, ""))
+                continue
+            listed = on_list and (list_until is None or list_until >= today)
+            if listed and positive and positive["mode"] == "exclude":
+                self.exclusions.append((pk, DrawExclusion.Reason.POSITIVE_LIST, ""))
+                continue
+            if (
+                cap
+                and klass not in cap.get("exempt_classes", [])
+                and (per_source_max.get(pk, 0) >= cap["max_per_year"])
+            ):
+                self.exclusions.append(
+                    (
+                        pk,
+                        DrawExclusion.Reason.FREQUENCY_CAP,
+                        f"{per_source_max[pk]}/{cap['max_per_year']}",
+                    )
+                )
+                continue
+            weight = source_weight(
+                rules,
+                credit_rating=credit,
+                days_since_penalty=(today - penalty).days if penalty else None,
+                complaints_12m=complaints,
+            )
+            tier = 0
+            if klass in coverage:
+                if pk in covered_by_class[klass]:
+                    tier = 1
+                else:
+                    self.uncovered[klass] += 1
+            # Public ids are the registry's source codes, so anyone can match the record.
+            self.entries[klass].append({"id": code, "weight": weight, "tier": tier})
+            self.codes[pk] = code
+            self.uscc[pk] = uscc
+            if listed and positive and positive["mode"] == "off_site":
+                self.off_site.add(code)
+
+
+def quota_for_plan(plan: Plan, pools: Pools | None = None) -> list[ClassQuota]:
+    """Each class's quota for the plan's quarter, with the arithmetic written out."""
+    pools = pools or Pools(plan)
+    year, quarter = plan.year, plan.quarter or 1
+    drawn = defaultdict(int)
+    for _sid, stratum, _q, _pk in executed_selection_rows(
+        organisation=plan.organisation, year=year
+    ):
+        drawn[stratum] += 1
+    staff = inspectors_eligible(
+        organisation_ids=[plan.organisation_id], on=plan.planned_start
+    ).count()
+    return [
+        quota_for_class(
+            rules=plan.rules,
+            klass=klass,
+            year=year,
+            quarter=quarter,
+            facts=ClassFacts(
+                pool_size=len(pools.entries[klass]),
+                drawn_this_year=drawn[klass],
+                uncovered_in_cycle=pools.uncovered[klass],
+                staff_count=staff,
+            ),
+        )
+        for klass in plan.classes
+    ]
+
+
+# --- the draw --------------------------------------------------------------------------
+
+
+def _inspector_pool(plan: Plan) -> tuple[list[dict], dict[str, int]]:
+    certified = list(
+        inspectors_eligible(
+            organisation_ids=[plan.organisation_id],
+            on=plan.planned_start,
+            until=plan.planned_end,
+        ).values_list("pk", "name", "expertise")
+    )
+    experts = list(
+        Inspector.objects.filter(
+            organisation_id=plan.organisation_id, kind="expert", is_active=True
+        ).values_list("pk", "name", "expertise")
+    )
+    people, ids = [], {}
+    for certified_flag, rows in ((True, certified), (False, experts)):
+        for pk, name, expertise in rows:
+            public_id = f"I{pk}"
+            ids[public_id] = pk
+            people.append(
+                {
+                    "id": public_id,
+                    "name": name,
+                    "certified": certified_flag,
+                    "expert": not certified_flag,
+                    "expertise": list(expertise or []),
+                }
+            )
+    return people, ids
+
+
+def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: str = "") -> Draw:
+    """Freeze the pools, exclusions, quotas and constraints into a manifest (no randomness yet).
+
+    Refuses when a drawn source could end up without a valid team (too few inspectors without
+    a conflict, or a required expertise nobody has): better to say so now, with the source
+    named, than after the commitment.
+    """
+    _require(actor, Cap.OPERATE_DRAW, plan.organisation)
+    if plan.kind != Plan.Kind.QUARTERLY:
+        raise ServiceError(_("Draws are made for quarterly plans."))
+    if plan.status == Plan.Status.DRAFT:
+        raise ServiceError(_("The plan must be approved by a leader before the draw."))
+    if witnesses < 1:
+        raise ServiceError(_("At least one witness must contribute to the draw."))
+    pools = Pools(plan)
+    quotas = quota_for_plan(plan, pools)
+    people, inspector_ids = _inspector_pool(plan)
+    certified_ids = [
+        pk
+        for public, pk in inspector_ids.items()
+        if any(p["id"] == public and p["certified"] for p in people)
+    ]
+    items = list(plan.check_items.all())
+    requires_by_class = {
+        klass: sorted(
+            {
+                e
+                for item in items
+                if not item.target_classes or klass in item.target_classes
+                for e in item.required_expertise
+            }
+        )
+        for klass in plan.classes
+    }
+    source_ids = list(pools.codes)
+    conflicts = conflicts_for(
+        inspector_ids=certified_ids,
+        source_ids=source_ids,
+        uscc_list=[pools.uscc[s] for s in source_ids],
+        on=plan.planned_start,
+    )
+    previous = previous_inspectors([plan.organisation_id], plan.planned_start)
+    constraints: dict[str, dict] = {}
+    class_of = {e["id"]: klass for klass, entries in pools.entries.items() for e in entries}
+    for source_id, code in pools.codes.items():
+        entry = {
+            "requires": requires_by_class.get(class_of[code], []),
+            "conflicts": [f"I{i}" for i in conflicts.get(source_id, ())],
+            "previous": [f"I{i}" for i in previous.get(source_id, ())],
+        }
+        if any(entry.values()):
+            constraints[code] = entry
+    _check_feasible(plan, people, constraints, pools, quotas)
+    org = plan.organisation
+    with transaction.atomic():
+        number_base = f"{plan.period_label}-{org.division_code}-{org.kind}"
+        attempt = Draw.objects.filter(plan=plan).count() + 1
+        number = f"{number_base}-{attempt}"
+        manifest = engine.build_manifest(
+            draw={
+                "number": number,
+                "organisation": org.name,
+                "division_code": org.division_code,
+                "period": plan.period_label,
+                "plan": plan.title,
+                "rules": json.dumps(plan.rules, ensure_ascii=False, sort_keys=True),
+                "off_site": ",".join(sorted(pools.off_site)),
+            },
+            strata=[
+                {"name": q.klass, "quota": q.required, "pool": pools.entries[q.klass]}
+                for q in quotas
+            ],
+            inspectors=people,
+            witnesses=witnesses,
+            public_value=public_value_spec or None,
+            team_size=plan.team_size,
+            constraints=constraints,
+        )
+        canonical = engine.canonical_json(manifest).decode("utf-8")
+        try:
+            with transaction.atomic():
+                draw = Draw.objects.create(
+                    plan=plan,
+                    organisation=org,
+                    number=number,
+                    manifest_json=canonical,
+                    manifest_hash=engine.manifest_hash(manifest),
+                    quotas=[
+                        {
+                            "class": q.klass,
+                            "pool": q.pool_size,
+                            "required": q.required,
+                            "drawn_this_year": q.drawn_this_year,
+                            "uncovered": q.uncovered_in_cycle,
+                            "joint": q.joint,
+                            "lines": [str(line) for line in q.lines],
+                        }
+                        for q in quotas
+                    ],
+                    witnesses_required=witnesses,
+                    public_value_spec=public_value_spec,
+                    prepared_by=actor,
+                )
+        except IntegrityError:
+            raise ServiceError(
+                _("This plan already has a draw. A committed draw can never be redone.")
+            ) from None
+        DrawExclusion.objects.bulk_create(
+            DrawExclusion(draw=draw, source_id=pk, reason=reason, detail=detail)
+            for pk, reason, detail in pools.exclusions
+        )
+        audit_record(
+            actor=actor,
+            action="draw.prepare",
+            obj=draw,
+            after={
+                "manifest_hash": draw.manifest_hash,
+                "quotas": draw.quotas,
+                "exclusions": len(pools.exclusions),
+            },
+        )
+    return draw
+
+
+def _check_feasible(plan, people, constraints, pools, quotas) -> None:
+    certified = [p for p in people if p["certified"]]
+    if any(q.required for q in quotas) and len(certified) < plan.team_size:
+        raise ServiceError(
+            _(
+                "Only %(n)s certified, on-staff inspectors are available from %(start)s to "
+                "%(end)s; a team needs %(size)s."
+            )
+            % {
+                "n": len(certified),
+                "start": plan.planned_start,
+                "end": plan.planned_end,
+                "size": plan.team_size,
+            }
+        )
+    for code, rule in constraints.items():
+        free = [p for p in certified if p["id"] not in rule["conflicts"]]
+        if len(free) < plan.team_size:
+            raise ServiceError(
+                _(
+                    "Source %(code)s: only %(n)s certified inspectors without a conflict; a "
+                    "team needs %(size)s."
+                )
+                % {"code": code, "n": len(free), "size": plan.team_size}
+            )
+        for need in rule["requires"]:
+            if not any(need in p["expertise"] for p in free) and not any(
+                need in p["expertise"] for p in people if p["expert"]
+            ):
+                raise ServiceError(
+                    _(
+                        "Source %(code)s: nobody available has the expertise “%(need)s” that "
+                        "the plan's check items require."
+                    )
+                    % {"code": code, "need": need}
+                )
+
+
+def draw_discard(*, actor, draw: Draw, reason: str) -> Draw:
+    """Drop a prepared draw before its commitment (e.g. the registry needed a fix)."""
+    _require(actor, Cap.OPERATE_DRAW, draw.organisation)
+    if not reason.strip():
+        raise ServiceError(_("Say why the prepared draw is discarded."))
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        if draw.status != Draw.Status.PREPARED:
+            raise ServiceError(_("Only a draw that is not yet committed can be discarded."))
+        draw.status = Draw.Status.DISCARDED
+        draw.save(update_fields=["status"])
+        audit_record(actor=actor, action="draw.discard", obj=draw, after={"reason": reason})
+    return draw
+
+
+def draw_commit(*, actor, draw: Draw) -> Draw:
+    """Record the manifest hash as the commitment, before any entropy exists."""
+    _require(actor, Cap.OPERATE_DRAW, draw.organisation)
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        if draw.status != Draw.Status.PREPARED:
+            raise ServiceError(_("This draw is already committed."))
+        draw.status = Draw.Status.COMMITTED
+        draw.committed_by = actor
+        draw.committed_at = timezone.now()
+        draw.save(update_fields=["status", "committed_by", "committed_at"])
+        audit_record(
+            actor=actor, action="draw.commit", obj=draw, after={"manifest_hash": draw.manifest_hash}
+        )
+    return draw
+
+
+def draw_add_entropy(
+    *, actor, draw: Draw, witness_name: str, witness_role: str, value: str
+) -> DrawEntropy:
+    """A witness's value (e.g. dice digits), entered at the ceremony after the commitment."""
+    _require(actor, Cap.OPERATE_DRAW, draw.organisation)
+    name, clean = engine.normalise_text(witness_name or ""), engine.normalise_text(value or "")
+    if not name:
+        raise ServiceError(_("Enter the witness's name."))
+    if not clean:
+        raise ServiceError(_("Enter the witness's value (e.g. the dice digits)."))
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        if draw.status != Draw.Status.COMMITTED:
+            raise ServiceError(
+                _("Entropy is entered only after the commitment and before the draw executes.")
+            )
+        position = draw.entropy.count() + 1
+        entry = DrawEntropy.objects.create(
+            draw=draw,
+            position=position,
+            witness_name=witness_name.strip()[:50],
+            witness_role=witness_role.strip()[:100],
+            value=value.strip()[:100],
+            entered_by=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="draw.entropy",
+            obj=draw,
+            after={"position": position, "witness": entry.witness_name, "value": entry.value},
+        )
+    return entry
+
+
+def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
+    """Derive the seed and run the selection. Exactly once: the row lock and the status check
+    make a second, simultaneous attempt wait and then fail; unique constraints back it up."""
+    _require(actor, Cap.OPERATE_DRAW, draw.organisation)
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        if draw.status == Draw.Status.EXECUTED:
+            raise ServiceError(
+                _("This draw has already been executed; it can never be redone."),
+                code="already_executed",
+            )
+        if draw.status != Draw.Status.COMMITTED:
+            raise ServiceError(_("Commit the draw before executing it."))
+        entropy = list(draw.entropy.order_by("position"))
+        if len(entropy) < draw.witnesses_required:
+            raise ServiceError(
+                _("%(need)s witness values are required; %(have)s entered.")
+                % {"need": draw.witnesses_required, "have": len(entropy)}
+            )
+        if draw.public_value_spec and not public_value.strip():
+            raise ServiceError(_("Enter the public value named in advance."))
+        manifest = json.loads(draw.manifest_json)
+        try:
+            record = engine.execute(
+                manifest,
+                [{"witness": e.witness_name, "value": e.value} for e in entropy],
+                public_value.strip() or None if draw.public_value_spec else None,
+            )
+        except engine.EngineError as exc:
+            raise ServiceError(_("The draw cannot be made: %(why)s") % {"why": exc}) from exc
+        _write_result(draw, manifest, record)
+        draw.status = Draw.Status.EXECUTED
+        draw.seed = record["seed"]
+        draw.public_value = record["public_value"] or ""
+        draw.result = record["result"]
+        draw.executed_by = actor
+        draw.executed_at = timezone.now()
+        draw.save(
+            update_fields=["status", "seed", "public_value", "result", "executed_by", "executed_at"]
+        )
+        audit_record(
+            actor=actor,
+            action="draw.execute",
+            obj=draw,
+            after={
+                "seed": draw.seed,
+                "manifest_hash": draw.manifest_hash,
+                "selected": {k: len(v) for k, v in record["result"]["objects"].items()},
+            },
+        )
+    return draw
+
+
+def _write_result(draw: Draw, manifest: dict, record: dict, substitution=None) -> None:
+    codes = [oid for ids in record["result"]["objects"].values() for oid in ids]
+    source_by_code = dict(
+        PollutionSource.objects.filter(source_code__in=codes).values_list("source_code", "pk")
+    )
+    off_site = set(filter(None, manifest["draw"].get("off_site", "").split(",")))
+    joint = {q["class"]: q.get("joint", 0) for q in draw.quotas}
+    selections = []
+    for stratum, ids in record["result"]["objects"].items():
+        for position, code in enumerate(ids, start=1):
+            selections.append(
+                DrawSelection(
+                    draw=draw,
+                    stratum=stratum,
+                    position=position,
+                    source_id=source_by_code[code],
+                    mode=DrawSelection.Mode.OFF_SITE
+                    if code in off_site
+                    else DrawSelection.Mode.ON_SITE,
+                    joint=position <= joint.get(stratum, 0),
+                )
+            )
+    DrawSelection.objects.bulk_create(selections, batch_size=2000)
+    by_code = {
+        (s.stratum, s.source_id): s
+        for s in DrawSelection.objects.filter(draw=draw).only("pk", "stratum", "source_id")
+    }
+    _write_teams(by_code, source_by_code, record["result"]["teams"])
+
+
+def _write_teams(by_key, source_by_code, teams, substitution=None) -> list[TeamAssignment]:
+    rows = []
+    for team in teams:
+        selection = by_key[(team["stratum"], source_by_code[team["object"]])]
+        people = [(team["leader"], TeamAssignment.Role.LEADER)]
+        people += [(m, TeamAssignment.Role.MEMBER) for m in team["members"]]
+        people += [(e, TeamAssignment.Role.EXPERT) for e in team["experts"]]
+        for public_id, role in people:
+            rows.append(
+                TeamAssignment(
+                    selection=selection,
+                    inspector_id=int(public_id[1:]),
+                    role=role,
+                    substitution=substitution,
+                )
+            )
+    TeamAssignment.objects.bulk_create(rows, batch_size=5000)
+    _grant_tasks(rows)
+    return rows
+
+
+def _grant_tasks(rows: list[TeamAssignment]) -> None:
+    """Each assigned inspector with an account may see their own drawn task (and nothing else)."""
+    users = dict(
+        Inspector.objects.filter(
+            pk__in={r.inspector_id for r in rows}, user__isnull=False
+        ).values_list("pk", "user")
+    )
+    if not users:
+        return
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    user_objs = User.objects.in_bulk(set(users.values()))
+    for row in rows:
+        if row.inspector_id in users:
+            assign_perm(
+                "lottery.view_drawn_task", user_objs[users[row.inspector_id]], row.selection
+            )
+
+
+# --- substitutions ---------------------------------------------------------------------
+
+
+def substitution_request(
+    *, actor, selection: DrawSelection, reason: str, inspector: Inspector | None = None
+) -> Substitution:
+    """Ask to replace a drawn source, or one inspector of its team, giving the reason."""
+    draw = selection.draw
+    _require(actor, Cap.OPERATE_DRAW, draw.organisation)
+    if not reason.strip():
+        raise ServiceError(_("Give the reason for the change (e.g. recusal, the source closed)."))
+    if draw.status != Draw.Status.EXECUTED:
+        raise ServiceError(_("Only an executed draw's result can be changed, by substitution."))
+    if selection not in effective_selections(draw):
+        raise ServiceError(_("This drawn source was already replaced."))
+    if inspector is not None:
+        team_ids = {a.inspector_id for a in effective_teams([selection])[selection.pk]}
+        if inspector.pk not in team_ids:
+            raise ServiceError(_("This inspector is not in the team for that source."))
+    try:
+        with transaction.atomic():
+            sub = Substitution.objects.create(
+                draw=draw,
+                selection=selection,
+                inspector=inspector,
+                reason=reason.strip(),
+                kind=Substitution.Kind.INSPECTOR if inspector else Substitution.Kind.OBJECT,
+                requested_by=actor,
+            )
+            audit_record(
+                actor=actor, action="draw.substitution_request", obj=sub, after=model_snapshot(sub)
+            )
+    except IntegrityError:
+        raise ServiceError(_("The same change is already waiting for approval.")) from None
+    return sub
+
+
+def _record_teams(draw: Draw) -> list[dict]:
+    """The draw's current teams in the engine's format (public ids)."""
+    selections = effective_selections(draw)
+    teams = effective_teams(selections)
+    result = []
+    for s in selections:
+        people = teams[s.pk]
+        leader = next((a for a in people if a.role == TeamAssignment.Role.LEADER), None)
+        result.append(
+            {
+                "object": s.source.source_code,
+                "stratum": s.stratum,
+                "leader": f"I{leader.inspector_id}" if leader else "",
+                "members": [
+                    f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.MEMBER
+                ],
+                "experts": [
+                    f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.EXPERT
+                ],
+            }
+        )
+    return result
+
+
+def substitution_decide(
+    *, actor, substitution: Substitution, approve: bool, note: str = ""
+) -> Substitution:
+    """A leader approves (the replacement is computed from the same verifiable order) or
+    rejects a requested change."""
+    draw = substitution.draw
+    _require(actor, Cap.APPROVE, draw.organisation)
+    with transaction.atomic():
+        Draw.objects.select_for_update().get(pk=draw.pk)  # one decision at a time per draw
+        sub = Substitution.objects.select_for_update().get(pk=substitution.pk)
+        if sub.status != Substitution.Status.REQUESTED:
+            raise ServiceError(_("This request was already decided."))
+        sub.status = Substitution.Status.APPROVED if approve else Substitution.Status.REJECTED
+        sub.decided_by, sub.decided_at, sub.decision_note = actor, timezone.now(), note
+        sub.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        if approve:
+            _apply_substitution(draw, sub)
+        audit_record(
+            actor=actor,
+            action="draw.substitution_" + sub.status,
+            obj=sub,
+            after=model_snapshot(sub),
+        )
+    return sub
+
+
+def _apply_substitution(draw: Draw, sub: Substitution) -> None:
+    manifest = json.loads(draw.manifest_json)
+    seed = bytes.fromhex(draw.seed)
+    teams = _record_teams(draw)  # already without the replaced source (sub is approved)
+    if sub.kind == Substitution.Kind.INSPECTOR:
+        code = sub.selection.source.source_code
+        # Everyone recused from this source so far stays out, not only today's inspector.
+        excluded = [
+            f"I{pk}"
+            for pk in Substitution.objects.filter(
+                selection=sub.selection,
+                kind=Substitution.Kind.INSPECTOR,
+                status=Substitution.Status.APPROVED,
+            ).values_list("inspector_id", flat=True)
+        ]
+        try:
+            team = engine.replacement_team(seed, manifest, code, teams, excluded)
+        except engine.EngineError as exc:
+            raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
+        # The whole new team is written as a new snapshot; earlier rows stay untouched.
+        _write_teams(
+            {(sub.selection.stratum, sub.selection.source_id): sub.selection},
+            {code: sub.selection.source_id},
+            [team],
+            sub,
+        )
+        return
+    stratum = next(s for s in manifest["strata"] if s["name"] == sub.selection.stratum)
+    taken = set(
+        DrawSelection.objects.filter(draw=draw).values_list("source__source_code", flat=True)
+    )
+    code = engine.next_object_candidate(seed, manifest, stratum["name"], taken)
+    if code is None:
+        raise ServiceError(_("No eligible source is left in this class's pool."))
+    source = PollutionSource.objects.get(source_code=code)
+    order = engine.stratum_order(seed, stratum)
+    off_site = set(filter(None, manifest["draw"].get("off_site", "").split(",")))
+    selection = DrawSelection.objects.create(
+        draw=draw,
+        stratum=stratum["name"],
+        position=order.index(code) + 1,
+        source=source,
+        mode=DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE,
+        joint=sub.selection.joint,
+        substitution=sub,
+    )
+    try:
+        team = engine.replacement_team(seed, manifest, code, teams, [])
+    except engine.EngineError as exc:
+        raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
+    _write_teams({(selection.stratum, source.pk): selection}, {code: source.pk}, [team], sub)
+
+
+# --- disclosure ------------------------------------------------------------------------
+
+
+def draws_disclose_due(*, today: date | None = None) -> int:
+    """Disclose executed draws whose inspection period has ended (the list stops being
+    secret once the inspections have happened). Idempotent: a conditional UPDATE."""
+    today = today or timezone.localdate()
+    due = Draw.objects.filter(
+        status=Draw.Status.EXECUTED, disclosed_at__isnull=True, plan__planned_end__lt=today
+    )
+    count = 0
+    for draw in due:
+        with transaction.atomic():
+            if Draw.objects.filter(pk=draw.pk, disclosed_at__isnull=True).update(
+                disclosed_at=timezone.now()
+            ):
+                audit_record(actor=None, action="draw.disclose", obj=draw)
+                count += 1
+    return count
+
+
+def draw_record(draw: Draw) -> dict:
+    """The publishable record, rebuilt from the stored rows: what ``verify_draw`` checks.
+
+    The ``result`` is rebuilt from the original DrawSelection/TeamAssignment rows (not from
+    the stored computation), so a row edited in the database shows up as a difference.
+    """
+    manifest = json.loads(draw.manifest_json)
+    originals = (
+        DrawSelection.objects.filter(draw=draw, substitution__isnull=True)
+        .select_related("source")
+        .order_by("stratum", "position")
+    )
+    objects: dict[str, list[str]] = {s["name"]: [] for s in manifest["strata"]}
+    for s in originals:
+        objects.setdefault(s.stratum, []).append(s.source.source_code)
+    assignments = defaultdict(list)
+    for a in TeamAssignment.objects.filter(
+        selection__draw=draw, substitution__isnull=True
+    ).order_by("pk"):
+        assignments[a.selection_id].append(a)
+    teams = []
+    for stratum in manifest["strata"]:
+        for s in [x for x in originals if x.stratum == stratum["name"]]:
+            people = assignments[s.pk]
+            teams.append(
+                {
+                    "object": s.source.source_code,
+                    "stratum": s.stratum,
+                    "leader": next(
+                        (
+                            f"I{a.inspector_id}"
+                            for a in people
+                            if a.role == TeamAssignment.Role.LEADER
+                        ),
+                        "",
+                    ),
+                    "members": [
+                        f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.MEMBER
+                    ],
+                    "experts": [
+                        f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.EXPERT
+                    ],
+                }
+            )
+    return {
+        "manifest": manifest,
+        "manifest_hash": draw.manifest_hash,
+        "entropy": [
+            {"witness": e.witness_name, "value": e.value} for e in draw.entropy.order_by("position")
+        ],
+        "public_value": draw.public_value or None,
+        "seed": draw.seed,
+        "result": {"objects": objects, "teams": teams},
+    }
