@@ -1,0 +1,55 @@
+"""Object graphs for draw tests: sources and inspectors created in bulk."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.uscc import make_uscc
+from inspectors.models import Inspector
+from registry.models import PollutionSource
+
+_counter = {"n": 0}
+
+
+def make_sources(org, n: int, *, klass: str = "key", prefix: str | None = None, **extra):
+    start = _counter["n"]
+    _counter["n"] += n
+    prefix = prefix or f"S{org.division_code}"
+    rows = []
+    for i in range(start, start + n):
+        body = f"{i:09d}"
+        rows.append(
+            PollutionSource(
+                organisation=org,
+                managed_by=extra.pop("managed_by", "county") if False else "county",
+                source_code=f"{prefix}{klass[0].upper()}{i:06d}",
+                name=f"测试污染源{i}",
+                company_name=f"测试企业{i}有限公司",
+                uscc=make_uscc("91", org.division_code, body),
+                supervision_class=klass,
+                special_reason="群众反复投诉" if klass == "special" else "",
+                county_code=org.division_code,
+                **extra,
+            )
+        )
+    return PollutionSource.objects.bulk_create(rows)
+
+
+def make_inspectors(org, n: int, *, expertise=(), valid_until=date(2030, 12, 31), **extra):
+    start = _counter["n"]
+    _counter["n"] += n
+    rows = [
+        Inspector(
+            organisation=org,
+            name=f"检查员{i}",
+            kind="enforcement",
+            certificate_number=f"{org.division_code}2026{i:05d}",
+            certificate_valid_until=valid_until,
+            on_staff=True,
+            is_active=True,
+            expertise=list(expertise),
+            **extra,
+        )
+        for i in range(start, start + n)
+    ]
+    return Inspector.objects.bulk_create(rows)

@@ -1,0 +1,304 @@
+"""The draw ceremony end to end on the database: prepare, commit, entropy, execute, verify,
+substitute; refusals; and two simultaneous executions producing exactly one draw."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+
+from core.errors import ServiceError
+from core.models import AuditEntry
+from lottery import engine
+from lottery.models import Draw, DrawExclusion, DrawSelection, Plan, TeamAssignment
+from lottery.rules import PRESETS
+from lottery.selectors import effective_selections, effective_teams
+from lottery.services import (
+    draw_add_entropy,
+    draw_commit,
+    draw_execute,
+    draw_prepare,
+    draw_record,
+    plan_approve,
+    plan_create,
+    substitution_decide,
+    substitution_request,
+)
+from tests.lottery.factories import make_inspectors, make_sources
+
+
+@pytest.fixture
+def world(county, county_clerk, county_leader):
+    make_sources(county, 40, klass="key")
+    make_sources(county, 200, klass="general")
+    make_sources(county, 6, klass="special")
+    make_sources(county, 3, klass="key", status="suspended")
+    make_sources(county, 2, klass="general", status="cancelled")
+    make_inspectors(county, 12)
+    return county
+
+
+def _plan(world, clerk, leader, preset="luliang_2020_county", quarter=1, year=2026, **kw):
+    plan = plan_create(
+        actor=clerk,
+        organisation=world,
+        kind=Plan.Kind.QUARTERLY,
+        year=year,
+        quarter=quarter,
+        title=f"{year}Q{quarter}",
+        classes=["key", "general", "special"],
+        rules=PRESETS[preset].rules,
+        planned_start=date(year, 3 * quarter - 2, 15),
+        planned_end=date(year, 3 * quarter, 20),
+        **kw,
+    )
+    return plan_approve(actor=leader, plan=plan)
+
+
+def _run(draw, clerk, values=("351", "624")):
+    draw = draw_commit(actor=clerk, draw=draw)
+    for i, value in enumerate(values):
+        draw_add_entropy(
+            actor=clerk, draw=draw, witness_name=f"见证人{i}", witness_role="群众代表", value=value
+        )
+    return draw_execute(actor=clerk, draw=draw)
+
+
+def test_a_full_draw_meets_quotas_and_verifies(world, county_clerk, county_leader):
+    plan = _plan(world, county_clerk, county_leader)
+    draw = draw_prepare(actor=county_clerk, plan=plan)
+    quotas = {q["class"]: q["required"] for q in draw.quotas}
+    # key: 40 eligible (3 suspended excluded): 25% = 10, coverage 40/4 = 10 -> 10.
+    # general: 200 eligible; 1:10 with 12 inspectors = 120/yr -> 30 this quarter.
+    # special: 25% of 6 = ceil(1.5) = 2.
+    assert quotas == {"key": 10, "general": 30, "special": 2}
+    reasons = sorted(DrawExclusion.objects.filter(draw=draw).values_list("reason", flat=True))
+    assert reasons == ["cancelled", "cancelled", "suspended", "suspended", "suspended"]
+    draw = _run(draw, county_clerk)
+    assert draw.status == Draw.Status.EXECUTED
+    counts = {k: len(v) for k, v in draw.result["objects"].items()}
+    assert counts == quotas
+    assert engine.verify(draw_record(draw)) == []
+    teams = effective_teams(effective_selections(draw))
+    for selection_team in teams.values():
+        roles = sorted(a.role for a in selection_team)
+        assert roles.count("leader") == 1 and len(roles) >= 2
+    assert AuditEntry.objects.filter(action="draw.execute", object_id=str(draw.pk)).exists()
+
+
+def test_a_draw_cannot_be_redone(world, county_clerk, county_leader):
+    plan = _plan(world, county_clerk, county_leader)
+    draw = _run(draw_prepare(actor=county_clerk, plan=plan), county_clerk)
+    with pytest.raises(ServiceError, match="already been executed|已执行"):
+        draw_execute(actor=county_clerk, draw=draw)
+    with pytest.raises(ServiceError):
+        draw_prepare(actor=county_clerk, plan=plan)
+    with pytest.raises(ServiceError):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name="x", witness_role="", value="9"
+        )
+
+
+def test_entropy_only_after_commitment_and_witnesses_required(world, county_clerk, county_leader):
+    draw = draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader))
+    with pytest.raises(ServiceError):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name="甲", witness_role="", value="1"
+        )
+    draw_commit(actor=county_clerk, draw=draw)
+    draw_add_entropy(actor=county_clerk, draw=draw, witness_name="甲", witness_role="", value="1")
+    with pytest.raises(ServiceError):
+        draw_execute(actor=county_clerk, draw=draw)  # 2 witnesses required, 1 entered
+    with pytest.raises(ServiceError):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name="乙", witness_role="", value="  "
+        )
+
+
+def test_an_unapproved_plan_cannot_be_drawn(world, county_clerk):
+    plan = plan_create(
+        actor=county_clerk,
+        organisation=world,
+        kind=Plan.Kind.QUARTERLY,
+        year=2026,
+        quarter=2,
+        title="draft",
+        classes=["key"],
+        rules=PRESETS["wuzhi_2021"].rules,
+        planned_start=date(2026, 4, 15),
+        planned_end=date(2026, 6, 20),
+    )
+    with pytest.raises(ServiceError):
+        draw_prepare(actor=county_clerk, plan=plan)
+
+
+def test_others_cannot_operate_the_draw(
+    world, county_clerk, county_leader, outsider_clerk, inspector_a
+):
+    plan = _plan(world, county_clerk, county_leader)
+    for user in (outsider_clerk, inspector_a):
+        with pytest.raises(ServiceError):
+            draw_prepare(actor=user, plan=plan)
+
+
+def test_too_few_inspectors_is_refused_with_the_reason(county, county_clerk, county_leader):
+    make_sources(county, 10, klass="key")
+    make_inspectors(county, 1)
+    make_inspectors(county, 5, valid_until=date(2020, 1, 1))  # expired certificates
+    with pytest.raises(ServiceError, match="1"):
+        draw_prepare(actor=county_clerk, plan=_plan(county, county_clerk, county_leader))
+
+
+def test_a_year_of_quarterly_draws_covers_every_key_object(world, county_clerk, county_leader):
+    seen: set[int] = set()
+    for quarter in (1, 2, 3, 4):
+        plan = _plan(world, county_clerk, county_leader, quarter=quarter)
+        draw = _run(
+            draw_prepare(actor=county_clerk, plan=plan),
+            county_clerk,
+            values=(f"{quarter}11", f"{quarter}22"),
+        )
+        seen |= {s.source_id for s in effective_selections(draw) if s.stratum == "key"}
+    eligible_key = set(
+        world.sources.filter(supervision_class="key", status="active").values_list("pk", flat=True)
+    )
+    assert seen == eligible_key
+
+
+def test_an_object_substitution_takes_the_next_in_the_verifiable_order(
+    world, county_clerk, county_leader
+):
+    draw = _run(
+        draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader)),
+        county_clerk,
+    )
+    first = effective_selections(draw)[0]
+    sub = substitution_request(actor=county_clerk, selection=first, reason="企业已停产")
+    with pytest.raises(ServiceError):
+        substitution_decide(actor=county_clerk, substitution=sub, approve=True)  # not a leader
+    substitution_decide(actor=county_leader, substitution=sub, approve=True)
+    manifest = draw_record(draw)["manifest"]
+    stratum = next(s for s in manifest["strata"] if s["name"] == first.stratum)
+    order = engine.stratum_order(bytes.fromhex(draw.seed), stratum)
+    quota = stratum["quota"]
+    replacement = DrawSelection.objects.get(substitution=sub)
+    assert replacement.source.source_code == order[quota]  # the next one after the quota
+    current = {s.pk for s in effective_selections(draw)}
+    assert first.pk not in current and replacement.pk in current
+    assert len(effective_teams([replacement])[replacement.pk]) >= 2
+    # The original rows are untouched: verification of the original draw still matches.
+    assert engine.verify(draw_record(draw)) == []
+
+
+def test_a_recusal_replaces_one_inspector_and_keeps_the_rest(world, county_clerk, county_leader):
+    draw = _run(
+        draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader)),
+        county_clerk,
+    )
+    selection = effective_selections(draw)[0]
+    team = effective_teams([selection])[selection.pk]
+    recused = next(a for a in team if a.role == "member")
+    sub = substitution_request(
+        actor=county_clerk,
+        selection=selection,
+        reason="与企业负责人系亲属",
+        inspector=recused.inspector,
+    )
+    substitution_decide(actor=county_leader, substitution=sub, approve=True)
+    new_team = effective_teams([selection])[selection.pk]
+    new_ids = {a.inspector_id for a in new_team}
+    assert recused.inspector_id not in new_ids
+    assert {a.inspector_id for a in team if a.role == "leader"} <= new_ids
+    assert len(new_ids) == len(team)
+
+
+def test_drawn_rows_cannot_be_edited_or_deleted_on_postgresql(world, county_clerk, county_leader):
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL")
+    draw = _run(
+        draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader)),
+        county_clerk,
+    )
+    selection = DrawSelection.objects.filter(draw=draw).first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        DrawSelection.objects.filter(pk=selection.pk).update(position=999)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        TeamAssignment.objects.filter(selection=selection).delete()
+
+
+def test_a_tampered_result_row_fails_verification_and_says_where(
+    world, county_clerk, county_leader
+):
+    draw = _run(
+        draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader)),
+        county_clerk,
+    )
+    selection = DrawSelection.objects.filter(draw=draw, stratum="key", position=3).get()
+    other = (
+        world.sources.filter(supervision_class="key")
+        .exclude(pk__in=DrawSelection.objects.filter(draw=draw).values("source_id"))
+        .exclude(status="suspended")
+        .first()
+    )
+    with connection.cursor() as cursor:
+        # An intruder with superuser access switches triggers off for the session.
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "UPDATE lottery_drawselection SET source_id = %s WHERE id = %s",
+            [other.pk, selection.pk],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+    problems = engine.verify(draw_record(draw))
+    assert problems and any("key" in p and "3" in p for p in problems), problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_executions_produce_exactly_one_draw(orgs):
+    if connection.vendor != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    from core.models import Role
+    from core.services import user_create
+
+    county = orgs["county:410823"]
+    clerk = user_create(
+        actor=None, username="c1", password="x-Test-2026", role=Role.CLERK, organisation=county
+    )
+    clerk2 = user_create(
+        actor=None, username="c2", password="x-Test-2026", role=Role.CLERK, organisation=county
+    )
+    leader = user_create(
+        actor=None, username="l1", password="x-Test-2026", role=Role.LEADER, organisation=county
+    )
+    make_sources(county, 30, klass="key")
+    make_inspectors(county, 6)
+    draw = draw_prepare(actor=clerk, plan=_plan(county, clerk, leader))
+    draw = draw_commit(actor=clerk, draw=draw)
+    for i in range(2):
+        draw_add_entropy(
+            actor=clerk, draw=draw, witness_name=f"w{i}", witness_role="", value=f"{i}7"
+        )
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(user):
+        try:
+            barrier.wait()
+            draw_execute(actor=user, draw=Draw.objects.get(pk=draw.pk))
+            outcomes.append("executed")
+        except ServiceError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in (clerk, clerk2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["executed", "refused"]
+    assert DrawSelection.objects.filter(draw=draw).count() == 8  # 25% of 30 = ceil(7.5)
+    assert AuditEntry.objects.filter(action="draw.execute").count() == 1
