@@ -221,7 +221,7 @@ class Pools:
         self.codes: dict[int, str] = {}
         self.uscc: dict[int, str] = {}
         self.off_site: set[str] = set()
-        self.exclusions: list[tuple[int, str, str]] = []
+        self.exclusions: list[tuple[int, str, str, str]] = []  # pk, code, reason, detail
         self.uncovered: dict[str, int] = defaultdict(int)
         today = plan.planned_start
         rows = (
@@ -253,11 +253,11 @@ class Pools:
             uscc,
         ) in rows.iterator(chunk_size=20000):
             if status in ("suspended", "cancelled"):
-                self.exclusions.append((pk, status, ""))
+                self.exclusions.append((pk, code, status, ""))
                 continue
             listed = on_list and (list_until is None or list_until >= today)
             if listed and positive and positive["mode"] == "exclude":
-                self.exclusions.append((pk, DrawExclusion.Reason.POSITIVE_LIST, ""))
+                self.exclusions.append((pk, code, DrawExclusion.Reason.POSITIVE_LIST, ""))
                 continue
             if (
                 cap
@@ -267,6 +267,7 @@ class Pools:
                 self.exclusions.append(
                     (
                         pk,
+                        code,
                         DrawExclusion.Reason.FREQUENCY_CAP,
                         f"{per_source_max[pk]}/{cap['max_per_year']}",
                     )
@@ -419,8 +420,14 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
                 "division_code": org.division_code,
                 "period": plan.period_label,
                 "plan": plan.title,
-                "rules": json.dumps(plan.rules, ensure_ascii=False, sort_keys=True),
-                "off_site": ",".join(sorted(pools.off_site)),
+                # Frozen with the pools, so anyone can see what was left out and why, and
+                # which drawn sources get off-site supervision or a joint inspection.
+                "rules": plan.rules,
+                "exclusions": sorted(
+                    [code, reason, detail] for _pk, code, reason, detail in pools.exclusions
+                ),
+                "off_site": sorted(pools.off_site),
+                "joint": {q.klass: q.joint for q in quotas if q.joint},
             },
             strata=[
                 {"name": q.klass, "quota": q.required, "pool": pools.entries[q.klass]}
@@ -463,7 +470,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             ) from None
         DrawExclusion.objects.bulk_create(
             DrawExclusion(draw=draw, source_id=pk, reason=reason, detail=detail)
-            for pk, reason, detail in pools.exclusions
+            for pk, _code, reason, detail in pools.exclusions
         )
         audit_record(
             actor=actor,
@@ -640,8 +647,8 @@ def _write_result(draw: Draw, manifest: dict, record: dict, substitution=None) -
     source_by_code = dict(
         PollutionSource.objects.filter(source_code__in=codes).values_list("source_code", "pk")
     )
-    off_site = set(filter(None, manifest["draw"].get("off_site", "").split(",")))
-    joint = {q["class"]: q.get("joint", 0) for q in draw.quotas}
+    off_site = set(manifest["draw"].get("off_site", []))
+    joint = manifest["draw"].get("joint", {})
     selections = []
     for stratum, ids in record["result"]["objects"].items():
         for position, code in enumerate(ids, start=1):
@@ -829,7 +836,7 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
         raise ServiceError(_("No eligible source is left in this class's pool."))
     source = PollutionSource.objects.get(source_code=code)
     order = engine.stratum_order(seed, stratum)
-    off_site = set(filter(None, manifest["draw"].get("off_site", "").split(",")))
+    off_site = set(manifest["draw"].get("off_site", []))
     selection = DrawSelection.objects.create(
         draw=draw,
         stratum=stratum["name"],
