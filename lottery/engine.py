@@ -38,11 +38,21 @@ Exit codes of the script: 0 matches / success, 1 differs or the input cannot be 
 
 from __future__ import annotations
 
+import os
+import sys
+
+if __name__ == "__main__":
+    # Run as a script, Python puts this file's directory first on sys.path, where a sibling
+    # file (the Django app's selectors.py, say) would shadow a standard-library module of
+    # the same name. This file imports nothing from its directory, so drop it. (os and sys
+    # are already loaded at interpreter start-up and cannot be shadowed.)
+    _HERE = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
 import argparse
 import hashlib
 import heapq
 import json
-import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -374,6 +384,31 @@ def _check_digest(value: Any, recomputed: str, where: str, what: str) -> None:
         )
 
 
+def _explain_pool_entry(
+    entry: Any, index: int, name: str, previous_id: str | None, owner: Mapping[str, str]
+) -> None:
+    """Raise the precise ManifestError for an invalid object pool entry."""
+    where = f"stratum {name}"
+    _require_keys(entry, _OBJECT_KEYS, f"{where}, pool[{index}]")
+    oid = entry["id"]
+    _check_identifier(oid, f"{where}, pool[{index}].id")
+    if previous_id is not None and oid <= previous_id:
+        if oid == previous_id:
+            raise ManifestError(f"{where}: duplicate object id {oid}")
+        raise ManifestError(f"{where}: pool is not sorted by id ({oid} comes after {previous_id})")
+    if oid in owner:
+        raise ManifestError(f"object id {oid} appears in strata {owner[oid]} and {name}")
+    weight, tier = entry["weight"], entry["tier"]
+    if not _is_int(weight) or not 1 <= weight <= MAX_WEIGHT:
+        raise ManifestError(
+            f"{where}, object {oid}: weight must be an integer from 1 to {MAX_WEIGHT}, "
+            f"got {weight!r}"
+        )
+    if not _is_int(tier) or tier < 0:
+        raise ManifestError(f"{where}, object {oid}: tier must be an integer >= 0, got {tier!r}")
+    raise AssertionError("unreachable: the entry passed every check")  # pragma: no cover
+
+
 def check_manifest(manifest: Any) -> None:
     """Validate a manifest completely; raise ManifestError naming the first problem.
 
@@ -427,29 +462,29 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> None:
             raise ManifestError(f"{where}: pool must be a list")
         previous_id: str | None = None
         for o_index, entry in enumerate(pool):
-            o_where = f"{where}, pool[{o_index}]"
-            _require_keys(entry, _OBJECT_KEYS, o_where)
-            oid = entry["id"]
-            _check_identifier(oid, f"{o_where}.id")
-            o_where = f"{where}, object {oid}"
-            if previous_id is not None and oid <= previous_id:
-                if oid == previous_id:
-                    raise ManifestError(f"{where}: duplicate object id {oid}")
-                raise ManifestError(
-                    f"{where}: pool is not sorted by id ({oid} comes after {previous_id})"
+            # Fast path: one combined test per entry (pools can hold 300,000 entries); the
+            # precise message is worked out only when something is wrong.
+            try:
+                oid, weight, tier = entry["id"], entry["weight"], entry["tier"]
+                valid = (
+                    type(entry) is dict
+                    and len(entry) == 3
+                    and type(oid) is str
+                    and oid != ""
+                    and "\x00" not in oid
+                    and (previous_id is None or oid > previous_id)
+                    and oid not in owner
+                    and type(weight) is int
+                    and 1 <= weight <= MAX_WEIGHT
+                    and type(tier) is int
+                    and tier >= 0
                 )
-            previous_id = oid
-            if oid in owner:
-                raise ManifestError(f"object id {oid} appears in strata {owner[oid]} and {name}")
+            except (KeyError, TypeError):
+                valid = False
+            if not valid:
+                _explain_pool_entry(entry, o_index, name, previous_id, owner)
             owner[oid] = name
-            weight = entry["weight"]
-            if not _is_int(weight) or not 1 <= weight <= MAX_WEIGHT:
-                raise ManifestError(
-                    f"{o_where}: weight must be an integer from 1 to {MAX_WEIGHT}, got {weight!r}"
-                )
-            tier = entry["tier"]
-            if not _is_int(tier) or tier < 0:
-                raise ManifestError(f"{o_where}: tier must be an integer >= 0, got {tier!r}")
+            previous_id = oid
         quota = stratum["quota"]
         if not _is_int(quota) or quota < 0:
             raise ManifestError(f"{where}: quota must be an integer >= 0, got {quota!r}")
@@ -568,8 +603,10 @@ def build_manifest(
       "expertise": [str] = []}]``, sorted by id here.
     * ``constraints``: ``{object_id: {"requires": [...], "conflicts": [...],
       "previous": [...]}}``; missing lists are empty, lists are sorted and de-duplicated,
-      and entries with nothing in them are dropped (a 300,000-object pool should not carry
-      300,000 empty entries).
+      inspector ids not in ``inspectors`` are dropped from conflicts/previous (they cannot
+      be drawn, so they cannot matter), and entries left with nothing in them are dropped
+      (a 300,000-object pool should not carry 300,000 empty entries). ``check_manifest``
+      itself is strict and rejects unknown inspector ids.
     * ``witnesses``/``public_value``: the entropy specification (how many witness values,
       and a description of the public value or None).
 
@@ -613,6 +650,7 @@ def build_manifest(
             }
         )
     people.sort(key=lambda item: item["id"])
+    known = {person["id"] for person in people}
     rules: dict[str, Any] = {}
     for oid, rule in (constraints or {}).items():
         where = f"constraints[{oid!r}]"
@@ -620,6 +658,10 @@ def build_manifest(
         if unknown:
             raise ManifestError(f"{where}: unexpected {', '.join(sorted(map(str, unknown)))}")
         entry = {k: _sorted_unique(rule.get(k), f"{where}.{k}") for k in _CONSTRAINT_KEYS}
+        # An inspector outside the pool can never be drawn, so naming them cannot change the
+        # result (e.g. last time's inspector who has since retired): leave them out.
+        for field in ("conflicts", "previous"):
+            entry[field] = [pid for pid in entry[field] if pid in known]
         if any(entry.values()):
             rules[_as_str(oid, where)] = entry
     manifest: dict[str, Any] = {
@@ -644,11 +686,12 @@ def build_manifest(
 # Entropy and seed
 # ---------------------------------------------------------------------------------------------
 
-# Unicode White_Space, plus invisible characters that creep in by copy and paste
-# (zero-width space, word joiner, byte order mark). Deleted everywhere, not only at the ends:
-# "3 5 1" and "351" are the same dice digits.
+# Unicode White_Space, the ASCII information separators U+001C..U+001F (Python's str.split
+# treats them as whitespace), and invisible characters that creep in by copy and paste
+# (Mongolian vowel separator, zero-width space, word joiner, byte order mark). Deleted
+# everywhere, not only at the ends: "3 5 1" and "351" are the same dice digits.
 _DELETED_CHARS = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\u180e\u200b\u2060\ufeff"
 )
 _DELETE_TABLE = dict.fromkeys(map(ord, _DELETED_CHARS))
@@ -890,7 +933,7 @@ class _TeamPicker:
         ids = [p["id"] for p in candidates]
         ranks = [(load[pid], pid in previous) for pid in ids]
         best = min(ranks)
-        tied = [pid for pid, rank in zip(ids, ranks) if rank == best]
+        tied = [ids[i] for i, rank in enumerate(ranks) if rank == best]
         if len(tied) > 1:
             prefix = ("inspector\x00" + object_id + "\x00").encode("utf-8")
             for pid in tied:
@@ -935,7 +978,9 @@ class _TeamPicker:
         helpers = [p for p in kept if p["expert"]]
         chosen_ids = {p["id"] for p in kept}
         keys: dict[str, bytes] = {}  # HMAC key per inspector id, computed on demand
-        covered = {skill for p in kept for skill in p["expertise"]}
+        # Only certified members count in steps 1 and 2: a kept expert must not stand in for
+        # expertise an eligible certified inspector has.
+        covered = {skill for p in team for skill in p["expertise"]}
         # 1. Cover each required expertise with a certified inspector where one has it.
         #    Each pick covers at least one new requirement, so the team only grows past
         #    team_size when more expertise is required than team_size people.
@@ -959,7 +1004,10 @@ class _TeamPicker:
             covered.update(chosen["expertise"])
         # 3. Technical experts, only in addition and only for expertise that no eligible
         #    certified inspector has (step 1 covered everything a certified one could).
-        #    The feasibility check above guarantees an eligible expert exists.
+        #    The feasibility check above guarantees an eligible expert exists. Experts kept
+        #    from a previous team (recusal) count first.
+        for p in helpers:
+            covered.update(p["expertise"])
         for skill in requires:
             if skill in covered:
                 continue

@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from core.audit import audit_record, model_snapshot
+from core.bulk import copy_insert
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
 from core.vocab import SupervisionClass
-from inspectors.models import Inspector
-from inspectors.selectors import conflicts_for, inspectors_eligible
+from inspectors.models import Conflict, Inspector
+from inspectors.selectors import inspectors_eligible
 from lottery import engine
 from lottery.models import (
     Draw,
@@ -389,13 +390,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         )
         for klass in plan.classes
     }
-    source_ids = list(pools.codes)
-    conflicts = conflicts_for(
-        inspector_ids=certified_ids,
-        source_ids=source_ids,
-        uscc_list=[pools.uscc[s] for s in source_ids],
-        on=plan.planned_start,
-    )
+    conflicts = _conflicts(pools, certified_ids, plan.planned_start)
     previous = previous_inspectors([plan.organisation_id], plan.planned_start)
     constraints: dict[str, dict] = {}
     class_of = {e["id"]: klass for klass, entries in pools.entries.items() for e in entries}
@@ -468,9 +463,10 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             raise ServiceError(
                 _("This plan already has a draw. A committed draw can never be redone.")
             ) from None
-        DrawExclusion.objects.bulk_create(
-            DrawExclusion(draw=draw, source_id=pk, reason=reason, detail=detail)
-            for pk, _code, reason, detail in pools.exclusions
+        copy_insert(
+            DrawExclusion,
+            ["draw", "source", "reason", "detail"],
+            ((draw.pk, pk, reason, detail) for pk, _code, reason, detail in pools.exclusions),
         )
         audit_record(
             actor=actor,
@@ -483,6 +479,27 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             },
         )
     return draw
+
+
+def _conflicts(pools: Pools, inspector_ids: list[int], on: date) -> dict[int, set[int]]:
+    """Declared conflicts in force, mapped onto the pool: by source, and by company credit
+    code onto every source of that company. Conflicts are few, pools large: read the
+    conflicts and map them in memory rather than send the pool to the database."""
+    by_uscc: dict[str, list[int]] = defaultdict(list)
+    for source_id, code in pools.uscc.items():
+        if code:
+            by_uscc[code].append(source_id)
+    result: dict[int, set[int]] = defaultdict(set)
+    for inspector_id, source_id, company_uscc in (
+        Conflict.objects.in_force(on)
+        .filter(inspector_id__in=inspector_ids)
+        .values_list("inspector_id", "source_id", "company_uscc")
+    ):
+        if source_id is not None and source_id in pools.uscc:
+            result[source_id].add(inspector_id)
+        for target in by_uscc.get((company_uscc or "").upper(), ()):
+            result[target].add(inspector_id)
+    return result
 
 
 def _check_feasible(plan, people, constraints, pools, quotas) -> None:
@@ -642,75 +659,85 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
     return draw
 
 
-def _write_result(draw: Draw, manifest: dict, record: dict, substitution=None) -> None:
+def _write_result(draw: Draw, manifest: dict, record: dict) -> None:
     codes = [oid for ids in record["result"]["objects"].values() for oid in ids]
     source_by_code = dict(
-        PollutionSource.objects.filter(source_code__in=codes).values_list("source_code", "pk")
+        PollutionSource.objects.filter(organisation__in=_pool_organisations(draw.plan))
+        .filter(source_code__in=codes)
+        .values_list("source_code", "pk")
     )
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
-    selections = []
-    for stratum, ids in record["result"]["objects"].items():
-        for position, code in enumerate(ids, start=1):
-            selections.append(
-                DrawSelection(
-                    draw=draw,
-                    stratum=stratum,
-                    position=position,
-                    source_id=source_by_code[code],
-                    mode=DrawSelection.Mode.OFF_SITE
-                    if code in off_site
-                    else DrawSelection.Mode.ON_SITE,
-                    joint=position <= joint.get(stratum, 0),
-                )
+    now = timezone.now()
+    copy_insert(
+        DrawSelection,
+        ["draw", "stratum", "position", "source", "mode", "joint", "created_at"],
+        (
+            (
+                draw.pk,
+                stratum,
+                position,
+                source_by_code[code],
+                DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE,
+                position <= joint.get(stratum, 0),
+                now,
             )
-    DrawSelection.objects.bulk_create(selections, batch_size=2000)
-    by_code = {
-        (s.stratum, s.source_id): s
-        for s in DrawSelection.objects.filter(draw=draw).only("pk", "stratum", "source_id")
+            for stratum, ids in record["result"]["objects"].items()
+            for position, code in enumerate(ids, start=1)
+        ),
+    )
+    by_key = {
+        (stratum, source_id): pk
+        for pk, stratum, source_id in DrawSelection.objects.filter(draw=draw).values_list(
+            "pk", "stratum", "source_id"
+        )
     }
-    _write_teams(by_code, source_by_code, record["result"]["teams"])
+    _write_teams(by_key, source_by_code, record["result"]["teams"])
 
 
-def _write_teams(by_key, source_by_code, teams, substitution=None) -> list[TeamAssignment]:
+def _pool_organisations(plan: Plan):
+    return _pool_queryset(plan).values("organisation_id").distinct()
+
+
+def _write_teams(by_key, source_by_code, teams, substitution=None) -> None:
+    """Write team rows; ``by_key`` maps (stratum, source pk) to the selection's pk."""
+    now = timezone.now()
+    sub_id = substitution.pk if substitution is not None else None
     rows = []
     for team in teams:
-        selection = by_key[(team["stratum"], source_by_code[team["object"]])]
+        selection_id = by_key[(team["stratum"], source_by_code[team["object"]])]
         people = [(team["leader"], TeamAssignment.Role.LEADER)]
         people += [(m, TeamAssignment.Role.MEMBER) for m in team["members"]]
         people += [(e, TeamAssignment.Role.EXPERT) for e in team["experts"]]
-        for public_id, role in people:
-            rows.append(
-                TeamAssignment(
-                    selection=selection,
-                    inspector_id=int(public_id[1:]),
-                    role=role,
-                    substitution=substitution,
-                )
-            )
-    TeamAssignment.objects.bulk_create(rows, batch_size=5000)
-    _grant_tasks(rows)
-    return rows
+        rows += [(selection_id, int(pid[1:]), role, sub_id, now) for pid, role in people]
+    copy_insert(
+        TeamAssignment, ["selection", "inspector", "role", "substitution", "created_at"], rows
+    )
+    _grant_tasks([(selection_id, inspector_id) for selection_id, inspector_id, *_ in rows])
 
 
-def _grant_tasks(rows: list[TeamAssignment]) -> None:
-    """Each assigned inspector with an account may see their own drawn task (and nothing else)."""
+def _grant_tasks(pairs: list[tuple[int, int]]) -> None:
+    """Each assigned inspector with an account may see their own drawn task (and nothing else).
+
+    ``pairs``: (selection pk, inspector pk).
+    """
     users = dict(
-        Inspector.objects.filter(
-            pk__in={r.inspector_id for r in rows}, user__isnull=False
-        ).values_list("pk", "user")
+        Inspector.objects.filter(pk__in={i for _s, i in pairs}, user__isnull=False).values_list(
+            "pk", "user"
+        )
     )
     if not users:
         return
     from django.contrib.auth import get_user_model
 
-    User = get_user_model()
-    user_objs = User.objects.in_bulk(set(users.values()))
-    for row in rows:
-        if row.inspector_id in users:
-            assign_perm(
-                "lottery.view_drawn_task", user_objs[users[row.inspector_id]], row.selection
-            )
+    by_user: dict[int, list[int]] = defaultdict(list)
+    for selection_id, inspector_id in pairs:
+        if inspector_id in users:
+            by_user[users[inspector_id]].append(selection_id)
+    for user in get_user_model().objects.filter(pk__in=by_user):
+        assign_perm(
+            "lottery.view_drawn_task", user, DrawSelection.objects.filter(pk__in=by_user[user.pk])
+        )
 
 
 # --- substitutions ---------------------------------------------------------------------
@@ -821,7 +848,7 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
             raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
         # The whole new team is written as a new snapshot; earlier rows stay untouched.
         _write_teams(
-            {(sub.selection.stratum, sub.selection.source_id): sub.selection},
+            {(sub.selection.stratum, sub.selection.source_id): sub.selection.pk},
             {code: sub.selection.source_id},
             [team],
             sub,
@@ -850,7 +877,7 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
         team = engine.replacement_team(seed, manifest, code, teams, [])
     except engine.EngineError as exc:
         raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
-    _write_teams({(selection.stratum, source.pk): selection}, {code: source.pk}, [team], sub)
+    _write_teams({(selection.stratum, source.pk): selection.pk}, {code: source.pk}, [team], sub)
 
 
 # --- disclosure ------------------------------------------------------------------------
