@@ -23,3 +23,21 @@ def calendar_coverage_check() -> list[int]:
 def ping(value: str) -> str:
     """A round trip through the broker, for the health check and the tests."""
     return f"pong:{value}"
+
+
+@shared_task
+def import_validate(job_id: int) -> str | None:
+    """The dry run of a large import. Claims the job first: a second run returns None."""
+    from core.imports import import_job_validate
+
+    job = import_job_validate(job_id=job_id)
+    return job.status if job is not None else None
+
+
+@shared_task
+def import_commit(job_id: int) -> str | None:
+    """The all-or-nothing write of a large import. Claims the job first, like the dry run."""
+    from core.imports import import_job_commit
+
+    job = import_job_commit(job_id=job_id)
+    return job.status if job is not None else None

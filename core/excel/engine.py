@@ -1,0 +1,330 @@
+"""Validate every row, compare with the registry (the dry run), then commit all or nothing.
+
+The dry run and the commit run the same validation: the commit re-reads the file and checks it
+again against the registry as it is now, because it may have changed since the dry run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.errors import ServiceError
+from core.excel.reader import StructureError, open_table
+from core.excel.spec import CellError, ImportSpec, RowResult, Warned
+
+REPORT_LIMIT = 200  # issues and changes kept in the JSON report; the rest go to the Excel report
+PROGRESS_EVERY = 1000
+KEY_CHUNK = 5000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Issue:
+    row: int
+    column: str
+    message: str
+    level: str  # "error" / "warning"
+
+    def text(self) -> str:
+        return _("Row %(row)s, %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+def canonical(value: Any) -> Any:
+    """A form in which the file's value and the stored one compare equal when they mean the same."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if isinstance(value, float):
+        return Decimal(repr(value)).normalize()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return tuple(sorted(str(v) for v in value))
+    return value
+
+
+def _display(column, value: Any) -> str:
+    cell = column.to_cell(value)
+    if cell is None:
+        return ""
+    if isinstance(cell, date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+@dataclass
+class ValidationResult:
+    spec: ImportSpec
+    rows: list[RowResult]
+    ctx: Any
+
+    @property
+    def error_count(self) -> int:
+        return sum(len(r.errors) for r in self.rows)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(len(r.warnings) for r in self.rows)
+
+    def count(self, action: str) -> int:
+        """Rows that would be created / updated / left unchanged (rows with errors excluded)."""
+        return sum(1 for r in self.rows if r.action == action and not r.errors)
+
+    def issues(self, level: str | None = None) -> list[Issue]:
+        out = []
+        for row in self.rows:
+            if level in (None, "error"):
+                out.extend(Issue(row.number, c, m, "error") for c, m in row.errors)
+            if level in (None, "warning"):
+                out.extend(Issue(row.number, c, m, "warning") for c, m in row.warnings)
+        return out
+
+    def report(self, limit: int = REPORT_LIMIT) -> dict[str, Any]:
+        """The dry-run report as JSON: counts, the first ``limit`` issues and changes."""
+        changes = []
+        for row in self.rows:
+            if len(changes) >= limit:
+                break
+            if row.action not in ("create", "update") or row.errors:
+                continue
+            fields = []
+            if row.action == "update":
+                for field, (old, new) in row.changes.items():
+                    column = self.spec.column(field)
+                    fields.append([column.header, _display(column, old), _display(column, new)])
+            changes.append(
+                {
+                    "row": row.number,
+                    "key": self.spec.key_label(row)[1],
+                    "action": row.action,
+                    "fields": fields,
+                }
+            )
+        errors = self.issues("error")
+        warnings = self.issues("warning")
+        return {
+            "rows": len(self.rows),
+            "create": self.count("create"),
+            "update": self.count("update"),
+            "unchanged": self.count("unchanged"),
+            "error_rows": sum(1 for r in self.rows if r.errors),
+            "errors": len(errors),
+            "warnings": len(warnings),
+            "error_list": [i.as_dict() for i in errors[:limit]],
+            "warning_list": [i.as_dict() for i in warnings[:limit]],
+            "changes": changes,
+        }
+
+
+def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowResult]:
+    columns = [(index, spec.column(field)) for index, field in sorted(table.fields.items())]
+    blank_values = {}
+    for _index, column in columns:
+        try:
+            blank_values[column.field] = column.parse("")
+        except CellError:
+            blank_values[column.field] = None
+    required = _("required, but empty")
+    no_header = _("this column has no header, so its data cannot be imported")
+    example_key = ""
+    if spec.key and spec.key_column.example:
+        try:
+            example_key = spec.key_column.parse(spec.key_column.example)
+        except CellError:
+            example_key = ""
+    rows: list[RowResult] = []
+    total = table.row_count
+    seen = 0
+    for number, cells in table.rows:
+        seen += 1
+        if progress is not None and seen % PROGRESS_EVERY == 0:
+            progress(seen, max(total, seen))
+        width = len(cells)
+        # Blank rows (formatting left below the data, a spacer line) are skipped, not errors.
+        if all(c is None or c == "" or (c.__class__ is str and not c.strip()) for c in cells):
+            continue
+        if len(rows) >= spec.max_rows:
+            raise StructureError(
+                _("The file has more than %(max)s rows. Split it into several files.")
+                % {"max": spec.max_rows}
+            )
+        values: dict[str, Any] = {}
+        row = RowResult(number, values)
+        for index, column in columns:
+            raw = cells[index] if index < width else None
+            if raw is None or raw == "":
+                if column.required:
+                    row.error(column.header, required)
+                    continue
+                blank = blank_values[column.field]
+                values[column.field] = list(blank) if blank.__class__ is list else blank
+                continue
+            try:
+                value = column.parse(raw)
+            except CellError as exc:
+                row.error(column.header, exc.message)
+                continue
+            if value.__class__ is Warned:
+                row.warn(column.header, value.message)
+                value = value.value
+            if column.required and (value is None or value == ""):
+                row.error(column.header, required)
+                continue
+            values[column.field] = value
+        for index in table.unmapped:
+            if index < width and not (cells[index] is None or str(cells[index]).strip() == ""):
+                row.error(_("column %(letter)s") % {"letter": table.letter(index)}, no_header)
+        if example_key and values.get(spec.key) == example_key:
+            row.error(
+                spec.key_column.header,
+                _("this is the template's example row: delete it before importing"),
+            )
+        rows.append(row)
+    if progress is not None:
+        progress(seen, seen)
+    return rows
+
+
+def _check_duplicates(spec: ImportSpec, rows: list[RowResult]) -> None:
+    by_key: dict[str, list[RowResult]] = {}
+    for row in rows:
+        key = spec.row_key(row)
+        if key:
+            by_key.setdefault(key, []).append(row)
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        for row in group:
+            header, label = spec.key_label(row)
+            others = "、".join(str(r.number) for r in group if r is not row)
+            row.error(
+                header,
+                _("“%(key)s” appears more than once in the file (also on row %(rows)s)")
+                % {"key": label, "rows": others},
+            )
+
+
+def _compare_with_registry(spec: ImportSpec, rows: list[RowResult], ctx: Any) -> None:
+    keyed = [(spec.row_key(row), row) for row in rows]
+    keys = sorted({key for key, _row in keyed if key})
+    existing: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), KEY_CHUNK):
+        existing.update(spec.existing(keys[start : start + KEY_CHUNK], ctx))
+    for key, row in keyed:
+        current = existing.get(key) if key else None
+        if current is None:
+            row.action = "create"
+            continue
+        header, label = spec.key_label(row)
+        if current.get("_error"):
+            row.error(header, current["_error"])
+            row.action = "foreign"
+            continue
+        if current.get("_foreign"):
+            row.error(
+                header,
+                _("“%(key)s” is already registered by another organisation") % {"key": label},
+            )
+            row.action = "foreign"
+            continue
+        for field, value in row.values.items():
+            if field in current and canonical(current[field]) != canonical(value):
+                row.changes[field] = (current[field], value)
+        row.action = "update" if row.changes else "unchanged"
+
+
+def validate(
+    spec: ImportSpec,
+    data: bytes,
+    *,
+    actor,
+    organisation,
+    progress: Progress | None = None,
+) -> ValidationResult:
+    """The dry run: read, check every row and compare it with the registry. Writes nothing.
+
+    Raises ``StructureError`` when the file as a whole cannot be imported.
+    """
+    table = open_table(data, spec)
+    ctx = spec.begin(actor=actor, organisation=organisation)
+    rows = _parse_rows(spec, table, progress)
+    if not rows:
+        raise StructureError(_("The file has headers but no data rows."))
+    for row in rows:
+        spec.check_row(row, ctx)
+    if spec.key:
+        _check_duplicates(spec, rows)
+    _compare_with_registry(spec, rows, ctx)
+    spec.check_against_registry(rows, ctx)
+    return ValidationResult(spec=spec, rows=rows, ctx=ctx)
+
+
+class ImportBlocked(ServiceError):
+    """The commit's re-validation found errors, or warnings the user has not accepted."""
+
+    def __init__(self, message, result: ValidationResult):
+        super().__init__(message)
+        self.result = result
+
+
+def commit(
+    spec: ImportSpec,
+    data: bytes,
+    *,
+    actor,
+    organisation,
+    accept_warnings: bool,
+    progress: Progress | None = None,
+    on_success: Callable[[ValidationResult, tuple[int, int, int]], None] | None = None,
+) -> tuple[ValidationResult, tuple[int, int, int]]:
+    """Validate again, then write every row with one call of the app's bulk service.
+
+    All or nothing: any error (or an unaccepted warning) and nothing is written. ``on_success``
+    runs inside the same transaction, so whatever it records (e.g. the job's status) commits
+    or rolls back with the rows.
+    """
+    result = validate(spec, data, actor=actor, organisation=organisation, progress=progress)
+    if result.error_count:
+        raise ImportBlocked(
+            _("The file has %(count)s errors: nothing was imported.")
+            % {"count": result.error_count},
+            result,
+        )
+    if result.warning_count and not accept_warnings:
+        raise ImportBlocked(
+            _(
+                "The file has %(count)s warnings: accept them to import, or correct the file. "
+                "Nothing was imported."
+            )
+            % {"count": result.warning_count},
+            result,
+        )
+    with transaction.atomic():
+        counts = spec.commit(
+            actor=actor, rows=result.rows, ctx=result.ctx, accept_warnings=accept_warnings
+        )
+        if on_success is not None:
+            on_success(result, counts)
+    return result, counts

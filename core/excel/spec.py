@@ -1,0 +1,605 @@
+"""What an import file looks like: its columns, how each cell is read, and the hooks an app fills in.
+
+A column's ``header`` is part of the file format, so it is a fixed Chinese string and never
+translated: a template downloaded in English must still import. Help texts and messages are
+translated like any other interface string.
+
+A parser turns one raw cell (``str`` from CSV; ``str``/``float``/``int``/``bool``/``date``/
+``datetime`` from Excel) into a value. It raises ``CellError`` for a value that cannot be
+imported, and returns ``Warned(value, message)`` for a value that can be imported once the user
+accepts the warning (e.g. a real credit code with a wrong check digit).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core import uscc as uscc_rules
+
+# A text cell starting with one of these is a formula in a spreadsheet; exports prefix such
+# cells with an apostrophe (see core.excel.export), and the reader strips it again.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
+_SEPARATORS = re.compile(r"[,，、;；/|\n]+")
+
+
+class CellError(Exception):
+    """A cell value that cannot be imported. ``message`` is already translated."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Warned:
+    """A value that is imported only when the user accepts ``message``."""
+
+    value: Any
+    message: str
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or raw == "" or (isinstance(raw, str) and not raw.strip())
+
+
+def as_text(raw: Any) -> str:
+    """The cell as the user sees it: 12.0 → "12", a date → "2024-01-31", stripped."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        text = raw.translate(_ZERO_WIDTH).strip()
+        # An export neutralised a formula-like value with a leading apostrophe: undo it.
+        if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+            text = text[1:]
+        return text
+    if isinstance(raw, bool):
+        return "是" if raw else "否"
+    if isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else repr(raw)
+    if isinstance(raw, datetime):
+        return raw.date().isoformat() if raw.time() == datetime.min.time() else raw.isoformat()
+    if isinstance(raw, date):
+        return raw.isoformat()
+    return str(raw).strip()
+
+
+# --- parsers --------------------------------------------------------------------------------
+
+
+def parse_text(*, max_length: int, required: bool = False) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        text = as_text(raw)
+        if len(text) > max_length:
+            raise CellError(
+                _("longer than %(max)s characters (%(length)s)")
+                % {"max": max_length, "length": len(text)}
+            )
+        return text
+
+    return parse
+
+
+def parse_code(
+    *, max_length: int, pattern: str | None = None, pattern_help: str = "", upper: bool = True
+) -> Callable[[Any], str]:
+    """A code: spaces removed, upper-cased; optionally matched against ``pattern``."""
+    compiled = re.compile(pattern) if pattern else None
+
+    def parse(raw: Any) -> str:
+        text = re.sub(r"\s+", "", as_text(raw))
+        if upper:
+            text = text.upper()
+        if len(text) > max_length:
+            raise CellError(
+                _("longer than %(max)s characters (%(length)s)")
+                % {"max": max_length, "length": len(text)}
+            )
+        if text and compiled is not None and not compiled.fullmatch(text):
+            raise CellError(
+                _("“%(value)s” is not valid: %(rule)s") % {"value": text, "rule": pattern_help}
+            )
+        return text
+
+    return parse
+
+
+def parse_uscc(raw: Any) -> str | Warned:
+    """统一社会信用代码: normalised; malformed is an error, a wrong check digit a warning."""
+    code = uscc_rules.normalise(as_text(raw))
+    if not code:
+        return ""
+    status = uscc_rules.uscc_status(code)
+    if status is uscc_rules.UsccStatus.MALFORMED:
+        raise CellError(
+            _("“%(value)s” is not a unified social credit code (18 characters, GB 32100-2015)")
+            % {"value": code}
+        )
+    if status is uscc_rules.UsccStatus.BAD_CHECK_DIGIT:
+        return Warned(
+            code,
+            _(
+                "wrong check digit (by GB 32100 the last character should be %(digit)s); "
+                "check the code with the licence. If you accept the warning it is imported "
+                "as written and flagged."
+            )
+            % {"digit": uscc_rules.check_digit(code[:17])},
+        )
+    return code
+
+
+def parse_division(raw: Any) -> str:
+    text = as_text(raw)
+    if text and not re.fullmatch(r"[0-9]{6}", text):
+        raise CellError(
+            _("“%(value)s” is not a six-digit administrative division code") % {"value": text}
+        )
+    return text
+
+
+EXCEL_EPOCH = date(1899, 12, 30)
+DATE_MIN, DATE_MAX = date(1950, 1, 1), date(2100, 12, 31)
+_DATE_PATTERNS = (
+    re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
+    re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"),
+    re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})"),
+    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?"),
+    re.compile(r"(\d{4})(\d{2})(\d{2})"),
+)
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def _serial_to_date(serial: float) -> date:
+    # Excel's 1900 date system (1 = 1900-01-01; the fictitious 1900-02-29 does not matter for
+    # the dates a registry holds, all after 1950).
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def parse_date(raw: Any) -> date | None:
+    """Excel dates and serial numbers, 2024-01-31, 2024/1/31, 2024.1.31, 2024年1月31日, 20240131."""
+    if is_blank(raw):
+        return None
+    value: date | None = None
+    if isinstance(raw, datetime):
+        value = raw.date()
+    elif isinstance(raw, date):
+        value = raw
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 1 <= raw < 2958466:
+            value = _serial_to_date(raw)
+    else:
+        text = _TIME_SUFFIX.sub("", as_text(raw)).replace(" ", "")
+        if re.fullmatch(r"\d{5}(\.\d+)?", text):
+            value = _serial_to_date(float(text))
+        for pattern in _DATE_PATTERNS:
+            match = pattern.fullmatch(text)
+            if match:
+                try:
+                    value = date(*map(int, match.groups()))
+                except ValueError:
+                    raise CellError(
+                        _("“%(value)s” is not a valid date") % {"value": text}
+                    ) from None
+                break
+    if value is None:
+        raise CellError(
+            _("“%(value)s” is not a date (write it like 2024-01-31)") % {"value": as_text(raw)}
+        )
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise CellError(
+            _("%(value)s is outside the plausible range (1950–2100)") % {"value": value.isoformat()}
+        )
+    return value
+
+
+def parse_integer(*, min_value: int | None = 0, default: int | None = 0) -> Callable:
+    def parse(raw: Any) -> int | None:
+        if is_blank(raw):
+            return default
+        if isinstance(raw, bool):
+            raise CellError(_("“%(value)s” is not a whole number") % {"value": as_text(raw)})
+        if isinstance(raw, float):
+            if not raw.is_integer():
+                raise CellError(_("“%(value)s” is not a whole number") % {"value": as_text(raw)})
+            value = int(raw)
+        elif isinstance(raw, int):
+            value = raw
+        else:
+            text = as_text(raw).replace(",", "")
+            if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+                raise CellError(_("“%(value)s” is not a whole number") % {"value": text})
+            value = int(float(text)) if "." in text else int(text)
+        if min_value is not None and value < min_value:
+            raise CellError(
+                _("%(value)s is less than %(min)s") % {"value": value, "min": min_value}
+            )
+        return value
+
+    return parse
+
+
+def parse_decimal(*, places: int, min_value: float, max_value: float) -> Callable:
+    quantum = Decimal(1).scaleb(-places)
+
+    def parse(raw: Any) -> Decimal | None:
+        if is_blank(raw):
+            return None
+        text = as_text(raw)
+        try:
+            value = Decimal(text).quantize(quantum)
+        except (InvalidOperation, ValueError):
+            raise CellError(_("“%(value)s” is not a number") % {"value": text}) from None
+        if not min_value <= value <= max_value:
+            raise CellError(
+                _("%(value)s is outside %(min)s to %(max)s")
+                % {"value": text, "min": min_value, "max": max_value}
+            )
+        return value
+
+    return parse
+
+
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "有"}
+FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "无", "不是"}
+
+
+def parse_boolean(*, default: bool = False) -> Callable[[Any], bool]:
+    def parse(raw: Any) -> bool:
+        if is_blank(raw):
+            return default
+        if isinstance(raw, bool):
+            return raw
+        text = as_text(raw).lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise CellError(_("write 是 or 否, not “%(value)s”") % {"value": as_text(raw)})
+
+    return parse
+
+
+def _choice_lookup(choices: Sequence[tuple[str, Any]], aliases: dict[str, str]) -> dict[str, str]:
+    """Every spelling a user may type for a choice: the code, the Chinese and English labels."""
+    lookup: dict[str, str] = {}
+    for code, label in choices:
+        lookup[str(code).lower()] = code
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                lookup[str(label).strip().lower()] = code
+    for alias, code in aliases.items():
+        lookup[alias.lower()] = code
+    return lookup
+
+
+def chinese_labels(choices: Sequence[tuple[str, Any]]) -> list[str]:
+    with translation.override("zh-hans"):
+        return [str(label) for _code, label in choices]
+
+
+def _choices_hint(choices: Sequence[tuple[str, Any]]) -> str:
+    return "、".join(chinese_labels(choices))
+
+
+def parse_choice(
+    choices: Sequence[tuple[str, Any]],
+    *,
+    default: str = "",
+    aliases: dict[str, str] | None = None,
+) -> Callable[[Any], str]:
+    lookup = _choice_lookup(choices, aliases or {})
+
+    def parse(raw: Any) -> str:
+        if is_blank(raw):
+            return default
+        text = as_text(raw)
+        code = lookup.get(text.lower()) or lookup.get(re.sub(r"\s+", "", text).lower())
+        if code is None:
+            raise CellError(
+                _("“%(value)s” is not one of: %(choices)s")
+                % {"value": text, "choices": _choices_hint(choices)}
+            )
+        return code
+
+    return parse
+
+
+def parse_multi_choice(
+    choices: Sequence[tuple[str, Any]], *, aliases: dict[str, str] | None = None
+) -> Callable[[Any], list[str]]:
+    """Several choices in one cell, separated by 、 , ， ; or new lines; kept in choice order."""
+    lookup = _choice_lookup(choices, aliases or {})
+    order = {code: i for i, (code, _label) in enumerate(choices)}
+
+    def parse(raw: Any) -> list[str]:
+        found: set[str] = set()
+        for part in _SEPARATORS.split(as_text(raw)):
+            part = part.strip()
+            if not part:
+                continue
+            code = lookup.get(part.lower())
+            if code is None:
+                raise CellError(
+                    _("“%(value)s” is not one of: %(choices)s")
+                    % {"value": part, "choices": _choices_hint(choices)}
+                )
+            found.add(code)
+        return sorted(found, key=order.__getitem__)
+
+    return parse
+
+
+def parse_tags(*, max_length: int = 20, max_count: int = 20) -> Callable[[Any], list[str]]:
+    def parse(raw: Any) -> list[str]:
+        tags: list[str] = []
+        for part in _SEPARATORS.split(as_text(raw)):
+            part = part.strip()
+            if not part or part in tags:
+                continue
+            if len(part) > max_length:
+                raise CellError(
+                    _("the tag “%(tag)s” is longer than %(max)s characters")
+                    % {"tag": part, "max": max_length}
+                )
+            tags.append(part)
+        if len(tags) > max_count:
+            raise CellError(_("more than %(max)s tags") % {"max": max_count})
+        return tags
+
+    return parse
+
+
+# --- columns and specs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an import file.
+
+    ``kind`` drives the template (drop-downs, date validation, text format) and how a stored
+    value is written back into a cell for exports: text, code, date, integer, decimal, boolean,
+    choice, multi (several choices) or tags.
+    """
+
+    header: str
+    field: str
+    parse: Callable[[Any], Any]
+    kind: str = "text"
+    required: bool = False
+    help: Any = ""
+    example: Any = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+    width: int = 16
+
+    def to_cell(self, value: Any) -> Any:
+        """A stored value as the template expects it, so an export can be imported back."""
+        if value is None:
+            return None
+        if self.kind == "choice":
+            labels = dict(self.choices)
+            return str(labels[value]) if value in labels else value
+        if self.kind == "multi":
+            labels = dict(self.choices)
+            return "、".join(str(labels.get(v, v)) for v in value or [])
+        if self.kind == "tags":
+            return "、".join(value or [])
+        if self.kind == "boolean":
+            return "是" if value else "否"
+        if self.kind == "decimal":
+            return float(value)
+        return value
+
+
+def text_column(header, field, *, max_length, required=False, help="", example="", width=18):
+    return Column(
+        header,
+        field,
+        parse_text(max_length=max_length, required=required),
+        "text",
+        required,
+        help,
+        example,
+        width=width,
+    )
+
+
+def code_column(
+    header,
+    field,
+    *,
+    max_length,
+    pattern=None,
+    pattern_help="",
+    required=False,
+    help="",
+    example="",
+    width=16,
+):
+    return Column(
+        header,
+        field,
+        parse_code(max_length=max_length, pattern=pattern, pattern_help=pattern_help),
+        "code",
+        required,
+        help,
+        example,
+        width=width,
+    )
+
+
+def date_column(header, field, *, required=False, help="", example=None, width=13):
+    return Column(header, field, parse_date, "date", required, help, example, width=width)
+
+
+def integer_column(header, field, *, min_value=0, default=0, help="", example=0, width=10):
+    return Column(
+        header,
+        field,
+        parse_integer(min_value=min_value, default=default),
+        "integer",
+        False,
+        help,
+        example,
+        width=width,
+    )
+
+
+def decimal_column(header, field, *, places, min_value, max_value, help="", example=None):
+    return Column(
+        header,
+        field,
+        parse_decimal(places=places, min_value=min_value, max_value=max_value),
+        "decimal",
+        False,
+        help,
+        example,
+        width=12,
+    )
+
+
+def boolean_column(header, field, *, default=False, help="", example="否", width=10):
+    return Column(
+        header,
+        field,
+        parse_boolean(default=default),
+        "boolean",
+        False,
+        help,
+        example,
+        choices=(("1", "是"), ("0", "否")),
+        width=width,
+    )
+
+
+def choice_column(
+    header,
+    field,
+    choices,
+    *,
+    default="",
+    required=False,
+    aliases=None,
+    help="",
+    example="",
+    width=14,
+):
+    choices = tuple(choices)
+    return Column(
+        header,
+        field,
+        parse_choice(choices, default=default, aliases=aliases),
+        "choice",
+        required,
+        help,
+        example,
+        choices,
+        width,
+    )
+
+
+def multi_choice_column(header, field, choices, *, aliases=None, help="", example="", width=18):
+    choices = tuple(choices)
+    return Column(
+        header,
+        field,
+        parse_multi_choice(choices, aliases=aliases),
+        "multi",
+        False,
+        help,
+        example,
+        choices,
+        width,
+    )
+
+
+def tags_column(header, field, *, help="", example="", width=18):
+    return Column(header, field, parse_tags(), "tags", False, help, example, width=width)
+
+
+@dataclass
+class RowResult:
+    """One data row after parsing: its values (only the file's columns) and its problems."""
+
+    number: int  # the row number the user sees in Excel (header = 1) or the CSV record number
+    values: dict[str, Any]
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column header, message)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    action: str = ""  # create / update / unchanged, once compared with the registry
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def error(self, column: str, message: str) -> None:
+        self.errors.append((column, message))
+
+    def warn(self, column: str, message: str) -> None:
+        self.warnings.append((column, message))
+
+
+class ImportSpec:
+    """What one kind of import looks like and how it reaches its app's bulk service.
+
+    Subclasses set the class attributes and override the hooks. ``begin`` runs once per
+    validation with the importing user; the hooks receive its result as ``ctx``.
+    """
+
+    kind: str = ""
+    title: Any = ""
+    sheet_name: str = ""
+    columns: tuple[Column, ...] = ()
+    key: str = ""  # the field that identifies a record (source_code, certificate_number)
+    notes: Sequence[Any] = ()  # extra lines for the instruction sheet
+    max_rows: int = 200_000
+
+    def column(self, field_name: str) -> Column:
+        for column in self.columns:
+            if column.field == field_name:
+                return column
+        raise KeyError(field_name)
+
+    @property
+    def key_column(self) -> Column:
+        return self.column(self.key)
+
+    def begin(self, *, actor, organisation) -> Any:
+        """Prepare whatever the checks need (e.g. the organisations the actor may import for)."""
+        return None
+
+    def row_key(self, row: RowResult) -> str:
+        """The key that identifies the row's record; blank keys are reported as missing."""
+        return row.values.get(self.key) or ""
+
+    def key_label(self, row: RowResult) -> tuple[str, str]:
+        """(column header, value) naming the row's key in messages."""
+        return self.key_column.header, self.row_key(row)
+
+    def check_row(self, row: RowResult, ctx: Any) -> None:
+        """Cross-column checks on one parsed row (add errors or warnings to ``row``)."""
+
+    def existing(self, keys: list[str], ctx: Any) -> dict[str, dict[str, Any]]:
+        """Current values of the records with these keys, by key, with the spec's field names.
+
+        A record the actor may not change must still be returned, with ``"_foreign": True``,
+        so the row is refused rather than taken for a new record; ``"_error": message`` refuses
+        the row with that message (e.g. the key matches several records).
+        """
+        return {}
+
+    def check_against_registry(self, rows: list[RowResult], ctx: Any) -> None:
+        """Checks that need the registry, run once for all rows (e.g. likely duplicates)."""
+
+    def commit(
+        self, *, actor, rows: list[RowResult], ctx: Any, accept_warnings: bool
+    ) -> tuple[int, int, int]:
+        """Write every row through the app's bulk service: (created, updated, unchanged)."""
+        raise NotImplementedError
+
+    def export_rows(self, *, user) -> Iterable[dict[str, Any]]:
+        """Every record ``user`` may see, as dicts of the spec's field names (for exports)."""
+        raise NotImplementedError

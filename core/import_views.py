@@ -1,0 +1,200 @@
+"""Pages of the Excel import: upload, dry-run report, commit; templates and exports.
+
+Thin: every decision is in ``core.imports`` (services and selectors) and ``core.excel``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.audit import audit_record
+from core.errors import ServiceError
+from core.excel import spec_export_response, template_workbook
+from core.excel.export import XLSX_CONTENT_TYPE
+from core.excel.reader import MAX_UPLOAD_BYTES
+from core.imports import (
+    IMPORT_SPECS,
+    available_kinds,
+    import_job_create,
+    import_job_get_for_user,
+    import_job_list_for_user,
+    import_job_request_commit,
+    spec_for,
+    user_can_commit,
+    user_can_import,
+)
+from core.roles import Cap, user_can
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What to import"), widget=forms.RadioSelect)
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("An Excel workbook (.xlsx) made from the template, or a CSV file."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv", "class": "form-control"}),
+    )
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+        if len(kinds) == 1:
+            self.fields["kind"].initial = kinds[0][0]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s MB. Split it into several files.")
+                % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+def _require_view(user) -> None:
+    if not user_can(user, Cap.VIEW_REGISTRY):
+        raise PermissionDenied
+
+
+@login_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    _require_view(request.user)
+    page = Paginator(import_job_list_for_user(user=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "core/imports/list.html",
+        {"page": page, "kinds": available_kinds(), "can_import": user_can_import(request.user)},
+    )
+
+
+@login_required
+def import_new(request: HttpRequest) -> HttpResponse:
+    if not user_can_import(request.user):
+        raise PermissionDenied
+    kinds = available_kinds()
+    form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_create(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                filename=PurePath(upload.name).name,
+                data=upload.read(),
+            )
+        except ServiceError as exc:
+            for message in exc.messages:
+                form.add_error("file", message)
+        else:
+            return redirect("core:import_detail", pk=job.pk)
+    return render(
+        request,
+        "core/imports/new.html",
+        {"form": form, "kinds": kinds, "organisation": request.user.organisation},
+    )
+
+
+def _detail_context(request: HttpRequest, job) -> dict:
+    report = job.report or {}
+    return {
+        "job": job,
+        "report": report,
+        "can_commit": user_can_commit(request.user, job) and job.can_commit,
+        "may_commit": user_can_commit(request.user, job),
+        "more_errors": max(0, report.get("errors", 0) - len(report.get("error_list", []))),
+        "more_warnings": max(0, report.get("warnings", 0) - len(report.get("warning_list", []))),
+        "message_lines": [line for line in job.message.splitlines() if line.strip()],
+    }
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_view(request.user)
+    job = import_job_get_for_user(user=request.user, pk=pk)
+    return render(request, "core/imports/detail.html", _detail_context(request, job))
+
+
+@login_required
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar, polled by htmx every second; reloads the page once the job is done."""
+    _require_view(request.user)
+    job = import_job_get_for_user(user=request.user, pk=pk)
+    response = render(request, "core/imports/_progress.html", {"job": job})
+    if not job.is_running:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    job = import_job_get_for_user(user=request.user, pk=pk)
+    if not user_can_commit(request.user, job):
+        raise PermissionDenied
+    try:
+        job = import_job_request_commit(
+            actor=request.user, job=job, accept_warnings=request.POST.get("accept_warnings") == "1"
+        )
+    except ServiceError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if job.status == job.Status.COMMITTED:
+            messages.success(request, _("Imported."))
+    return redirect("core:import_detail", pk=job.pk)
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    _require_view(request.user)
+    if kind not in IMPORT_SPECS:
+        raise Http404
+    spec = spec_for(kind)
+    response = HttpResponse(template_workbook(spec), content_type=XLSX_CONTENT_TYPE)
+    filename = f"{spec.title}导入模板.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
+    _require_view(request.user)
+    job = import_job_get_for_user(user=request.user, pk=pk)
+    if not job.error_report:
+        raise Http404
+    stem = PurePath(job.original_name).stem
+    return FileResponse(
+        job.error_report.open("rb"),
+        as_attachment=True,
+        filename=f"错误报告-{stem}.xlsx",
+        content_type=XLSX_CONTENT_TYPE,
+    )
+
+
+@login_required
+def registry_export(request: HttpRequest, kind: str) -> FileResponse:
+    """Every record of one registry within the user's scope, in the import template's layout."""
+    _require_view(request.user)
+    if kind not in IMPORT_SPECS:
+        raise Http404
+    spec = spec_for(kind)
+    # Who took a copy of a whole registry is worth knowing later.
+    audit_record(
+        actor=request.user, action="registry.export", object_type=kind, after={"kind": kind}
+    )
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    return spec_export_response(spec, user=request.user, filename=f"{spec.title}-{stamp}.xlsx")

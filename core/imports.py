@@ -1,0 +1,340 @@
+"""Import jobs: upload, dry run, commit. The only writers of ``ImportJob``; also its selectors.
+
+The flow: ``import_job_create`` refuses an unusable file on the spot (nothing is stored) and
+saves the upload; ``import_job_validate`` runs the dry run; ``import_job_request_commit`` records
+the user's decision; ``import_job_commit`` validates again and writes every row through the
+app's bulk service, all or nothing. Small files run inline; larger ones in Celery tasks that
+call the same functions. Each worker step claims its job with a conditional UPDATE, so running a
+task twice (a retry, a redelivered message) does nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.errors import ServiceError
+from core.excel import (
+    ImportBlocked,
+    ImportSpec,
+    StructureError,
+    ValidationResult,
+    commit,
+    error_report_workbook,
+    open_table,
+    validate,
+)
+from core.excel.reader import MAX_UPLOAD_BYTES
+from core.models import ImportJob
+from core.roles import Cap, user_can
+from core.selectors import scope_queryset
+
+logger = logging.getLogger(__name__)
+
+# Each kind's spec lives in its own app; core names it by path so the dependency points from
+# the apps to core, never back.
+IMPORT_SPECS = {
+    ImportJob.Kind.SOURCES: "registry.imports.SourceImportSpec",
+    ImportJob.Kind.INSPECTORS: "inspectors.imports.InspectorImportSpec",
+}
+# Files up to this many rows are checked and imported during the request; larger ones in Celery.
+INLINE_MAX_ROWS = 2000
+# A claim older than this is taken over (the worker that held it died); progress renews it.
+STALE_CLAIM = timedelta(minutes=15)
+Status = ImportJob.Status
+
+
+def spec_for(kind: str) -> ImportSpec:
+    if kind not in IMPORT_SPECS:
+        raise ServiceError(_("Unknown import kind: %(kind)s.") % {"kind": kind})
+    return import_string(IMPORT_SPECS[kind])()
+
+
+def available_kinds() -> list[tuple[str, str]]:
+    """The kinds whose app has an import spec installed."""
+    kinds = []
+    for kind, label in ImportJob.Kind.choices:
+        try:
+            import_string(IMPORT_SPECS[kind])
+        except ImportError:
+            continue
+        kinds.append((kind, label))
+    return kinds
+
+
+# --- selectors ------------------------------------------------------------------------------
+
+
+def import_job_list_for_user(*, user) -> QuerySet[ImportJob]:
+    """The jobs of every organisation ``user`` may see, newest first."""
+    return scope_queryset(ImportJob.objects.select_related("organisation", "created_by"), user)
+
+
+def import_job_get_for_user(*, user, pk: int) -> ImportJob:
+    """One job, or 404 for anyone outside its organisation's scope."""
+    try:
+        return import_job_list_for_user(user=user).get(pk=pk)
+    except ImportJob.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def user_can_import(user) -> bool:
+    return user_can(user, Cap.EDIT_REGISTRY) and getattr(user, "organisation_id", None) is not None
+
+
+def user_can_commit(user, job: ImportJob) -> bool:
+    """Only an editor of the job's own organisation commits it (a city reviewer may look)."""
+    return user_can_import(user) and user.organisation_id == job.organisation_id
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> ImportJob:
+    """Store an upload for the actor's organisation, after the whole-file checks.
+
+    A file that cannot be imported at all (not Excel/CSV, wrong sheet or headers, formulas,
+    merged cells, empty) raises ``StructureError`` and nothing is stored. Files up to
+    ``INLINE_MAX_ROWS`` rows are checked before this returns; larger ones are queued.
+    """
+    if not user_can_import(actor):
+        raise ServiceError(_("You may not import into the registries."))
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise StructureError(
+            _("The file is larger than %(limit)s MB. Split it into several files.")
+            % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
+        )
+    spec = spec_for(kind)
+    table = open_table(data, spec)  # the structural checks; rows are read later
+    in_background = table.row_count > INLINE_MAX_ROWS
+    with transaction.atomic():
+        job = ImportJob(
+            organisation=actor.organisation,
+            created_by=actor,
+            kind=kind,
+            original_name=(filename or "upload")[-200:],
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            rows_total=table.row_count,
+            in_background=in_background,
+        )
+        job.file.save(filename or "upload", ContentFile(data), save=False)
+        job.save()
+        audit_record(
+            actor=actor,
+            action="import.upload",
+            obj=job,
+            after={
+                "kind": kind,
+                "file": job.original_name,
+                "sha256": job.sha256,
+                "rows": job.rows_total,
+            },
+        )
+        if in_background:
+            transaction.on_commit(lambda: _enqueue("import_validate", job.pk))
+    if not in_background:
+        import_job_validate(job_id=job.pk)
+        job.refresh_from_db()
+    return job
+
+
+def _enqueue(task_name: str, job_id: int) -> None:
+    from core import tasks
+
+    getattr(tasks, task_name).delay(job_id)
+
+
+def _progress(job_id: int):
+    def report(done: int, total: int) -> None:
+        # Outside any transaction: the page polling the job sees each step at once. Also
+        # renews the claim, so a long job is never mistaken for an abandoned one.
+        ImportJob.objects.filter(pk=job_id).update(
+            rows_done=done, rows_total=max(total, done), claimed_at=timezone.now()
+        )
+
+    return report
+
+
+def _error_report_file(result: ValidationResult) -> ContentFile | None:
+    if not result.error_count and not result.warning_count:
+        return None
+    return ContentFile(error_report_workbook(result), name=f"{uuid.uuid4().hex}.xlsx")
+
+
+def _store_report(job: ImportJob, result: ValidationResult, **fields: Any) -> None:
+    report_file = _error_report_file(result)
+    if job.error_report:
+        job.error_report.delete(save=False)
+    job.error_report = ""
+    if report_file is not None:
+        job.error_report.save(report_file.name, report_file, save=False)
+    ImportJob.objects.filter(pk=job.pk).update(
+        report=result.report(),
+        error_report=job.error_report.name or "",
+        rows_total=len(result.rows),
+        rows_done=len(result.rows),
+        claimed_at=None,
+        updated_at=timezone.now(),
+        **fields,
+    )
+
+
+def _fail(job_id: int, message: str) -> None:
+    ImportJob.objects.filter(pk=job_id).update(
+        status=Status.FAILED, message=message, claimed_at=None, updated_at=timezone.now()
+    )
+
+
+def import_job_validate(*, job_id: int) -> ImportJob | None:
+    """The dry run of one job. Returns None when another run has it or it is already done."""
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=Status.UPLOADED)
+            | Q(status=Status.VALIDATING, claimed_at__lt=now - STALE_CLAIM)
+        )
+        .update(status=Status.VALIDATING, claimed_at=now, rows_done=0, message="")
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("organisation", "created_by").get(pk=job_id)
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        result = validate(
+            spec_for(job.kind),
+            data,
+            actor=job.created_by,
+            organisation=job.organisation,
+            progress=_progress(job.pk),
+        )
+    except ServiceError as exc:  # StructureError included
+        _fail(job.pk, "\n".join(exc.messages))
+    except Exception:
+        logger.exception("import job %s: validation crashed", job_id)
+        _fail(job.pk, _("The check failed because of an internal error. Try again later."))
+    else:
+        _store_report(job, result, status=Status.VALIDATED, validated_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def import_job_request_commit(*, actor, job: ImportJob, accept_warnings: bool) -> ImportJob:
+    """The user's decision to import a checked file. Commits inline for a small file and
+    queues a task for a large one. Refuses while the dry run has errors, or has warnings the
+    user did not accept."""
+    if not user_can_commit(actor, job):
+        raise ServiceError(
+            _("Only an editor of %(org)s may import this file.") % {"org": job.organisation}
+        )
+    if job.status != Status.VALIDATED:
+        raise ServiceError(
+            _("This file cannot be imported now (its status is “%(status)s”).")
+            % {"status": job.get_status_display()}
+        )
+    if job.report.get("errors"):
+        raise ServiceError(_("Correct the errors in the file and upload it again."))
+    if job.report.get("warnings") and not accept_warnings:
+        raise ServiceError(_("The file has warnings: tick “accept the warnings” to import it."))
+    claimed = ImportJob.objects.filter(pk=job.pk, status=Status.VALIDATED).update(
+        status=Status.COMMITTING,
+        accept_warnings=accept_warnings,
+        committed_by=actor,
+        claimed_at=None,
+        rows_done=0,
+        message="",
+    )
+    if not claimed:  # a second click, or a second tab
+        raise ServiceError(_("This file is already being imported."))
+    if job.in_background:
+        transaction.on_commit(lambda: _enqueue("import_commit", job.pk))
+    else:
+        import_job_commit(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def import_job_commit(*, job_id: int) -> ImportJob | None:
+    """Validate the file again against the registry as it is now, then write all rows in one
+    transaction through the app's bulk service. Returns None when there is nothing to do."""
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id, status=Status.COMMITTING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("organisation", "created_by", "committed_by").get(
+        pk=job_id
+    )
+
+    def on_success(result: ValidationResult, counts: tuple[int, int, int]) -> None:
+        created, updated, unchanged = counts
+        outcome = {"created": created, "updated": updated, "unchanged": unchanged}
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=Status.COMMITTED,
+            result=outcome,
+            report=result.report(),
+            committed_at=timezone.now(),
+            rows_done=len(result.rows),
+            claimed_at=None,
+            updated_at=timezone.now(),
+        )
+        audit_record(
+            actor=job.committed_by,
+            action="import.commit",
+            obj=job,
+            before={"status": Status.COMMITTING},
+            after={
+                **outcome,
+                "kind": job.kind,
+                "file": job.original_name,
+                "sha256": job.sha256,
+                "accept_warnings": job.accept_warnings,
+            },
+        )
+
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        commit(
+            spec_for(job.kind),
+            data,
+            actor=job.committed_by,
+            organisation=job.organisation,
+            accept_warnings=job.accept_warnings,
+            progress=_progress(job.pk),
+            on_success=on_success,
+        )
+    except ImportBlocked as exc:
+        # The registry changed since the dry run: show the new report, import nothing.
+        _store_report(
+            job,
+            exc.result,
+            status=Status.VALIDATED,
+            validated_at=timezone.now(),
+            message=_("The registry changed since the check. %(reason)s")
+            % {"reason": exc.messages[0]},
+        )
+    except ServiceError as exc:
+        _fail(job.pk, "\n".join(exc.messages))
+    except Exception:
+        logger.exception("import job %s: commit crashed", job_id)
+        _fail(job.pk, _("The import failed because of an internal error; nothing was written."))
+    job.refresh_from_db()
+    return job
