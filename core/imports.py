@@ -37,6 +37,7 @@ from core.excel import (
     validate,
 )
 from core.excel.reader import MAX_UPLOAD_BYTES
+from core.excel.spec import is_blank
 from core.models import ImportJob
 from core.roles import Cap, user_can
 from core.selectors import scope_queryset
@@ -118,6 +119,8 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
         )
     spec = spec_for(kind)
     table = open_table(data, spec)  # the structural checks; rows are read later
+    if not any(any(not is_blank(c) for c in cells) for _number, cells in table.rows):
+        raise StructureError(_("The file has headers but no data rows."))
     in_background = table.row_count > INLINE_MAX_ROWS
     with transaction.atomic():
         job = ImportJob(

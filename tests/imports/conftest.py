@@ -104,3 +104,57 @@ def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8") -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue().encode(encoding)
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Uploads and error reports of each test go to its own folder."""
+    root = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(root)}},
+    }
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+def stored_files(root) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+INSPECTOR_HEADERS = [
+    "姓名",
+    "人员类别",
+    "执法证号",
+    "执法证有效期至",
+    "所属单位代码",
+    "科室（单位）",
+    "职务",
+    "在编在岗",
+    "性别",
+    "工作年限",
+    "业务专长",
+]
+
+
+def inspector_rows(n: int, *, prefix: str = "豫环执", start: int = 1) -> list[list[Any]]:
+    return [
+        [
+            f"检查员{i}",
+            "执法人员",
+            f"{prefix}{i:07d}",
+            "2027-12-31",
+            "",
+            "执法一中队",
+            "科员",
+            "是",
+            "男" if i % 2 else "女",
+            i % 30,
+            "水、大气",
+        ]
+        for i in range(start, start + n)
+    ]
+
+
+def inspectors_xlsx(rows: list[list[Any]]) -> bytes:
+    return xlsx_bytes([INSPECTOR_HEADERS, *rows], sheet="执法检查人员")

@@ -1,0 +1,264 @@
+"""Import jobs end to end on the inspector registry: refusals, dry run, commit, tasks, scope."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from core import imports as imports_module
+from core import tasks
+from core.errors import ServiceError
+from core.excel import StructureError
+from core.imports import (
+    import_job_commit,
+    import_job_create,
+    import_job_get_for_user,
+    import_job_request_commit,
+    import_job_validate,
+)
+from core.models import AuditEntry, ImportJob
+from inspectors.models import Inspector, InspectorChange
+from tests.imports.conftest import (
+    INSPECTOR_HEADERS,
+    inspector_rows,
+    inspectors_xlsx,
+    stored_files,
+    xlsx_bytes,
+)
+
+pytestmark = pytest.mark.django_db
+
+Status = ImportJob.Status
+
+
+def snapshot(media_root) -> tuple:
+    return (
+        Inspector.objects.count(),
+        InspectorChange.objects.count(),
+        ImportJob.objects.count(),
+        AuditEntry.objects.count(),
+        stored_files(media_root) if media_root.exists() else [],
+    )
+
+
+def upload(actor, data: bytes, name: str = "人员.xlsx") -> ImportJob:
+    return import_job_create(actor=actor, kind="inspectors", filename=name, data=data)
+
+
+BAD_FILES = {
+    "empty": b"",
+    "random bytes": bytes(range(256)) * 64,
+    "renamed pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF",
+    "wrong sheet": xlsx_bytes([INSPECTOR_HEADERS, *inspector_rows(2)], sheet="Sheet1"),
+    "missing header": xlsx_bytes([INSPECTOR_HEADERS[1:], ["执法人员"]], sheet="执法检查人员"),
+    "duplicated header": xlsx_bytes(
+        [[*INSPECTOR_HEADERS, "姓名"], [*inspector_rows(1)[0], "x"]], sheet="执法检查人员"
+    ),
+    "headers only": inspectors_xlsx([]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_it_refuses_a_bad_file_and_writes_nothing(county_clerk, media_root, case):
+    before = snapshot(media_root)
+    with pytest.raises(StructureError) as refused:
+        upload(county_clerk, BAD_FILES[case])
+    assert refused.value.messages and all(m.strip() for m in refused.value.messages)
+    assert snapshot(media_root) == before
+
+
+def test_it_refuses_formulas_and_merged_cells_and_writes_nothing(county_clerk, media_root):
+    def formula(wb, ws):
+        ws["J3"] = "=A2"
+
+    def merged(wb, ws):
+        ws.merge_cells("F2:G2")
+
+    before = snapshot(media_root)
+    for setup, expected in ((formula, "单元格 J3 含有公式"), (merged, "单元格 F2:G2 是合并单元格")):
+        data = xlsx_bytes(
+            [INSPECTOR_HEADERS, *inspector_rows(3)], sheet="执法检查人员", setup=setup
+        )
+        with pytest.raises(StructureError) as refused:
+            upload(county_clerk, data)
+        assert refused.value.messages[0].startswith(expected)
+    assert snapshot(media_root) == before
+
+
+def test_a_small_file_is_checked_at_once_then_committed(county_clerk, county):
+    job = upload(county_clerk, inspectors_xlsx(inspector_rows(5)))
+    assert job.status == Status.VALIDATED and not job.in_background
+    assert job.organisation == county and job.created_by == county_clerk
+    assert job.file.name.startswith("imports/410823/") and job.file.name.endswith(".xlsx")
+    assert (job.report["create"], job.report["errors"], job.report["rows"]) == (5, 0, 5)
+    assert Inspector.objects.count() == 0  # the dry run writes nothing
+
+    job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert job.status == Status.COMMITTED
+    assert job.result == {"created": 5, "updated": 0, "unchanged": 0}
+    assert Inspector.objects.filter(organisation=county).count() == 5
+    first = Inspector.objects.get(certificate_number="豫环执0000001")
+    assert (first.gender, first.expertise, first.years_of_service) == ("male", ["air", "water"], 1)
+    assert AuditEntry.objects.filter(action="import.commit", object_id=str(job.pk)).exists()
+
+
+def test_reimporting_the_same_file_changes_nothing(county_clerk):
+    data = inspectors_xlsx(inspector_rows(4))
+    import_job_request_commit(
+        actor=county_clerk, job=upload(county_clerk, data), accept_warnings=False
+    )
+    history = InspectorChange.objects.count()
+    again = upload(county_clerk, data)
+    assert (again.report["create"], again.report["update"], again.report["unchanged"]) == (0, 0, 4)
+    again = import_job_request_commit(actor=county_clerk, job=again, accept_warnings=False)
+    assert again.result == {"created": 0, "updated": 0, "unchanged": 4}
+    assert InspectorChange.objects.count() == history
+
+
+def test_edits_update_only_those_rows_and_record_history(county_clerk):
+    rows = inspector_rows(4)
+    import_job_request_commit(
+        actor=county_clerk, job=upload(county_clerk, inspectors_xlsx(rows)), accept_warnings=False
+    )
+    rows[1][6] = "副中队长"  # 职务
+    rows[3][10] = "危废"  # 业务专长
+    job = upload(county_clerk, inspectors_xlsx(rows))
+    assert (job.report["update"], job.report["unchanged"]) == (2, 2)
+    fields = {c["key"]: c["fields"] for c in job.report["changes"]}
+    assert fields["豫环执0000002"] == [["职务", "科员", "副中队长"]]
+    assert fields["豫环执0000004"] == [["业务专长", "大气、水", "危险废物"]]
+    job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert job.result == {"created": 0, "updated": 2, "unchanged": 2}
+    change = InspectorChange.objects.get(
+        inspector__certificate_number="豫环执0000002", action="update"
+    )
+    assert change.changes == {"post": ["科员", "副中队长"]}
+    assert change.actor == county_clerk
+
+
+def test_commit_is_refused_while_the_report_has_errors(county_clerk, media_root):
+    rows = inspector_rows(3)
+    rows[1][2] = ""  # enforcement staff without a certificate number
+    rows[2][3] = "2027-02-30"
+    job = upload(county_clerk, inspectors_xlsx(rows))
+    assert job.report["errors"] == 2
+    texts = [f"第 {e['row']} 行，{e['column']}：{e['message']}" for e in job.report["error_list"]]
+    assert "第 3 行，执法证号：执法人员必填" in texts
+    assert "第 4 行，执法证有效期至：“2027-02-30”不是有效日期" in texts
+    assert job.error_report.name  # the full list, as Excel
+    with pytest.raises(ServiceError):
+        import_job_request_commit(actor=county_clerk, job=job, accept_warnings=True)
+    job.refresh_from_db()
+    assert job.status == Status.VALIDATED and Inspector.objects.count() == 0
+
+
+def test_a_change_in_the_registry_after_the_dry_run_blocks_the_commit(county_clerk, outsider_clerk):
+    job = upload(county_clerk, inspectors_xlsx(inspector_rows(3)))
+    assert job.report["create"] == 3
+    # Meanwhile 温县 registers one of these certificate numbers.
+    from inspectors.services import inspector_create
+
+    inspector_create(
+        actor=outsider_clerk,
+        organisation=outsider_clerk.organisation,
+        data={"name": "温县人", "certificate_number": "豫环执0000002"},
+    )
+    job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert job.status == Status.VALIDATED
+    assert "检查之后名录库已发生变化" in job.message
+    assert job.report["error_list"][0]["message"] == "“豫环执0000002”已由其他单位登记"
+    assert Inspector.objects.filter(organisation=county_clerk.organisation).count() == 0
+
+
+def test_a_job_is_invisible_outside_its_organisations_scope(
+    county_clerk, outsider_clerk, city_reviewer
+):
+    job = upload(county_clerk, inspectors_xlsx(inspector_rows(1)))
+    with pytest.raises(Http404):
+        import_job_get_for_user(user=outsider_clerk, pk=job.pk)
+    assert import_job_get_for_user(user=city_reviewer, pk=job.pk) == job
+    with pytest.raises(ServiceError):
+        import_job_request_commit(actor=city_reviewer, job=job, accept_warnings=False)
+
+
+def test_an_inspector_cannot_upload(inspector_a):
+    with pytest.raises(ServiceError):
+        upload(inspector_a, inspectors_xlsx(inspector_rows(1)))
+    assert ImportJob.objects.count() == 0
+
+
+@pytest.fixture
+def big(monkeypatch):
+    """Make “large” small, so the background path runs on a few rows."""
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 3)
+
+
+def test_a_large_file_is_queued_and_the_task_runs_it_once(
+    county_clerk, big, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(imports_module, "_enqueue", lambda name, pk: queued.append((name, pk)))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = upload(county_clerk, inspectors_xlsx(inspector_rows(6)))
+    assert job.in_background and job.status == Status.UPLOADED
+    assert queued == [("import_validate", job.pk)]
+
+    assert tasks.import_validate(job.pk) == Status.VALIDATED
+    job.refresh_from_db()
+    assert (job.report["create"], job.rows_done, job.rows_total) == (6, 6, 6)
+    validated_at = job.validated_at
+    # Run it twice: the second run finds nothing to claim and changes nothing.
+    assert tasks.import_validate(job.pk) is None
+    job.refresh_from_db()
+    assert job.validated_at == validated_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert job.status == Status.COMMITTING and queued[-1] == ("import_commit", job.pk)
+    assert tasks.import_commit(job.pk) == Status.COMMITTED
+    assert tasks.import_commit(job.pk) is None
+    job.refresh_from_db()
+    assert job.result == {"created": 6, "updated": 0, "unchanged": 0}
+    assert Inspector.objects.count() == 6
+    assert AuditEntry.objects.filter(action="import.commit").count() == 1
+
+
+def test_a_claim_held_by_a_live_worker_is_respected_and_a_dead_ones_taken_over(
+    county_clerk, big, monkeypatch
+):
+    monkeypatch.setattr(imports_module, "_enqueue", lambda name, pk: None)
+    job = upload(county_clerk, inspectors_xlsx(inspector_rows(5)))
+    ImportJob.objects.filter(pk=job.pk).update(status=Status.VALIDATING, claimed_at=timezone.now())
+    assert import_job_validate(job_id=job.pk) is None  # another worker is on it
+    ImportJob.objects.filter(pk=job.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    assert import_job_validate(job_id=job.pk).status == Status.VALIDATED
+
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=Status.COMMITTING, committed_by=county_clerk, claimed_at=timezone.now()
+    )
+    assert import_job_commit(job_id=job.pk) is None
+    assert Inspector.objects.count() == 0
+
+
+def test_a_second_commit_request_is_refused(county_clerk):
+    job = upload(county_clerk, inspectors_xlsx(inspector_rows(2)))
+    import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    with pytest.raises(ServiceError):
+        import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert Inspector.objects.count() == 2
+
+
+def test_a_bulk_service_refusal_fails_the_job_and_writes_nothing(county_clerk, monkeypatch):
+    job = upload(county_clerk, inspectors_xlsx(inspector_rows(2)))
+
+    def refuse(**kwargs):
+        raise ServiceError("第 2 行：服务拒绝")
+
+    monkeypatch.setattr("inspectors.imports.inspector_bulk_upsert", refuse)
+    job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert job.status == Status.FAILED and job.message == "第 2 行：服务拒绝"
+    assert Inspector.objects.count() == 0
+    assert not AuditEntry.objects.filter(action="import.commit").exists()
