@@ -64,7 +64,10 @@ class InspectorFilterForm(forms.Form):
             field.widget.attrs.setdefault("class", css)
 
     def filters(self) -> dict:
-        data = self.cleaned_data if self.is_valid() else {}
+        data: dict = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data keeps the valid fields: a bad one is just ignored
+            data = self.cleaned_data
         status = data.get("status") or "active"
         return {
             "q": data.get("q", ""),

@@ -392,7 +392,10 @@ def unavailability_add(
         locked,
         actor,
         InspectorChange.Action.AVAILABILITY,
-        {"unavailable": [None, f"{start.isoformat()}–{end.isoformat()} {reason}"]},
+        {
+            "unavailable": [None, f"{start.isoformat()}–{end.isoformat()}"],
+            "unavailability_reason": [None, reason],
+        },
     ).save()
     audit_record(
         actor=actor,
@@ -420,10 +423,8 @@ def unavailability_remove(*, actor, unavailability: Unavailability) -> None:
         actor,
         InspectorChange.Action.AVAILABILITY,
         {
-            "unavailable": [
-                f"{period.start.isoformat()}–{period.end.isoformat()} {period.reason}",
-                None,
-            ]
+            "unavailable": [f"{period.start.isoformat()}–{period.end.isoformat()}", None],
+            "unavailability_reason": [period.reason, None],
         },
     ).save()
     audit_record(
@@ -432,6 +433,14 @@ def unavailability_remove(*, actor, unavailability: Unavailability) -> None:
 
 
 # --------------------------------------------------------------------------- conflicts
+
+
+def _conflict_target(conflict: Conflict) -> str:
+    """How the history names a conflict's target (kept as text: it must outlive renames)."""
+    if conflict.source_id is not None:
+        source = conflict.source
+        return f"{source.name}（{source.source_code}）"
+    return conflict.company_uscc
 
 
 @transaction.atomic
@@ -492,9 +501,11 @@ def conflict_declare(
         valid_until=valid_until,
         declared_by=actor if getattr(actor, "pk", None) else None,
     )
-    target = company_uscc or f"source:{source.pk}"
     _history(
-        locked, actor, InspectorChange.Action.CONFLICT, {"conflict": [None, f"{target} {reason}"]}
+        locked,
+        actor,
+        InspectorChange.Action.CONFLICT,
+        {"conflict": [None, _conflict_target(conflict)], "reason": [None, reason]},
     ).save()
     audit_record(
         actor=actor, action="inspector.conflict_declare", obj=locked, after=model_snapshot(conflict)
@@ -506,7 +517,11 @@ def conflict_declare(
 def conflict_withdraw(*, actor, conflict: Conflict, reason: str) -> Conflict:
     """End a recusal. It stays on record (who declared it, who withdrew it and why) and is
     ignored by draws from now on. A reason is required."""
-    locked = Conflict.objects.select_for_update().select_related("inspector").get(pk=conflict.pk)
+    locked = (
+        Conflict.objects.select_for_update(of=("self",))
+        .select_related("inspector", "source")
+        .get(pk=conflict.pk)
+    )
     _require_edit(actor, locked.inspector.organisation_id)
     reason = (reason or "").strip()
     if not reason:
@@ -517,12 +532,11 @@ def conflict_withdraw(*, actor, conflict: Conflict, reason: str) -> Conflict:
     locked.withdrawn_by = actor if getattr(actor, "pk", None) else None
     locked.withdrawal_reason = reason
     locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-    target = locked.company_uscc or f"source:{locked.source_id}"
     _history(
         locked.inspector,
         actor,
         InspectorChange.Action.CONFLICT,
-        {"conflict": [target, None], "reason": ["", reason]},
+        {"conflict": [_conflict_target(locked), None], "withdrawal_reason": [None, reason]},
     ).save()
     audit_record(
         actor=actor,

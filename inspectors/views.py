@@ -114,6 +114,8 @@ def _display_value(field: str, value: Any, organisations: dict[int, str]) -> str
     if field == "expertise" and isinstance(value, list):
         labels = dict(Expertise.choices)
         return "、".join(str(labels.get(code, code)) for code in value)
+    if field == "unavailability_reason":
+        return str(dict(Unavailability.Reason.choices).get(value, value))
     if field == "organisation":
         return organisations.get(value, str(value))
     return str(value)
@@ -126,6 +128,8 @@ HISTORY_LABELS = {
     "unavailable": Unavailability._meta.verbose_name,
     "conflict": Conflict._meta.verbose_name,
     "reason": Conflict._meta.get_field("reason").verbose_name,
+    "withdrawal_reason": Conflict._meta.get_field("withdrawal_reason").verbose_name,
+    "unavailability_reason": Unavailability._meta.get_field("reason").verbose_name,
 }
 
 

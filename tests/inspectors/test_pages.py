@@ -214,6 +214,8 @@ def test_unavailability_and_conflicts_through_the_detail_page_with_htmx(
         and "<html" not in response.content.decode()
     )
     assert Unavailability.objects.filter(inspector=inspector, reason="training").exists()
+    history = client.get(detail_url(inspector)).content.decode()
+    assert "2026-05-01–2026-05-10" in history and "— → 培训" in history
 
     response = client.post(
         reverse("inspectors:conflict_declare", args=[inspector.pk]),
