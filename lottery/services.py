@@ -10,6 +10,8 @@ same verifiable order.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections import defaultdict
 from datetime import date
@@ -225,6 +227,16 @@ class Pools:
         self.exclusions: list[tuple[int, str, str, str]] = []  # pk, code, reason, detail
         self.uncovered: dict[str, int] = defaultdict(int)
         today = plan.planned_start
+
+        @functools.cache
+        def weight_of(credit, penalty, complaints):  # few distinct inputs, many sources
+            return source_weight(
+                rules,
+                credit_rating=credit,
+                days_since_penalty=(today - penalty).days if penalty else None,
+                complaints_12m=complaints,
+            )
+
         rows = (
             _pool_queryset(plan)
             .filter(supervision_class__in=plan.classes)
@@ -252,7 +264,7 @@ class Pools:
             penalty,
             complaints,
             uscc,
-        ) in rows.iterator(chunk_size=20000):
+        ) in rows:
             if status in ("suspended", "cancelled"):
                 self.exclusions.append((pk, code, status, ""))
                 continue
@@ -274,12 +286,7 @@ class Pools:
                     )
                 )
                 continue
-            weight = source_weight(
-                rules,
-                credit_rating=credit,
-                days_since_penalty=(today - penalty).days if penalty else None,
-                complaints_12m=complaints,
-            )
+            weight = weight_of(credit, penalty, complaints)
             tier = 0
             if klass in coverage:
                 if pk in covered_by_class[klass]:
@@ -434,7 +441,8 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             team_size=plan.team_size,
             constraints=constraints,
         )
-        canonical = engine.canonical_json(manifest).decode("utf-8")
+        canonical_bytes = engine.canonical_json(manifest)
+        canonical = canonical_bytes.decode("utf-8")
         try:
             with transaction.atomic():
                 draw = Draw.objects.create(
@@ -442,7 +450,8 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
                     organisation=org,
                     number=number,
                     manifest_json=canonical,
-                    manifest_hash=engine.manifest_hash(manifest),
+                    # The manifest hash is SHA-256 of these very bytes (engine.manifest_hash).
+                    manifest_hash=hashlib.sha256(canonical_bytes).hexdigest(),
                     quotas=[
                         {
                             "class": q.klass,

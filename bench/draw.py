@@ -1,0 +1,213 @@
+"""Benchmark: a full draw (objects + inspectors, every constraint) on PostgreSQL.
+
+    .venv/bin/python bench/draw.py                      # 10k/100k/300k sources, 50/500/1500 inspectors
+    .venv/bin/python bench/draw.py --sizes 100000:500   # one size
+
+For each size it prints the time to prepare (freeze pools, exclusions, weights, tiers,
+conflicts, quotas into a manifest), to execute (seed, selection, teams, writing the rows),
+and beside them the time to simply read the same pool's ids from the database, so the
+overhead is a ratio. Target: prepare + execute <= 1 s at 100,000 and within 3x the read.
+Uses its own database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sjsj_bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sjsj_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("SJSJ_DATA_DIR", "/tmp/sjsj-bench")
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000:50,100000:500,300000:1500")
+    args = parser.parse_args()
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(
+        f"{'sources':>8} {'inspectors':>10} {'read ids':>9} {'prepare':>8} {'execute':>8} "
+        f"{'total':>7} {'total/read':>10} {'drawn':>6}"
+    )
+    for spec in args.sizes.split(","):
+        n_sources, n_inspectors = (int(x) for x in spec.split(":"))
+        run(n_sources, n_inspectors)
+
+
+def run(n_sources: int, n_inspectors: int) -> None:
+    from django.db import connection
+
+    from core.models import Organisation, Role
+    from core.services import user_create
+    from core.uscc import make_uscc
+    from inspectors.models import Conflict, Inspector
+    from lottery.models import Draw, Plan
+    from lottery.rules import PRESETS
+    from lottery.services import (
+        draw_add_entropy,
+        draw_commit,
+        draw_execute,
+        draw_prepare,
+        plan_approve,
+        plan_create,
+    )
+    from registry.models import PollutionSource
+
+    rng = random.Random(n_sources)
+    code = f"9{n_sources % 100000:05d}"[:6]
+    with connection.cursor() as cursor:  # start clean: the previous run's rows go
+        cursor.execute("SET session_replication_role = replica")
+        for table in (
+            "lottery_teamassignment",
+            "lottery_drawselection",
+            "lottery_substitution",
+            "lottery_drawentropy",
+            "lottery_drawexclusion",
+            "lottery_draw",
+            "lottery_plan_check_items",
+            "lottery_plan",
+            "inspectors_conflict",
+            "inspectors_unavailability",
+            "inspectors_inspectorchange",
+            "inspectors_inspector",
+            "registry_sourcechange",
+            "registry_pollutionsource",
+        ):
+            cursor.execute(f"DELETE FROM {table}")
+        cursor.execute("SET session_replication_role = DEFAULT")
+    org, _ = Organisation.objects.get_or_create(
+        division_code=code,
+        kind=Organisation.Kind.COUNTY_BUREAU,
+        defaults={"name": f"基准县{code}"},
+    )
+    for name, role in (("bench_clerk", Role.CLERK), ("bench_leader", Role.LEADER)):
+        from django.contrib.auth import get_user_model
+
+        get_user_model().objects.filter(username=name).delete()
+        user_create(actor=None, username=name, password="Bench-2026!", role=role, organisation=org)
+    clerk = get_user_model().objects.get(username="bench_clerk")
+    leader = get_user_model().objects.get(username="bench_leader")
+    classes = ["key"] * 15 + ["general"] * 80 + ["special"] * 5
+    sources = []
+    for i in range(n_sources):
+        klass = rng.choice(classes)
+        sources.append(
+            PollutionSource(
+                organisation=org,
+                managed_by="county",
+                source_code=f"B{i:09d}",
+                name=f"基准污染源{i}",
+                company_name=f"基准企业{i // 2}",
+                uscc=make_uscc("91", "410823", f"{i // 2:09d}"),
+                supervision_class=klass,
+                special_reason="投诉" if klass == "special" else "",
+                status="suspended" if rng.random() < 0.02 else "active",
+                positive_list=rng.random() < 0.05,
+                credit_rating=rng.choice(["green", "blue", "yellow", "red", "unrated", "unrated"]),
+                complaints_12m=rng.choice([0, 0, 0, 1, 3]),
+            )
+        )
+    PollutionSource.objects.bulk_create(sources, batch_size=5000)
+    inspectors = Inspector.objects.bulk_create(
+        [
+            Inspector(
+                organisation=org,
+                name=f"检查员{i}",
+                kind="enforcement",
+                certificate_number=f"B{code}{i:06d}",
+                certificate_valid_until=date(2030, 1, 1),
+                on_staff=True,
+                is_active=True,
+                expertise=rng.sample(["air", "water", "hazardous_waste", "auto_monitoring"], 2),
+            )
+            for i in range(n_inspectors)
+        ]
+    )
+    # Conflicts for 1% of sources, so recusal is exercised at scale.
+    picked = rng.sample(sources, n_sources // 100)
+    Conflict.objects.bulk_create(
+        [
+            Conflict(
+                inspector=rng.choice(inspectors),
+                source=s,
+                reason="亲属",
+                valid_from=date(2020, 1, 1),
+            )
+            for s in picked
+        ]
+    )
+    plan = plan_approve(
+        actor=leader,
+        plan=plan_create(
+            actor=clerk,
+            organisation=org,
+            kind=Plan.Kind.QUARTERLY,
+            year=2026,
+            quarter=2,
+            title="基准",
+            classes=["key", "general", "special"],
+            rules=PRESETS["benxi_2025_county"].rules
+            + [
+                {
+                    "kind": "risk_weight",
+                    "credit": {"red": 3, "yellow": 2},
+                    "complaints_at_least": 3,
+                    "complaints": 2,
+                }
+            ],
+            planned_start=date(2026, 4, 15),
+            planned_end=date(2026, 6, 20),
+        ),
+    )
+    t0 = time.perf_counter()
+    ids = list(PollutionSource.objects.filter(organisation=org).values_list("id", flat=True))
+    read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    draw = draw_prepare(actor=clerk, plan=plan)
+    prepare = time.perf_counter() - t0
+    draw = draw_commit(actor=clerk, draw=draw)
+    for i in range(2):
+        draw_add_entropy(
+            actor=clerk,
+            draw=draw,
+            witness_name=f"见证人{i}",
+            witness_role="",
+            value=str(rng.randrange(10**6)),
+        )
+    t0 = time.perf_counter()
+    draw = draw_execute(actor=clerk, draw=draw)
+    execute = time.perf_counter() - t0
+    drawn = sum(len(v) for v in Draw.objects.get(pk=draw.pk).result["objects"].values())
+    total = prepare + execute
+    print(
+        f"{len(ids):>8} {n_inspectors:>10} {read:>8.3f}s {prepare:>7.3f}s {execute:>7.3f}s "
+        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
