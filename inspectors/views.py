@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
-from core.selectors import organisations_visible_to, scope_queryset
+from core.selectors import organisations_visible_to
 from core.vocab import Expertise
 from inspectors import services
 from inspectors.exports import inspectors_xlsx_response
@@ -39,8 +39,10 @@ from inspectors.selectors import (
     inspector_detail_related,
     inspector_get_for_user,
     inspector_list_for_user,
+    inspectors_own_record,
     user_may_edit_inspectors_of,
 )
+from registry.selectors import source_list_for_user
 
 PAGE_SIZE = 50
 
@@ -86,6 +88,7 @@ def inspector_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "today": timezone.localdate(),
         "can_create": user_may_edit_inspectors_of(request.user, request.user.organisation_id),
+        "own_record": inspectors_own_record(request.user),
     }
     if _is_htmx(request):
         return render(request, "inspectors/_inspector_table.html", context)
@@ -187,9 +190,7 @@ def _detail_context(request: HttpRequest, inspector: Inspector, **forms) -> dict
 
 
 def _sources_in_scope(request: HttpRequest):
-    from registry.models import PollutionSource
-
-    return scope_queryset(PollutionSource.objects.all(), request.user)
+    return source_list_for_user(user=request.user)
 
 
 def _source_choices(request: HttpRequest, inspector: Inspector) -> list:

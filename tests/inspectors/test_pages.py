@@ -276,3 +276,14 @@ def test_deactivate_and_reactivate(client_for, county_clerk, county, make_inspec
     client.post(reverse("inspectors:inspector_reactivate", args=[inspector.pk]))
     inspector.refresh_from_db()
     assert inspector.is_active
+
+
+def test_an_inspector_finds_their_own_record_from_the_list(
+    client_for, county_clerk, inspector_a, county, make_inspector
+):
+    from inspectors.services import inspector_link_user
+
+    record = make_inspector(county)
+    inspector_link_user(actor=county_clerk, inspector=record, user=inspector_a)
+    page = client_for(inspector_a).get(reverse("inspectors:inspector_list")).content.decode()
+    assert f'href="{detail_url(record)}" data-testid="own-record"' in page
