@@ -59,7 +59,9 @@ def canonical(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return tuple(sorted(str(v) for v in value))
+        # Order counts, as it does for the services that write lists (tags keep the order
+        # typed; choice lists are kept in their vocabulary's order by the parser and services).
+        return tuple(str(v) for v in value)
     return value
 
 

@@ -158,3 +158,22 @@ def inspector_rows(n: int, *, prefix: str = "豫环执", start: int = 1) -> list
 
 def inspectors_xlsx(rows: list[list[Any]]) -> bytes:
     return xlsx_bytes([INSPECTOR_HEADERS, *rows], sheet="执法检查人员")
+
+
+def source_headers() -> list[str]:
+    from registry.imports import COLUMNS
+
+    return [c.header for c in COLUMNS]
+
+
+def source_row(code: str, **values: Any) -> list[Any]:
+    """A row of the sources template: field name -> value, everything else empty."""
+    from registry.imports import COLUMNS
+
+    defaults = {"source_code": code, "name": f"{code} 点位", "company_name": f"{code} 公司"}
+    defaults.update(values)
+    return [defaults.get(c.field, "") for c in COLUMNS]
+
+
+def sources_xlsx(rows: list[list[Any]], headers: list[str] | None = None) -> bytes:
+    return xlsx_bytes([headers or source_headers(), *rows], sheet="污染源")

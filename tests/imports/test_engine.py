@@ -160,7 +160,7 @@ def test_it_compares_with_the_registry_field_by_field():
                 "name": "甲",
                 "day": date(2024, 1, 31),
                 "cls": "key",
-                "tags": ["x", "y"],
+                "tags": ["y", "x"],
             },
             "A2": {"code": "A2", "name": "旧名", "day": None, "cls": "general", "tags": []},
             "F1": {"_foreign": True},
