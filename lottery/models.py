@@ -8,6 +8,7 @@ PostgreSQL a trigger refuses it). A change is a new, recorded ``Substitution``.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.vocab import SupervisionClass
@@ -314,11 +315,12 @@ class Substitution(models.Model):
                 | Q(kind="inspector", inspector__isnull=False),
                 name="substitution_inspector_matches_kind",
             ),
+            # One open request per drawn source and inspector (0 stands for "the source").
             models.UniqueConstraint(
-                fields=["selection", "inspector"],
+                models.F("selection"),
+                Coalesce("inspector", 0),
                 condition=Q(status="requested"),
                 name="substitution_one_open_request",
-                nulls_distinct=False,
             ),
         ]
 
@@ -399,10 +401,12 @@ class TeamAssignment(models.Model):
         verbose_name = _("team assignment")
         verbose_name_plural = _("team assignments")
         constraints = [
+            # Once per team snapshot (0 stands for the draw's own snapshot).
             models.UniqueConstraint(
-                fields=["selection", "inspector", "substitution"],
+                models.F("selection"),
+                models.F("inspector"),
+                Coalesce("substitution", 0),
                 name="assignment_once",
-                nulls_distinct=False,
             ),
         ]
 
