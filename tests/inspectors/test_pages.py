@@ -287,3 +287,12 @@ def test_an_inspector_finds_their_own_record_from_the_list(
     inspector_link_user(actor=county_clerk, inspector=record, user=inspector_a)
     page = client_for(inspector_a).get(reverse("inspectors:inspector_list")).content.decode()
     assert f'href="{detail_url(record)}" data-testid="own-record"' in page
+
+
+def test_the_admin_lists_inspectors_read_only(client_for, sysadmin, county, make_inspector):
+    inspector = make_inspector(county, name="管理端")
+    client = client_for(sysadmin)
+    page = client.get("/admin/inspectors/inspector/")
+    assert page.status_code == 200 and "管理端" in page.content.decode()
+    assert client.get(f"/admin/inspectors/inspector/{inspector.pk}/change/").status_code == 200
+    assert client.get("/admin/inspectors/inspector/add/").status_code == 403
