@@ -270,7 +270,7 @@ class Pools:
                 continue
             listed = on_list and (list_until is None or list_until >= today)
             if listed and positive and positive["mode"] == "exclude":
-                self.exclusions.append((pk, code, DrawExclusion.Reason.POSITIVE_LIST, ""))
+                self.exclusions.append((pk, code, DrawExclusion.Reason.POSITIVE_LIST.value, ""))
                 continue
             if (
                 cap
@@ -281,7 +281,7 @@ class Pools:
                     (
                         pk,
                         code,
-                        DrawExclusion.Reason.FREQUENCY_CAP,
+                        DrawExclusion.Reason.FREQUENCY_CAP.value,
                         f"{per_source_max[pk]}/{cap['max_per_year']}",
                     )
                 )

@@ -302,3 +302,103 @@ def test_two_simultaneous_executions_produce_exactly_one_draw(orgs):
     assert sorted(outcomes) == ["executed", "refused"]
     assert DrawSelection.objects.filter(draw=draw).count() == 8  # 25% of 30 = ceil(7.5)
     assert AuditEntry.objects.filter(action="draw.execute").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("preset", "cycle_quarters"),
+    [
+        ("luliang_2020_county", (1, 2, 3, 4)),  # every key object each year
+        ("benxi_2025_county", (1, 2, 3, 4)),  # every key object each year
+        ("hengshui_gxq_2023", (1, 2)),  # every key object each half-year
+        ("hengshui_gxq_2023", (3, 4)),
+    ],
+)
+def test_each_regime_covers_every_key_object_within_its_cycle(
+    world, county_clerk, county_leader, preset, cycle_quarters
+):
+    seen: set[int] = set()
+    for quarter in cycle_quarters:
+        plan = _plan(world, county_clerk, county_leader, preset=preset, quarter=quarter)
+        draw = _run(
+            draw_prepare(actor=county_clerk, plan=plan),
+            county_clerk,
+            values=(f"{quarter}3", f"{quarter}4"),
+        )
+        selections = effective_selections(draw)
+        excluded = set(draw.exclusions.values_list("source_id", flat=True))
+        assert not excluded & {s.source_id for s in selections}
+        seen |= {s.source_id for s in selections if s.stratum == "key"}
+    eligible_key = set(
+        world.sources.filter(supervision_class="key", status="active").values_list("pk", flat=True)
+    )
+    assert seen == eligible_key
+
+
+def test_positive_list_sources_are_drawn_for_off_site_supervision(
+    world, county_clerk, county_leader
+):
+    world.sources.filter(supervision_class="key").update(positive_list=True)
+    plan = _plan(world, county_clerk, county_leader, preset="benxi_2025_county")
+    draw = _run(draw_prepare(actor=county_clerk, plan=plan), county_clerk)
+    modes = {s.mode for s in effective_selections(draw) if s.stratum == "key"}
+    assert modes == {"off_site"}
+
+
+def test_positive_list_sources_are_excluded_where_the_regime_exempts_them(
+    world, county_clerk, county_leader
+):
+    listed = list(world.sources.filter(supervision_class="key")[:5])
+    world.sources.filter(pk__in=[s.pk for s in listed]).update(positive_list=True)
+    plan = _plan(world, county_clerk, county_leader, preset="luliang_2020_county")
+    draw = draw_prepare(actor=county_clerk, plan=plan)
+    reasons = dict(draw.exclusions.values_list("source_id", "reason"))
+    assert all(reasons[s.pk] == "positive_list" for s in listed)
+
+
+def test_the_frequency_cap_excludes_sources_checked_twice_this_year(
+    county, county_clerk, county_leader
+):
+    from registry.models import CheckItem
+
+    make_sources(county, 4, klass="key")
+    make_inspectors(county, 4)
+    item = CheckItem.objects.create(
+        organisation=county,
+        year=2026,
+        code="01",
+        name="污染防治设施运行情况",
+        legal_basis="《环境保护法》",
+        checking_body="生态环境分局",
+        method="on_site",
+    )
+    for quarter in (1, 2):  # 4 key objects, a quarter takes 25% .. coverage takes all 4/4, 4/3
+        plan = _plan(
+            county,
+            county_clerk,
+            county_leader,
+            preset="benxi_2025_county",
+            quarter=quarter,
+            check_items=[item],
+        )
+        _run(
+            draw_prepare(actor=county_clerk, plan=plan),
+            county_clerk,
+            values=(f"{quarter}5", f"{quarter}6"),
+        )
+    # Drawn so far this year for item 01: counted per source; those at 2 are excluded now.
+    plan = _plan(
+        county,
+        county_clerk,
+        county_leader,
+        preset="benxi_2025_county",
+        quarter=3,
+        check_items=[item],
+    )
+    draw = draw_prepare(actor=county_clerk, plan=plan)
+    capped = set(draw.exclusions.filter(reason="frequency_cap").values_list("source_id", flat=True))
+    twice = {
+        sid
+        for sid in county.sources.values_list("pk", flat=True)
+        if DrawSelection.objects.filter(source_id=sid, draw__plan__year=2026).count() >= 2
+    }
+    assert capped == twice
