@@ -15,5 +15,5 @@ urlpatterns = [
         "imports/<int:pk>/errors.xlsx", import_views.import_error_report, name="import_error_report"
     ),
     path("imports/template/<str:kind>/", import_views.import_template, name="import_template"),
-    path("exports/<str:kind>/", import_views.registry_export, name="registry_export"),
+    path("exports/<str:kind>/", import_views.registry_export_download, name="registry_export"),
 ]

@@ -16,7 +16,6 @@ from core.excel.export import (
     export_workbook,
     neutralise,
     spec_export,
-    spec_export_response,
 )
 from core.excel.reader import StructureError, estimate_rows, open_table
 from core.excel.spec import (
@@ -64,7 +63,6 @@ __all__ = [
     "neutralise",
     "open_table",
     "spec_export",
-    "spec_export_response",
     "tags_column",
     "template_workbook",
     "text_column",

@@ -144,12 +144,3 @@ def spec_export(spec: ImportSpec, records: Iterable[dict[str, Any]], target) -> 
             sheet_name=spec.sheet_name,
             widths=[max(c.width, len(c.header) * 2 + 2) for c in spec.columns],
         )
-
-
-def spec_export_response(spec: ImportSpec, *, user, filename: str) -> FileResponse:
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes (deletes) it
-    spec_export(spec, spec.export_rows(user=user), spool)
-    spool.seek(0)
-    return FileResponse(
-        spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
-    )

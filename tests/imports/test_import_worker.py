@@ -1,0 +1,54 @@
+"""A large import through a real Celery worker on Redis: queued, checked, committed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+
+from config.celery_app import app
+from core import imports as imports_module
+from core.imports import import_job_create, import_job_request_commit
+from core.models import ImportJob
+from registry.models import PollutionSource
+from tests.imports.conftest import source_row, sources_xlsx
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker():
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("the worker round trip runs on Redis")
+    app.loader.import_default_modules()
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        yield
+
+
+def wait_for(job: ImportJob, status: str, timeout: float = 30) -> ImportJob:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.status == status and job.claimed_at is None:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job stayed {job.status} ({job.message})")
+
+
+def test_a_large_file_is_checked_and_imported_by_the_worker(worker, county_clerk, monkeypatch):
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
+    rows = [source_row(f"BG-{i:04d}") for i in range(1500)]
+    job = import_job_create(
+        actor=county_clerk, kind="sources", filename="大文件.xlsx", data=sources_xlsx(rows)
+    )
+    assert job.in_background
+    job = wait_for(job, ImportJob.Status.VALIDATED)
+    assert (job.report["create"], job.rows_done, job.rows_total) == (1500, 1500, 1500)
+    assert PollutionSource.objects.count() == 0
+
+    import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    job = wait_for(job, ImportJob.Status.COMMITTED)
+    assert job.result == {"created": 1500, "updated": 0, "unchanged": 0}
+    assert PollutionSource.objects.count() == 1500
