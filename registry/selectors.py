@@ -15,8 +15,29 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from core.roles import Cap, user_can
 from core.selectors import scope_queryset
 from registry.models import CheckItem, PollutionSource, SourceChange
+
+
+def user_may_edit_registry_of(user, organisation_id: int | None) -> bool:
+    """Registry editors (clerks) change only their own organisation's records; a city team's
+    clerk therefore changes the city-managed sources, which belong to the team."""
+    return (
+        organisation_id is not None
+        and user_can(user, Cap.EDIT_REGISTRY)
+        and user.organisation_id == organisation_id
+    )
+
+
+def user_may_publish_checkitems_of(user, organisation_id: int | None) -> bool:
+    """Publishing the check-item list is an approval: a leader of the same organisation."""
+    return (
+        organisation_id is not None
+        and user_can(user, Cap.APPROVE)
+        and user.organisation_id == organisation_id
+    )
+
 
 # The list counts at most this many rows: an exact total over 100,000 rows on every page is
 # the one slow query a registry list does not need (“more than 10,000” is enough to know).

@@ -25,7 +25,6 @@ from core import uscc as uscc_rules
 from core.audit import audit_record, model_snapshot, to_jsonable
 from core.errors import ServiceError
 from core.models import Organisation
-from core.roles import Cap, user_can
 from core.vocab import CheckMethod, Expertise, SupervisionClass
 from registry.models import (
     CheckItem,
@@ -40,20 +39,31 @@ from registry.models import (
     SourceStatus,
     WeatherGrade,
 )
+from registry.selectors import user_may_edit_registry_of, user_may_publish_checkitems_of
 
 # --- permissions ------------------------------------------------------------------------
 
 
-def _ensure_can_write(actor, organisation: Organisation, capability: str = Cap.EDIT_REGISTRY):
-    """Clerks write only their own organisation's records. ``actor=None`` is the system
-    (demo seeding, management commands), which may write anywhere."""
+def _ensure_can_write(actor, organisation: Organisation, *, publish: bool = False) -> None:
+    """Clerks write only their own organisation's records (leaders publish its items).
+    ``actor=None`` is the system (demo seeding, management commands), which may write anywhere."""
     if actor is None:
         return
-    if not user_can(actor, capability) or actor.organisation_id != organisation.pk:
+    allowed = (
+        user_may_publish_checkitems_of(actor, organisation.pk)
+        if publish
+        else user_may_edit_registry_of(actor, organisation.pk)
+    )
+    if allowed:
+        return
+    if publish:
         raise ServiceError(
-            _("You may only change the records of your own organisation (%(org)s).")
-            % {"org": getattr(actor.organisation, "name", "—")}
+            _("Only a leader of %(org)s may publish its check items.") % {"org": organisation.name}
         )
+    raise ServiceError(
+        _("You may only change the records of your own organisation (%(org)s).")
+        % {"org": getattr(actor.organisation, "name", "—")}
+    )
 
 
 def _managed_by_for(organisation: Organisation) -> str:
@@ -376,6 +386,15 @@ def _current_values(source: PollutionSource) -> dict[str, Any]:
     return {field: getattr(source, field) for field in TRACKED_FIELDS}
 
 
+def _default_county_code(values: dict, organisation: Organisation, *, creating: bool) -> None:
+    """A county bureau's sources lie in its county unless told otherwise: an empty (or, for a
+    new source, missing) ``county_code`` becomes the bureau's own code."""
+    if organisation.kind != Organisation.Kind.COUNTY_BUREAU:
+        return
+    if values.get("county_code") == "" or (creating and "county_code" not in values):
+        values["county_code"] = organisation.division_code
+
+
 # --- single-source services ---------------------------------------------------------------
 
 
@@ -406,8 +425,7 @@ def source_create(
     _raise_field_errors(cleaned.errors)
     values = cleaned.values
     values["managed_by"] = managed_by
-    if not values.get("county_code") and organisation.kind == Organisation.Kind.COUNTY_BUREAU:
-        values["county_code"] = organisation.division_code
+    _default_county_code(values, organisation, creating=True)
     with transaction.atomic():
         if PollutionSource.objects.filter(source_code=values["source_code"]).exists():
             raise ServiceError(
@@ -491,6 +509,7 @@ def source_update(
                 _("Which level manages a source follows its organisation; it cannot be edited."),
             )
         _raise_field_errors(cleaned.errors)
+        _default_county_code(cleaned.values, source.organisation, creating=False)
         _write_changes(
             actor=actor, source=source, values=cleaned.values, action=SourceChange.Action.UPDATE
         )
@@ -628,8 +647,7 @@ def source_bulk_upsert(
                     continue
                 values = cleaned.values
                 values["managed_by"] = managed_by
-                if not values.get("county_code") and org.kind == Organisation.Kind.COUNTY_BUREAU:
-                    values["county_code"] = org.division_code
+                _default_county_code(values, org, creating=True)
                 created.append(
                     PollutionSource(organisation=org, created_at=now, updated_at=now, **values)
                 )
@@ -652,6 +670,7 @@ def source_bulk_upsert(
             if cleaned.errors:
                 fail(code, cleaned.errors)
                 continue
+            _default_county_code(cleaned.values, org, creating=False)
             changes = _diff(source, cleaned.values)
             if not changes:
                 unchanged += 1
@@ -872,7 +891,7 @@ def checkitem_publish(*, actor, item: CheckItem) -> CheckItem:
     own organisation does it (``Cap.APPROVE``). Once published the item is frozen."""
     with transaction.atomic():
         item = CheckItem.objects.select_for_update().select_related("organisation").get(pk=item.pk)
-        _ensure_can_write(actor, item.organisation, Cap.APPROVE)
+        _ensure_can_write(actor, item.organisation, publish=True)
         if item.is_published:
             raise ServiceError(_("This check item is already published."))
         item.published_at = timezone.now()
