@@ -211,6 +211,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Shared vocabularies get one name in the schema, whichever serializer uses them.
+    "ENUM_NAME_OVERRIDES": {
+        "ExpertiseEnum": "core.vocab.Expertise",
+        "SupervisionClassEnum": "core.vocab.SupervisionClass",
+        "CheckMethodEnum": "core.vocab.CheckMethod",
+    },
 }
 
 LOGGING = {
