@@ -141,6 +141,16 @@ class InspectorForm(forms.Form):
                 field.widget.attrs.setdefault("class", "form-control")
             field.widget.attrs.setdefault("data-testid", f"field-{name}")
 
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # Bootstrap shows the red border only with this class on the widget itself.
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                css = widget.attrs.get("class", "")
+                if "is-invalid" not in css:
+                    widget.attrs["class"] = f"{css} is-invalid".strip()
+
     @classmethod
     def initial_from(cls, inspector: Inspector) -> dict:
         return {name: getattr(inspector, name) for name in cls.base_fields}
