@@ -17,4 +17,8 @@ app.conf.beat_schedule = {
         "task": "core.tasks.calendar_coverage_check",
         "schedule": crontab(hour=7, minute=0),
     },
+    "lottery-draws-disclose-due": {
+        "task": "lottery.tasks.draws_disclose_due_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }

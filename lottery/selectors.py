@@ -217,3 +217,29 @@ def previous_inspectors(organisation_ids: list[int], before: date) -> dict[int, 
         elif draw_id == current[0]:
             current[1].add(inspector_id)
     return {sid: people for sid, (_draw, people) in latest.items()}
+
+
+def draw_tasks_for_inspector(*, user) -> list[tuple[DrawSelection, list[TeamAssignment]]]:
+    """An inspector's current drawn tasks with their teams: granted selections that were not
+    replaced and whose current team still includes the user's registry record (a recused
+    inspector keeps the grant on the row, but the task is no longer theirs)."""
+    selections = list(
+        selections_for_inspector(user=user)
+        .select_related("draw__plan", "draw__organisation")
+        .order_by("-draw__plan__planned_start", "draw_id", "stratum", "position")
+    )
+    if not selections:
+        return []
+    replaced = set(
+        Substitution.objects.filter(
+            selection__in=[s.pk for s in selections],
+            kind=Substitution.Kind.OBJECT,
+            status=Substitution.Status.APPROVED,
+        ).values_list("selection_id", flat=True)
+    )
+    selections = [s for s in selections if s.pk not in replaced]
+    teams = effective_teams(selections)
+    from inspectors.models import Inspector
+
+    mine = set(Inspector.objects.filter(user=user).values_list("pk", flat=True))
+    return [(s, teams[s.pk]) for s in selections if mine & {a.inspector_id for a in teams[s.pk]}]

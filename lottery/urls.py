@@ -1,4 +1,33 @@
-from django.urls import path  # noqa: F401
+"""Plans, the draw ceremony, downloads, an inspector's tasks and the reviewer's overview."""
+
+from django.urls import path
+
+from lottery import views
 
 app_name = "lottery"
-urlpatterns: list = []
+urlpatterns = [
+    path("plans/", views.plan_list, name="plan_list"),
+    path("plans/new/", views.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/approve/", views.plan_approve, name="plan_approve"),
+    path("plans/<int:pk>/publish/", views.plan_publish, name="plan_publish"),
+    path("plans/<int:pk>/prepare/", views.draw_prepare, name="draw_prepare"),
+    path("draws/", views.draw_list, name="draw_list"),
+    path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
+    path("draws/<int:pk>/commit/", views.draw_commit, name="draw_commit"),
+    path("draws/<int:pk>/discard/", views.draw_discard, name="draw_discard"),
+    path("draws/<int:pk>/entropy/", views.draw_entropy, name="draw_entropy"),
+    path("draws/<int:pk>/execute/", views.draw_execute, name="draw_execute"),
+    path("draws/<int:pk>/record.json", views.draw_record_json, name="draw_record_json"),
+    path("draws/<int:pk>/manifest.json", views.draw_manifest_json, name="draw_manifest_json"),
+    path("draws/<int:pk>/record.pdf", views.draw_pdf, name="draw_pdf"),
+    path(
+        "selections/<int:pk>/substitute/",
+        views.substitution_request,
+        name="substitution_request",
+    ),
+    path("substitutions/<int:pk>/decide/", views.substitution_decide, name="substitution_decide"),
+    path("verify_draw.py", views.verify_script, name="verify_script"),
+    path("my-tasks/", views.my_draw_tasks, name="my_draw_tasks"),
+    path("quotas/", views.quota_overview, name="quota_overview"),
+]

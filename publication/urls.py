@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+"""The public portal (no login)."""
+
+from django.urls import path
+
+from publication import views
 
 app_name = "publication"
-urlpatterns: list = []
+urlpatterns = [
+    path("draws/", views.draw_list, name="draw_list"),
+    path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
+    path("draws/<int:pk>/manifest.json", views.draw_manifest, name="draw_manifest"),
+    path("draws/<int:pk>/record.json", views.draw_record_json, name="draw_record"),
+    path("verify_draw.py", views.verify_script, name="verify_script"),
+]

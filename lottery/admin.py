@@ -1,0 +1,72 @@
+"""Read-only admin of rule sets, plans and draws.
+
+Every change to a plan or a draw is a service call with its checks and its audit entry (and a
+draw's result is append-only in the database), so the admin shows but never edits. It never
+shows a draw's drawn list, witness values or seed: those are confidential until disclosure
+and every view of them is audited, which the admin's pages are not.
+"""
+
+from django.contrib import admin
+
+from lottery.models import Draw, DrawExclusion, Plan, RuleSet
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(ReadOnlyAdmin):
+    list_display = ["name", "code", "organisation", "source", "created_at"]
+    list_filter = ["organisation"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Plan)
+class PlanAdmin(ReadOnlyAdmin):
+    list_display = ["title", "organisation", "kind", "year", "quarter", "status", "approved_at"]
+    list_filter = ["kind", "status", "year"]
+    search_fields = ["title", "organisation__name"]
+    list_select_related = ["organisation"]
+
+
+@admin.register(Draw)
+class DrawAdmin(ReadOnlyAdmin):
+    list_display = ["number", "organisation", "plan", "status", "committed_at", "executed_at"]
+    list_filter = ["status"]
+    search_fields = ["number", "manifest_hash", "organisation__name"]
+    list_select_related = ["organisation", "plan"]
+    fields = [
+        "number",
+        "plan",
+        "organisation",
+        "status",
+        "manifest_hash",
+        "quotas",
+        "witnesses_required",
+        "public_value_spec",
+        "prepared_by",
+        "prepared_at",
+        "committed_by",
+        "committed_at",
+        "executed_by",
+        "executed_at",
+        "disclosed_at",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(DrawExclusion)
+class DrawExclusionAdmin(ReadOnlyAdmin):
+    """Exclusions are part of the committed manifest, public once committed."""
+
+    list_display = ["draw", "source", "reason", "detail"]
+    list_filter = ["reason"]
+    list_select_related = ["draw", "source"]

@@ -1,0 +1,252 @@
+"""Read-only API of plans and draws, scoped like the pages.
+
+A draw's drawn list, its witness values and its seed are confidential until disclosure: they
+are in the response only when ``lottery.selectors.can_see_full_result`` allows it, and each
+response that contains them is audited (``draw.view_result``), like the pages.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from core.audit import audit_record
+from core.roles import Cap, user_can
+from lottery.display import describe_rule, draw_result
+from lottery.models import Draw, Plan
+from lottery.selectors import can_see_full_result, draw_list_for_user, plan_list_for_user
+from lottery.services import draw_record
+
+
+class RuleSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="Rule kind, see lottery.rules.")
+    text = serializers.CharField(help_text="The rule in words (in the request's language).")
+    rule = serializers.DictField(help_text="The rule as configured.")
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    rules_explained = serializers.SerializerMethodField()
+    period = serializers.CharField(source="period_label", read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "organisation",
+            "kind",
+            "year",
+            "quarter",
+            "period",
+            "title",
+            "status",
+            "classes",
+            "ruleset_code",
+            "rules",
+            "rules_explained",
+            "check_items",
+            "team_size",
+            "planned_start",
+            "planned_end",
+            "created_at",
+            "approved_at",
+            "published_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RuleSerializer(many=True))
+    def get_rules_explained(self, plan: Plan) -> list[dict]:
+        return [
+            {"kind": rule.get("kind", ""), "text": describe_rule(rule), "rule": rule}
+            for rule in plan.rules
+        ]
+
+
+class _ClassFieldMixin:
+    """``class`` is the natural name of the field but a Python keyword: declare ``klass``."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["class"] = fields.pop("klass")
+        return fields
+
+
+class QuotaSerializer(_ClassFieldMixin, serializers.Serializer):
+    klass = serializers.CharField(source="class", help_text="key / general / special")
+    pool = serializers.IntegerField(help_text="Eligible sources after exclusions.")
+    required = serializers.IntegerField(help_text="What the draw takes.")
+    drawn_this_year = serializers.IntegerField()
+    uncovered = serializers.IntegerField(help_text="Not yet covered in the coverage cycle.")
+    joint = serializers.IntegerField(help_text="Marked for internal joint inspection.")
+    lines = serializers.ListField(child=serializers.CharField(), help_text="The arithmetic.")
+
+
+class DrawSerializer(serializers.ModelSerializer):
+    """The commitment and the status: what everyone in scope may see."""
+
+    quotas = QuotaSerializer(many=True, read_only=True)
+    result_visible = serializers.SerializerMethodField(
+        help_text="Whether you may see the drawn list (before disclosure: the bureau's "
+        "operators and leaders only)."
+    )
+
+    class Meta:
+        model = Draw
+        fields = [
+            "id",
+            "number",
+            "plan",
+            "organisation",
+            "status",
+            "manifest_hash",
+            "quotas",
+            "witnesses_required",
+            "public_value_spec",
+            "prepared_at",
+            "committed_at",
+            "executed_at",
+            "disclosed_at",
+            "result_visible",
+        ]
+        read_only_fields = fields
+
+    def get_result_visible(self, draw: Draw) -> bool:
+        return can_see_full_result(self.context["request"].user, draw)
+
+
+class MemberSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["leader", "member", "expert"])
+    inspector_id = serializers.IntegerField()
+    name = serializers.CharField()
+    certificate_number = serializers.CharField(allow_blank=True)
+
+
+class DrawnSourceSerializer(serializers.Serializer):
+    position = serializers.IntegerField(
+        source="selection.position", help_text="Position in the verifiable order."
+    )
+    source_id = serializers.IntegerField(source="selection.source_id")
+    source_code = serializers.CharField(source="selection.source.source_code")
+    source_name = serializers.CharField(source="selection.source.name")
+    mode = serializers.CharField(source="selection.mode", help_text="on_site / off_site")
+    joint = serializers.BooleanField(source="selection.joint")
+    current = serializers.BooleanField(
+        source="effective", help_text="False when replaced by an approved substitution."
+    )
+    replaces_by_substitution = serializers.IntegerField(
+        source="replacement_for.pk", allow_null=True, default=None
+    )
+    team = MemberSerializer(many=True)
+
+
+class StratumResultSerializer(_ClassFieldMixin, serializers.Serializer):
+    klass = serializers.CharField(source="name", help_text="key / general / special")
+    sources = DrawnSourceSerializer(source="rows", many=True)
+
+
+class EntropySerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    witness_name = serializers.CharField()
+    witness_role = serializers.CharField()
+    value = serializers.CharField()
+    entered_at = serializers.DateTimeField()
+
+
+class DrawDetailSerializer(DrawSerializer):
+    """One draw; the drawn list, witness values and seed only when you may see them."""
+
+    entropy = serializers.SerializerMethodField()
+    seed = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+
+    class Meta(DrawSerializer.Meta):
+        fields = [*DrawSerializer.Meta.fields, "entropy", "seed", "result"]
+        read_only_fields = fields
+
+    def _visible(self, draw: Draw) -> bool:
+        return can_see_full_result(self.context["request"].user, draw)
+
+    @extend_schema_field(EntropySerializer(many=True, allow_null=True))
+    def get_entropy(self, draw: Draw):
+        if not self._visible(draw):
+            return None
+        return EntropySerializer(draw.entropy.all(), many=True).data
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seed(self, draw: Draw) -> str | None:
+        return draw.seed if self._visible(draw) else None
+
+    @extend_schema_field(StratumResultSerializer(many=True, allow_null=True))
+    def get_result(self, draw: Draw):
+        if not self._visible(draw):
+            return None
+        return StratumResultSerializer(draw_result(draw).strata, many=True).data
+
+
+def _require(user, *capabilities: str) -> None:
+    if not any(user_can(user, c) for c in capabilities):
+        raise PermissionDenied
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Plans you may see (抽查计划)"),
+    retrieve=extend_schema(summary="One plan (404 outside your scope)"),
+)
+class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Annual and quarterly spot-check plans with their ratio rules, read-only."""
+
+    serializer_class = PlanSerializer
+    filterset_fields = ["organisation", "kind", "year", "quarter", "status"]
+
+    def get_queryset(self):
+        _require(self.request.user, Cap.VIEW_PLANS)
+        return plan_list_for_user(user=self.request.user).order_by("-year", "-quarter", "pk")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Draws you may see (摇号): commitment and status"),
+    retrieve=extend_schema(
+        summary="One draw; the drawn list only when you may see it (audited)",
+        description="Before disclosure only the bureau's draw operators and leaders see "
+        "`result`, `entropy` and `seed`; for everyone else they are null.",
+    ),
+)
+class DrawViewSet(viewsets.ReadOnlyModelViewSet):
+    """Witnessed draws: commitment, status and, for those who may see it, the result."""
+
+    filterset_fields = ["organisation", "plan", "status"]
+
+    def get_queryset(self):
+        _require(self.request.user, Cap.VIEW_DRAWS, Cap.VIEW_PLANS)
+        return draw_list_for_user(user=self.request.user).order_by("-prepared_at", "pk")
+
+    def get_serializer_class(self):
+        return DrawDetailSerializer if self.action == "retrieve" else DrawSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        draw = self.get_object()
+        if can_see_full_result(request.user, draw):
+            audit_record(
+                actor=request.user, action="draw.view_result", obj=draw, after={"via": "api"}
+            )
+        return Response(self.get_serializer(draw).data)
+
+    @extend_schema(
+        summary="The publishable record (what verify_draw.py checks)",
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def record(self, request, pk=None):
+        draw = self.get_object()
+        if not can_see_full_result(request.user, draw):
+            raise PermissionDenied
+        audit_record(actor=request.user, action="draw.view_result", obj=draw, after={"via": "api"})
+        return Response(draw_record(draw))
+
+
+def register(router) -> None:
+    router.register("plans", PlanViewSet, basename="plan")
+    router.register("draws", DrawViewSet, basename="draw")

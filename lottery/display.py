@@ -1,0 +1,400 @@
+"""How plans and draws are shown to people: rules in words, the frozen manifest in figures,
+the drawn list with its teams and substitutions.
+
+Read-only helpers shared by the staff pages, the PDF record, the API and the public portal, so
+the four never describe the same draw differently. Nothing here decides who may see what:
+callers check ``lottery.selectors.can_see_full_result`` before asking for a result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.vocab import SupervisionClass
+from lottery.models import Draw, DrawExclusion, DrawSelection, Substitution, TeamAssignment
+from lottery.rules import CYCLE_LABELS
+from lottery.selectors import effective_teams
+from registry.models import CreditRating
+
+CLASS_LABELS = dict(SupervisionClass.choices)
+
+RULE_KIND_LABELS = {
+    "class_percentage": gettext_lazy("Ratio per class"),
+    "staff_ratio": gettext_lazy("Staff ratio (1:N)"),
+    "coverage": gettext_lazy("Full coverage"),
+    "no_minimum": gettext_lazy("No minimum"),
+    "frequency_cap": gettext_lazy("Frequency cap"),
+    "positive_list": gettext_lazy("Positive list"),
+    "risk_weight": gettext_lazy("Risk weighting"),
+    "pool": gettext_lazy("Pool"),
+    "joint_share": gettext_lazy("Internal joint inspection"),
+}
+
+
+def class_label(klass: str) -> str:
+    return str(CLASS_LABELS.get(klass, klass))
+
+
+def describe_rule(rule: dict) -> str:
+    """One ratio rule as a sentence (in the active language)."""
+    kind = rule.get("kind")
+    klass = class_label(rule.get("class", ""))
+    if kind == "class_percentage":
+        if rule.get("per") == "year":
+            return _(
+                "%(class)s: at least %(pct)s%% of the pool a year, spread over the quarters left."
+            ) % {"class": klass, "pct": rule["percent"]}
+        return _("%(class)s: at least %(pct)s%% of the pool every quarter.") % {
+            "class": klass,
+            "pct": rule["percent"],
+        }
+    if kind == "staff_ratio":
+        return _(
+            "%(class)s: 1:%(n)s — each on-staff certified inspector accounts for %(n)s objects "
+            "checked a year, spread over the quarters left."
+        ) % {"class": klass, "n": rule["objects_per_inspector"]}
+    if kind == "coverage":
+        text = _(
+            "%(class)s: every object checked within the %(cycle)s; objects not yet checked in "
+            "the cycle are drawn first."
+        ) % {"class": klass, "cycle": CYCLE_LABELS.get(rule.get("cycle"), rule.get("cycle"))}
+        if rule.get("cycle") == "three_years" and rule.get("anchor_year"):
+            text += " " + _("(cycles counted from %(year)s)") % {"year": rule["anchor_year"]}
+        return text
+    if kind == "no_minimum":
+        return _("%(class)s: no minimum ratio; a check may be launched at any time.") % {
+            "class": klass
+        }
+    if kind == "frequency_cap":
+        text = _(
+            "The same object is checked for the same item at most %(n)s times a year; objects "
+            "that reached the cap are left out of the pool."
+        ) % {"n": rule["max_per_year"]}
+        exempt = rule.get("exempt_classes") or []
+        if exempt:
+            text += " " + _("Exempt: %(classes)s.") % {
+                "classes": "、".join(class_label(c) for c in exempt)
+            }
+        return text
+    if kind == "positive_list":
+        if rule.get("mode") == "exclude":
+            return _("Positive-list objects are left out of the pool (exempt from random checks).")
+        return _(
+            "Positive-list objects, when drawn, get off-site supervision instead of an on-site "
+            "visit (complaints excepted)."
+        )
+    if kind == "risk_weight":
+        credit_labels = dict(CreditRating.choices)
+        parts = [
+            _("credit rating “%(level)s” ×%(w)s")
+            % {"level": credit_labels.get(level, level), "w": weight}
+            for level, weight in sorted(
+                (rule.get("credit") or {}).items(), key=lambda item: (-item[1], item[0])
+            )
+        ]
+        if "penalty" in rule:
+            parts.append(
+                _("penalised within %(days)s days ×%(w)s")
+                % {"days": rule.get("penalty_days", 365), "w": rule["penalty"]}
+            )
+        if "complaints" in rule:
+            parts.append(
+                _("%(n)s or more complaints in 12 months ×%(w)s")
+                % {"n": rule.get("complaints_at_least", 1), "w": rule["complaints"]}
+            )
+        return _(
+            "Higher risk, higher chance: a source's draw weight is the largest that applies "
+            "(%(parts)s), otherwise 1."
+        ) % {"parts": "；".join(parts) or "—"}
+    if kind == "pool":
+        return {
+            "own": _("Pool: the organisation's own supervised objects."),
+            "city_managed": _("Pool: the city-managed objects of the whole city."),
+            "city_area": _("Pool: every object in the city's area."),
+        }.get(rule.get("scope"), str(rule.get("scope")))
+    if kind == "joint_share":
+        return _(
+            "%(class)s: %(pct)s%% a year checked by internal joint inspection (one visit, several "
+            "matters); the first drawn are marked joint."
+        ) % {"class": klass, "pct": rule["percent"]}
+    return json.dumps(rule, ensure_ascii=False)
+
+
+def describe_rules(rules: list[dict]) -> list[dict]:
+    """Rules as rows of (kind label, sentence), in the order of the rule set."""
+    return [
+        {
+            "kind": rule.get("kind"),
+            "label": RULE_KIND_LABELS.get(rule.get("kind"), ""),
+            "text": describe_rule(rule),
+        }
+        for rule in rules
+    ]
+
+
+def class_minimums(rules: list[dict], klass: str) -> list[str]:
+    """The sentences of the rules that set a minimum for ``klass`` (for the quota table)."""
+    return [
+        describe_rule(r)
+        for r in rules
+        if r.get("class") == klass
+        and r.get("kind") in {"class_percentage", "staff_ratio", "coverage", "no_minimum"}
+    ]
+
+
+# --- the frozen manifest -----------------------------------------------------------------
+
+
+@dataclass
+class StratumSummary:
+    name: str
+    label: str
+    quota: int
+    pool_size: int
+    pool_digest: str
+    first_tier: int  # tier-0 members (not yet covered in the cycle)
+    weighted: int  # members with a weight above 1
+    lines: list[str] = field(default_factory=list)
+    drawn_this_year: int = 0
+    uncovered: int = 0
+    joint: int = 0
+
+
+@dataclass
+class ManifestSummary:
+    strata: list[StratumSummary]
+    inspector_pool: int
+    certified: int
+    experts: int
+    inspector_digest: str
+    team_size: int
+    constraints: int
+    witnesses: int
+    public_value_spec: str | None
+    rules: list[dict]
+    off_site: int
+    exclusions: list[tuple[str, int]]  # (reason label, count)
+    exclusions_total: int
+
+
+def manifest_summary(draw: Draw) -> ManifestSummary:
+    """Pool sizes and digests, quotas with their arithmetic, the inspector pool and the
+    exclusion counts by reason: everything the commitment fixes, in figures."""
+    manifest = json.loads(draw.manifest_json)
+    quotas = {q["class"]: q for q in draw.quotas}
+    strata = []
+    for stratum in manifest["strata"]:
+        q = quotas.get(stratum["name"], {})
+        strata.append(
+            StratumSummary(
+                name=stratum["name"],
+                label=class_label(stratum["name"]),
+                quota=stratum["quota"],
+                pool_size=len(stratum["pool"]),
+                pool_digest=stratum["pool_digest"],
+                first_tier=sum(1 for e in stratum["pool"] if e["tier"] == 0),
+                weighted=sum(1 for e in stratum["pool"] if e["weight"] > 1),
+                lines=list(q.get("lines", [])),
+                drawn_this_year=q.get("drawn_this_year", 0),
+                uncovered=q.get("uncovered", 0),
+                joint=q.get("joint", 0),
+            )
+        )
+    people = manifest["inspectors"]["pool"]
+    # The manifest keeps the exclusions as [code, reason, detail]: count them from there, so
+    # what is shown is exactly what the commitment covers.
+    counts = Counter(reason for _code, reason, _detail in manifest["draw"].get("exclusions", []))
+    reason_labels = dict(DrawExclusion.Reason.choices)
+    return ManifestSummary(
+        strata=strata,
+        inspector_pool=len(people),
+        certified=sum(1 for p in people if p["certified"]),
+        experts=sum(1 for p in people if p["expert"]),
+        inspector_digest=manifest["inspectors"]["pool_digest"],
+        team_size=manifest["constraints"]["team_size"],
+        constraints=len(manifest["constraints"]["objects"]),
+        witnesses=manifest["entropy_spec"]["witnesses"],
+        public_value_spec=manifest["entropy_spec"]["public_value"],
+        rules=describe_rules(manifest["draw"].get("rules", [])),
+        off_site=len(manifest["draw"].get("off_site", [])),
+        exclusions=[
+            (str(reason_labels.get(reason, reason)), n)
+            for reason, n in sorted(counts.items(), key=lambda item: -item[1])
+        ],
+        exclusions_total=sum(counts.values()),
+    )
+
+
+def exclusion_rows(draw: Draw, *, limit: int | None = None) -> list[DrawExclusion]:
+    """Every exclusion with its reason and the source's name, by reason then source code."""
+    qs = (
+        DrawExclusion.objects.filter(draw=draw)
+        .select_related("source")
+        .order_by("reason", "source__source_code")
+    )
+    return list(qs[:limit] if limit else qs)
+
+
+# --- the result ----------------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    role: str
+    role_label: str
+    inspector_id: int
+    name: str
+    certificate_number: str
+
+
+@dataclass
+class ResultRow:
+    selection: DrawSelection
+    team: list[Member]
+    replaced_by: Substitution | None = None  # approved object substitution of this row
+    replacement_for: Substitution | None = None  # this row came in by that substitution
+    team_changed_by: list[Substitution] = field(default_factory=list)
+    pending: list[Substitution] = field(default_factory=list)
+
+    @property
+    def effective(self) -> bool:
+        return self.replaced_by is None
+
+
+@dataclass
+class ResultStratum:
+    name: str
+    label: str
+    rows: list[ResultRow]
+
+    @property
+    def effective_count(self) -> int:
+        return sum(1 for r in self.rows if r.effective)
+
+
+@dataclass
+class SubstitutionRow:
+    substitution: Substitution
+    replacement: DrawSelection | None = None
+    new_team: list[Member] = field(default_factory=list)
+
+
+@dataclass
+class DrawResult:
+    strata: list[ResultStratum]
+    substitutions: list[SubstitutionRow]
+    pending_count: int = 0
+
+    @property
+    def effective_count(self) -> int:
+        return sum(s.effective_count for s in self.strata)
+
+
+def team_member(a: TeamAssignment) -> Member:
+    return Member(
+        role=a.role,
+        role_label=str(a.get_role_display()),
+        inspector_id=a.inspector_id,
+        name=a.inspector.name,
+        certificate_number=a.inspector.certificate_number,
+    )
+
+
+def _team_order(a: TeamAssignment) -> int:
+    return {"leader": 0, "member": 1, "expert": 2}.get(a.role, 3)
+
+
+def draw_result(draw: Draw) -> DrawResult:
+    """The drawn list as it stands, per class in the verifiable order: originals (marked when
+    replaced), approved replacements, each current team, and every substitution with who,
+    when, why and what replaced what. A fixed number of queries, whatever the size."""
+    selections = list(
+        DrawSelection.objects.filter(draw=draw)
+        .select_related("source", "substitution")
+        .order_by("stratum", "position")
+    )
+    subs = list(
+        Substitution.objects.filter(draw=draw)
+        .select_related("selection__source", "inspector", "requested_by", "decided_by")
+        .order_by("requested_at", "pk")
+    )
+    approved = [s for s in subs if s.status == Substitution.Status.APPROVED]
+    replaced = {s.selection_id: s for s in approved if s.kind == Substitution.Kind.OBJECT}
+    effective = [s for s in selections if s.pk not in replaced]
+    teams = effective_teams(effective)
+    new_teams: dict[int, list[Member]] = defaultdict(list)
+    for a in (
+        TeamAssignment.objects.filter(substitution__in=[s.pk for s in approved])
+        .select_related("inspector")
+        .order_by("pk")
+    ):
+        new_teams[a.substitution_id].append(team_member(a))
+    by_selection_sub = {s.substitution_id: s for s in selections if s.substitution_id}
+    team_changes: dict[int, list[Substitution]] = defaultdict(list)
+    pending: dict[int, list[Substitution]] = defaultdict(list)
+    for s in subs:
+        if s.status == Substitution.Status.REQUESTED:
+            pending[s.selection_id].append(s)
+        elif s.status == Substitution.Status.APPROVED and s.kind == Substitution.Kind.INSPECTOR:
+            team_changes[s.selection_id].append(s)
+    order = [q["class"] for q in draw.quotas] or [c.value for c in SupervisionClass]
+    grouped: dict[str, list[ResultRow]] = {name: [] for name in order}
+    for s in selections:
+        grouped.setdefault(s.stratum, []).append(
+            ResultRow(
+                selection=s,
+                team=[team_member(a) for a in sorted(teams.get(s.pk, []), key=_team_order)],
+                replaced_by=replaced.get(s.pk),
+                replacement_for=s.substitution,
+                team_changed_by=team_changes.get(s.pk, []),
+                pending=pending.get(s.pk, []),
+            )
+        )
+    return DrawResult(
+        strata=[
+            ResultStratum(name=name, label=class_label(name), rows=rows)
+            for name, rows in grouped.items()
+        ],
+        substitutions=[
+            SubstitutionRow(
+                substitution=s,
+                replacement=by_selection_sub.get(s.pk),
+                new_team=new_teams.get(s.pk, []),
+            )
+            for s in subs
+        ],
+        pending_count=sum(len(v) for v in pending.values()),
+    )
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+
+def draw_due_date(year: int, quarter: int) -> date:
+    """The quarterly draw is due by the 10th of the quarter's first month (本溪 2025)."""
+    return date(year, 3 * (quarter - 1) + 1, 10)
+
+
+def drawn_counts(draw_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Effective drawn sources per draw and class, in one query: originals not replaced by an
+    approved substitution, plus the replacements."""
+    replaced = Substitution.objects.filter(
+        draw_id__in=draw_ids, kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
+    ).values("selection_id")
+    rows = (
+        DrawSelection.objects.filter(draw_id__in=draw_ids)
+        .exclude(pk__in=replaced)
+        .values("draw_id", "stratum")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        counts[row["draw_id"]][row["stratum"]] = row["n"]
+    return counts

@@ -1,0 +1,763 @@
+"""Staff pages of plans and draws: plan list/form/detail with its quotas, the draw ceremony
+(prepare → commit → witnesses' entropy → execute), the result with its substitutions, the
+downloads, an inspector's own tasks and the city reviewer's quota overview.
+
+Thin: ``lottery.selectors`` reads (404 outside the user's scope), ``lottery.services`` writes
+and refuses with a translated message, ``lottery.display`` shapes what is shown. Who may see
+the drawn list is decided in one place, ``lottery.selectors.can_see_full_result``; every time
+the list is shown or downloaded an audit entry ``draw.view_result`` records who saw it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.audit import audit_record
+from core.errors import ServiceError
+from core.models import Organisation
+from core.roles import Cap, user_can
+from core.selectors import organisations_visible_to
+from inspectors.models import Inspector
+from lottery import engine, services
+from lottery.display import (
+    class_label,
+    class_minimums,
+    describe_rules,
+    draw_due_date,
+    draw_result,
+    drawn_counts,
+    exclusion_rows,
+    manifest_summary,
+    team_member,
+)
+from lottery.forms import (
+    DiscardForm,
+    EntropyForm,
+    ExecuteForm,
+    PlanForm,
+    PrepareForm,
+    QuarterForm,
+    SubstitutionDecideForm,
+    SubstitutionRequestForm,
+)
+from lottery.models import Draw, DrawSelection, Plan, RuleSet, Substitution
+from lottery.rules import PRESETS, preset_for
+from lottery.selectors import (
+    can_operate_draw,
+    can_see_full_result,
+    draw_get_for_user,
+    draw_list_for_user,
+    draw_tasks_for_inspector,
+    effective_teams,
+    plan_get_for_user,
+    plan_list_for_user,
+    ruleset_choices_for,
+)
+from registry.selectors import checkitem_list_for_user
+
+PAGE_SIZE = 50
+EXCLUSIONS_SHOWN = 500
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+
+def _require_plans(request: HttpRequest) -> None:
+    if not user_can(request.user, Cap.VIEW_PLANS):
+        raise PermissionDenied
+
+
+def _require_draws(request: HttpRequest) -> None:
+    """Draw pages: bureau staff, and reviewers who check them (inspectors have their tasks)."""
+    if not (user_can(request.user, Cap.VIEW_DRAWS) or user_can(request.user, Cap.VIEW_PLANS)):
+        raise PermissionDenied
+
+
+def _can_approve(user, organisation_id: int) -> bool:
+    return user_can(user, Cap.APPROVE) and user.organisation_id == organisation_id
+
+
+def _can_operate_plan(user, plan: Plan) -> bool:
+    return user.organisation_id == plan.organisation_id and user_can(user, Cap.OPERATE_DRAW)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _refused(request: HttpRequest, exc: ServiceError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _audit_result_view(user, draw: Draw, via: str) -> None:
+    # Reading the confidential list is itself worth recording: who saw it, when, and how.
+    audit_record(actor=user, action="draw.view_result", obj=draw, after={"via": via})
+
+
+# --- quarters ----------------------------------------------------------------------------------
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def next_quarter(day: date) -> tuple[int, int]:
+    year, quarter = quarter_of(day)
+    return (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+def default_inspection_period(year: int, quarter: int) -> tuple[date, date]:
+    """From the day after the draw deadline (the 10th) to the 25th of the quarter's last
+    month, when 本溪 wants the quarter's checks done and published."""
+    first = 3 * (quarter - 1) + 1
+    return date(year, first, 11), date(year, first + 2, 25)
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    _require_plans(request)
+    live = Draw.objects.filter(plan=OuterRef("pk")).exclude(status=Draw.Status.DISCARDED)
+    qs = plan_list_for_user(user=request.user).annotate(
+        live_draw_id=Subquery(live.values("pk")[:1]),
+        live_draw_status=Subquery(live.values("status")[:1]),
+    )
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        qs = qs.filter(year=int(year))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "lottery/plan_list.html",
+        {
+            "page": page,
+            "year": year,
+            "extra_query": f"year={year}" if year.isdigit() else "",
+            "can_create": user_can(request.user, Cap.EDIT_PLANS)
+            and request.user.organisation_id is not None,
+            "draw_statuses": dict(Draw.Status.choices),
+        },
+    )
+
+
+def _ensure_presets() -> None:
+    # The presets are code: create them the first time a plan form is shown anywhere.
+    if RuleSet.objects.filter(organisation__isnull=True).count() < len(PRESETS):
+        services.ruleset_ensure_presets()
+
+
+@login_required
+def plan_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    organisation: Organisation | None = user.organisation
+    if organisation is None or not user_can(user, Cap.EDIT_PLANS):
+        raise PermissionDenied
+    _ensure_presets()
+    rulesets = ruleset_choices_for(organisation).order_by("organisation_id", "name")
+    check_items = checkitem_list_for_user(user=user).filter(organisation=organisation)
+    year, quarter = next_quarter(timezone.localdate())
+    start, end = default_inspection_period(year, quarter)
+    preset = preset_for(
+        division_code=organisation.division_code,
+        city_team=organisation.kind == Organisation.Kind.CITY_TEAM,
+    )
+    initial = {
+        "kind": Plan.Kind.QUARTERLY,
+        "year": year,
+        "quarter": quarter,
+        "title": _("%(org)s %(year)s Q%(quarter)s random spot-check plan")
+        % {"org": organisation.short_name or organisation.name, "year": year, "quarter": quarter},
+        "ruleset": rulesets.filter(organisation__isnull=True, code=preset.code).first(),
+        "planned_start": start,
+        "planned_end": end,
+        "team_size": 2,
+    }
+    form = PlanForm(
+        request.POST or None, initial=initial, rulesets=rulesets, check_items=check_items
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            plan = services.plan_create(
+                actor=user,
+                organisation=organisation,
+                kind=data["kind"],
+                year=data["year"],
+                quarter=data["quarter"],
+                title=data["title"],
+                classes=data["classes"],
+                ruleset=data["ruleset"],
+                check_items=data["check_items"],
+                planned_start=data["planned_start"],
+                planned_end=data["planned_end"],
+                team_size=data["team_size"],
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("The plan was saved as a draft."))
+            return redirect("lottery:plan_detail", pk=plan.pk)
+    return render(
+        request,
+        "lottery/plan_form.html",
+        {
+            "form": form,
+            "organisation": organisation,
+            "ruleset_rules": {
+                str(r.pk): [row["text"] for row in describe_rules(r.rules)] for r in rulesets
+            },
+        },
+    )
+
+
+def quota_rows(plan: Plan) -> list[dict]:
+    """The plan's quarter quota per class, with the minimums the rules set and the arithmetic."""
+    rows = []
+    for q in services.quota_for_plan(plan):
+        rows.append(
+            {
+                "klass": q.klass,
+                "label": class_label(q.klass),
+                "pool": q.pool_size,
+                "minimums": class_minimums(plan.rules, q.klass),
+                "drawn_this_year": q.drawn_this_year,
+                "tiered": q.tiered,
+                "uncovered": q.uncovered_in_cycle,
+                "covered": q.pool_size - q.uncovered_in_cycle,
+                "required": q.required,
+                "joint": q.joint,
+                "lines": [str(line) for line in q.lines],
+            }
+        )
+    return rows
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    _require_plans(request)
+    draws = list(draw_list_for_user(user=request.user).filter(plan=plan).order_by("-pk"))
+    live = next((d for d in draws if d.status != Draw.Status.DISCARDED), None)
+    can_operate = _can_operate_plan(request.user, plan)
+    return render(
+        request,
+        "lottery/plan_detail.html",
+        {
+            "plan": plan,
+            "rules": describe_rules(plan.rules),
+            "classes": [class_label(c) for c in plan.classes],
+            "check_items": plan.check_items.order_by("code"),
+            "quotas": quota_rows(plan) if plan.kind == Plan.Kind.QUARTERLY else None,
+            "draws": draws,
+            "live_draw": live,
+            "can_approve": _can_approve(request.user, plan.organisation_id),
+            "can_prepare": can_operate
+            and plan.kind == Plan.Kind.QUARTERLY
+            and plan.status != Plan.Status.DRAFT
+            and live is None,
+            "prepare_form": PrepareForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_approve(request.user, plan.organisation_id):
+        raise PermissionDenied
+    try:
+        services.plan_approve(actor=request.user, plan=plan)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("The plan is approved."))
+    return redirect("lottery:plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_approve(request.user, plan.organisation_id):
+        raise PermissionDenied
+    try:
+        services.plan_publish(actor=request.user, plan=plan)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("The plan is published."))
+    return redirect("lottery:plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def draw_prepare(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_operate_plan(request.user, plan):
+        raise PermissionDenied
+    form = PrepareForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("lottery:plan_detail", pk=plan.pk)
+    try:
+        draw = services.draw_prepare(
+            actor=request.user,
+            plan=plan,
+            witnesses=form.cleaned_data["witnesses"],
+            public_value_spec=form.cleaned_data["public_value_spec"].strip(),
+        )
+    except ServiceError as exc:
+        _refused(request, exc)
+        return redirect("lottery:plan_detail", pk=plan.pk)
+    messages.success(request, _("The pools are frozen. Check them, then commit the manifest hash."))
+    return redirect("lottery:draw_detail", pk=draw.pk)
+
+
+# --- draws -------------------------------------------------------------------------------------
+
+
+@login_required
+def draw_list(request: HttpRequest) -> HttpResponse:
+    _require_draws(request)
+    qs = draw_list_for_user(user=request.user).order_by("-prepared_at")
+    status = request.GET.get("status", "")
+    if status in Draw.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "lottery/draw_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Draw.Status.choices,
+            "extra_query": f"status={status}" if status else "",
+        },
+    )
+
+
+def _entropy_context(request: HttpRequest, draw: Draw, **forms) -> dict:
+    entropy = list(draw.entropy.all())
+    operate = can_operate_draw(request.user, draw)
+    return {
+        "draw": draw,
+        "entropy": entropy,
+        # Manifest + witness values *are* the drawn list: until disclosure the values are as
+        # confidential as the list (docs/draw-algorithm.md, §1).
+        "show_values": operate or can_see_full_result(request.user, draw),
+        "still_needed": max(0, draw.witnesses_required - len(entropy)),
+        "operate": operate,
+        "entropy_form": forms.get("entropy_form") or EntropyForm(),
+        "execute_form": forms.get("execute_form") or ExecuteForm(),
+    }
+
+
+def _result_context(request: HttpRequest, draw: Draw, via: str, **extra) -> dict:
+    """The drawn list (for those who may see it; the view is audited) and its change forms."""
+    visible = can_see_full_result(request.user, draw)
+    context = {
+        "draw": draw,
+        "result_visible": visible,
+        "operate": can_operate_draw(request.user, draw),
+        "can_decide": _can_approve(request.user, draw.organisation_id),
+        **extra,
+    }
+    if visible:
+        context["result"] = draw_result(draw)
+        _audit_result_view(request.user, draw, via)
+    return context
+
+
+@login_required
+def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    _require_draws(request)
+    context = {
+        **_entropy_context(request, draw),
+        "summary": manifest_summary(draw),
+        "exclusions": exclusion_rows(draw, limit=EXCLUSIONS_SHOWN),
+        "exclusions_shown": EXCLUSIONS_SHOWN,
+        "discard_form": DiscardForm(),
+    }
+    if draw.status == Draw.Status.EXECUTED:
+        context.update(_result_context(request, draw, "page"))
+    else:
+        context["operate"] = can_operate_draw(request.user, draw)
+    return render(request, "lottery/draw_detail.html", context)
+
+
+def _operable(request: HttpRequest, pk: int) -> Draw:
+    """The draw (404 outside the user's scope) if the user may operate it (403 otherwise)."""
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    if not can_operate_draw(request.user, draw):
+        raise PermissionDenied
+    return draw
+
+
+@login_required
+@require_POST
+def draw_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    draw = _operable(request, pk)
+    try:
+        services.draw_commit(actor=request.user, draw=draw)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(
+            request, _("Committed: the manifest hash is recorded. Now the witnesses give values.")
+        )
+    return redirect("lottery:draw_detail", pk=draw.pk)
+
+
+@login_required
+@require_POST
+def draw_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    draw = _operable(request, pk)
+    form = DiscardForm(request.POST)
+    try:
+        services.draw_discard(
+            actor=request.user,
+            draw=draw,
+            reason=form.cleaned_data["reason"] if form.is_valid() else "",
+        )
+    except ServiceError as exc:
+        _refused(request, exc)
+        return redirect("lottery:draw_detail", pk=draw.pk)
+    messages.success(request, _("The prepared draw was discarded."))
+    return redirect("lottery:plan_detail", pk=draw.plan_id)
+
+
+@login_required
+@require_POST
+def draw_entropy(request: HttpRequest, pk: int) -> HttpResponse:
+    """A witness's value; with htmx the entropy panel (list, count, forms) is swapped in place."""
+    draw = _operable(request, pk)
+    form = EntropyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.draw_add_entropy(actor=request.user, draw=draw, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            form = EntropyForm()
+    if not _is_htmx(request):
+        for message in form.non_field_errors():
+            messages.error(request, message)
+        return redirect("lottery:draw_detail", pk=draw.pk)
+    draw.refresh_from_db()
+    return render(
+        request, "lottery/_entropy.html", _entropy_context(request, draw, entropy_form=form)
+    )
+
+
+@login_required
+@require_POST
+def draw_execute(request: HttpRequest, pk: int) -> HttpResponse:
+    draw = _operable(request, pk)
+    form = ExecuteForm(request.POST)
+    public_value = form.cleaned_data["public_value"] if form.is_valid() else ""
+    try:
+        services.draw_execute(actor=request.user, draw=draw, public_value=public_value)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("The draw is executed. The list is confidential."))
+    return redirect("lottery:draw_detail", pk=draw.pk)
+
+
+def _selection_for(request: HttpRequest, pk: int) -> DrawSelection:
+    try:
+        return DrawSelection.objects.select_related("draw__organisation", "source").get(
+            pk=pk, draw__in=draw_list_for_user(user=request.user)
+        )
+    except DrawSelection.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _result_response(request: HttpRequest, draw: Draw, **extra) -> HttpResponse:
+    if not _is_htmx(request):
+        return redirect("lottery:draw_detail", pk=draw.pk)
+    return render(request, "lottery/_result.html", _result_context(request, draw, "page", **extra))
+
+
+@login_required
+@require_POST
+def substitution_request(request: HttpRequest, pk: int) -> HttpResponse:
+    selection = _selection_for(request, pk)
+    draw = selection.draw
+    if not can_operate_draw(request.user, draw):
+        raise PermissionDenied
+    form = SubstitutionRequestForm(request.POST, team=_team_choices(selection))
+    errors: list[str] = []
+    if form.is_valid():
+        inspector_id = form.cleaned_data["inspector"]
+        try:
+            services.substitution_request(
+                actor=request.user,
+                selection=selection,
+                reason=form.cleaned_data["reason"],
+                inspector=Inspector.objects.filter(pk=inspector_id).first()
+                if inspector_id
+                else None,
+            )
+        except ServiceError as exc:
+            errors = exc.messages
+        else:
+            if not _is_htmx(request):
+                messages.success(request, _("The change is waiting for the leader's approval."))
+    else:
+        errors = [m for field_errors in form.errors.values() for m in field_errors]
+    if errors and not _is_htmx(request):
+        for message in errors:
+            messages.error(request, message)
+    return _result_response(
+        request, draw, form_error={"selection": selection.pk, "messages": errors}
+    )
+
+
+def _team_choices(selection: DrawSelection):
+    return [team_member(a) for a in effective_teams([selection])[selection.pk]]
+
+
+@login_required
+@require_POST
+def substitution_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        substitution = Substitution.objects.select_related("draw__organisation").get(
+            pk=pk, draw__in=draw_list_for_user(user=request.user)
+        )
+    except Substitution.DoesNotExist as exc:
+        raise Http404 from exc
+    draw = substitution.draw
+    if not _can_approve(request.user, draw.organisation_id):
+        raise PermissionDenied
+    form = SubstitutionDecideForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        try:
+            services.substitution_decide(
+                actor=request.user,
+                substitution=substitution,
+                approve=form.cleaned_data["decision"] == "approve",
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as exc:
+            errors = exc.messages
+        else:
+            if not _is_htmx(request):
+                messages.success(request, _("The decision is recorded."))
+    else:
+        errors = [m for field_errors in form.errors.values() for m in field_errors]
+    if errors and not _is_htmx(request):
+        for message in errors:
+            messages.error(request, message)
+    return _result_response(
+        request, draw, decide_error={"substitution": substitution.pk, "messages": errors}
+    )
+
+
+# --- downloads ---------------------------------------------------------------------------------
+
+
+def _json_download(data: dict, filename: str) -> HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+@login_required
+def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full record (manifest, entropy, seed, result): what ``verify_draw.py`` checks.
+    As confidential as the drawn list."""
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    _require_draws(request)
+    if not can_see_full_result(request.user, draw):
+        raise PermissionDenied
+    _audit_result_view(request.user, draw, "record.json")
+    return _json_download(services.draw_record(draw), f"draw-{draw.number}-record.json")
+
+
+@login_required
+def draw_manifest_json(request: HttpRequest, pk: int) -> HttpResponse:
+    """The frozen manifest: no randomness in it; public once committed."""
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    _require_draws(request)
+    response = HttpResponse(
+        draw.manifest_json.encode("utf-8"), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"draw-{draw.number}-manifest.json"
+    )
+    return response
+
+
+@login_required
+def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The signed paper record of the ceremony (A4, Chinese)."""
+    from lottery.pdf import draw_record_pdf
+
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    _require_draws(request)
+    if not can_see_full_result(request.user, draw):
+        raise PermissionDenied
+    _audit_result_view(request.user, draw, "pdf")
+    response = HttpResponse(draw_record_pdf(draw), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"摇号记录-{draw.number}.pdf"
+    )
+    return response
+
+
+def verify_script(request: HttpRequest) -> FileResponse:
+    """The verification script: ``lottery/engine.py`` itself, standard library only."""
+    return FileResponse(
+        Path(engine.__file__).open("rb"),
+        as_attachment=True,
+        filename="verify_draw.py",
+        content_type="text/x-python; charset=utf-8",
+    )
+
+
+# --- an inspector's own tasks ------------------------------------------------------------------
+
+
+@login_required
+def my_draw_tasks(request: HttpRequest) -> HttpResponse:
+    if not user_can(request.user, Cap.OWN_TASKS):
+        raise PermissionDenied
+    tasks = [
+        {
+            "selection": selection,
+            "team": [
+                a
+                for a in sorted(
+                    team, key=lambda a: {"leader": 0, "member": 1, "expert": 2}.get(a.role, 3)
+                )
+            ],
+        }
+        for selection, team in draw_tasks_for_inspector(user=request.user)
+    ]
+    if tasks:
+        audit_record(
+            actor=request.user,
+            action="draw.view_own_tasks",
+            object_type="lottery.drawselection",
+            after={"selections": [t["selection"].pk for t in tasks]},
+        )
+    return render(request, "lottery/my_tasks.html", {"tasks": tasks})
+
+
+# --- the city reviewer's overview --------------------------------------------------------------
+
+
+def _deadline(draw: Draw | None, due: date, today: date) -> dict:
+    if draw is not None and draw.status == Draw.Status.EXECUTED:
+        done = timezone.localdate(draw.executed_at)
+        late = (done - due).days
+        if late > 0:
+            return {"late": True, "text": _("executed %(n)s days late") % {"n": late}}
+        return {"late": False, "text": _("executed on time")}
+    if today > due:
+        return {"late": True, "text": _("overdue by %(n)s days") % {"n": (today - due).days}}
+    left = (due - today).days
+    if left == 0:
+        return {"late": False, "text": _("due today")}
+    return {"late": False, "text": _("due in %(n)s days") % {"n": left}}
+
+
+@login_required
+def quota_overview(request: HttpRequest) -> HttpResponse:
+    """Each county (and the city team) of the reviewer's scope: this quarter's plan, its draw,
+    quotas against what was drawn, and whether the draw met its deadline. Four queries."""
+    if not user_can(request.user, Cap.REVIEW_COUNTIES):
+        raise PermissionDenied
+    today = timezone.localdate()
+    year, quarter = quarter_of(today)
+    form = QuarterForm(request.GET or None)
+    if form.is_valid():
+        year = form.cleaned_data["year"] or year
+        quarter = form.cleaned_data["quarter"] or quarter
+    due = draw_due_date(year, quarter)
+    organisations = sorted(
+        organisations_visible_to(request.user).filter(
+            kind__in=[Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.CITY_TEAM]
+        ),
+        key=lambda o: (o.kind != Organisation.Kind.CITY_TEAM, o.division_code),
+    )
+    plans = {
+        p.organisation_id: p
+        for p in plan_list_for_user(user=request.user).filter(
+            kind=Plan.Kind.QUARTERLY,
+            year=year,
+            quarter=quarter,
+            organisation__in=[o.pk for o in organisations],
+        )
+    }
+    draws = {
+        d.plan_id: d
+        for d in draw_list_for_user(user=request.user)
+        .filter(plan__in=[p.pk for p in plans.values()])
+        .exclude(status=Draw.Status.DISCARDED)
+    }
+    counts = drawn_counts([d.pk for d in draws.values() if d.status == Draw.Status.EXECUTED])
+    rows = []
+    for org in organisations:
+        plan = plans.get(org.pk)
+        draw = draws.get(plan.pk) if plan else None
+        drawn = counts.get(draw.pk, {}) if draw else {}
+        quotas = [
+            {
+                "label": class_label(q["class"]),
+                "required": q["required"],
+                "drawn": drawn.get(q["class"], 0) if draw.status == Draw.Status.EXECUTED else None,
+            }
+            for q in (draw.quotas if draw else [])
+        ]
+        rows.append(
+            {
+                "organisation": org,
+                "plan": plan,
+                "draw": draw,
+                "quotas": quotas,
+                "required": sum(q["required"] for q in quotas),
+                "drawn": sum(q["drawn"] or 0 for q in quotas),
+                "deadline": _deadline(draw, due, today),
+            }
+        )
+    previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return render(
+        request,
+        "lottery/quota_overview.html",
+        {
+            "rows": rows,
+            "year": year,
+            "quarter": quarter,
+            "due": due,
+            "today": today,
+            "previous": previous,
+            "following": following,
+            "late_count": sum(1 for r in rows if r["deadline"]["late"]),
+        },
+    )
