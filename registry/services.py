@@ -26,6 +26,7 @@ from core.audit import audit_record, model_snapshot, to_jsonable
 from core.errors import ServiceError
 from core.models import Organisation
 from core.vocab import CheckMethod, Expertise, SupervisionClass
+from registry import bulk
 from registry.models import (
     CheckItem,
     CreditRating,
@@ -186,17 +187,22 @@ def _coordinate(limit: int) -> Callable[[Any], Decimal | None]:
     return convert
 
 
+# Enum ``.values`` is rebuilt on every access: keep it once for the 100,000-row path.
+_POLLUTION_TYPES = tuple(PollutionType.values)
+_POLLUTION_TYPES_SET = frozenset(_POLLUTION_TYPES)
+
+
 def _pollution_types(value: Any) -> list[str]:
     if value in (None, ""):
         return []
     items = _SPLIT_TAGS.split(value) if isinstance(value, str) else list(value)
     wanted = {str(item).strip() for item in items if str(item).strip()}
-    unknown = wanted - set(PollutionType.values)
+    unknown = wanted - _POLLUTION_TYPES_SET
     if unknown:
         raise _FieldError(
             _("Unknown pollution type: %(values)s.") % {"values": "、".join(sorted(unknown))}
         )
-    return [code for code in PollutionType.values if code in wanted]  # the vocabulary's order
+    return [code for code in _POLLUTION_TYPES if code in wanted]  # the vocabulary's order
 
 
 def _tags(value: Any) -> list[str]:
@@ -556,10 +562,30 @@ def source_set_status(
 
 BULK_CHUNK = 2000
 AUDIT_CODE_LIMIT = 5000
+# Every column a new source is inserted with (the model's defaults fill what a row leaves out).
+_INSERT_FIELDS = [
+    f.name
+    for f in PollutionSource._meta.concrete_fields
+    if not f.primary_key and f.name not in ("organisation",)
+] + ["organisation_id"]
+_DEFAULTS = {
+    f.name: f.get_default()
+    for f in PollutionSource._meta.concrete_fields
+    if not f.primary_key and f.name not in ("organisation", "created_at", "updated_at")
+}
+_HISTORY_FIELDS = ["source_id", "at", "actor_id", "actor_name", "action", "changes"]
 
 
 def _codes_for_audit(codes: list[str]) -> dict[str, Any]:
     return {"count": len(codes), "codes": codes[:AUDIT_CODE_LIMIT]}
+
+
+def _diff_values(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    return {
+        field: [_jsonable(current[field]), _jsonable(new)]
+        for field, new in values.items()
+        if current[field] != new
+    }
 
 
 def source_bulk_upsert(
@@ -574,14 +600,16 @@ def source_bulk_upsert(
 
     Each row is a dict of writable fields and must hold ``source_code``; a field left out
     keeps its current value (new sources get the defaults). ``organisation_by_code`` maps
-    every row's source code to the organisation it is written for: new sources are created
-    there; an existing source must already belong to it (an import never moves a source to
-    another bureau). All or nothing: any bad row raises ``ServiceError`` listing every
-    problem as “source code: field: message”, and nothing is written.
+    each row's source code to the organisation it is written for (extra keys are ignored):
+    new sources are created there; an existing source must already belong to it (an import
+    never moves a source to another bureau). The actor must be allowed to write for every
+    organisation the rows name. All or nothing: any bad row raises ``ServiceError`` listing
+    every problem as “source code: field: message”, and nothing is written.
 
-    Built for 100,000 rows: validation is pure Python, existing rows are read in chunks of
-    ``BULK_CHUNK`` codes, writes are bulk_create / bulk_update, and the audit chain gets one
-    entry for the whole batch (the per-source detail is in each source's ``SourceChange``).
+    Built for 100,000 rows: validation is pure Python, existing rows are read (and locked)
+    in chunks of ``BULK_CHUNK`` codes, rows are written with COPY on PostgreSQL
+    (``registry.bulk``), each created or updated source gets its ``SourceChange``, and the
+    audit chain gets one entry for the whole batch.
     """
     rows = list(rows)
     messages: list[str] = []
@@ -599,16 +627,17 @@ def source_bulk_upsert(
     if messages:
         raise ServiceError(messages)
 
-    organisations = {org.pk: org for org in organisation_by_code.values()}
+    organisations = {org.pk: org for org in (organisation_by_code[c] for c in by_code)}
     managed_by_of: dict[int, str] = {}
     for org in organisations.values():
         _ensure_can_write(actor, org)
         managed_by_of[org.pk] = _managed_by_for(org)
 
     now = timezone.now()
+    actor_id = getattr(actor, "pk", None)
     actor_name = _actor_name(actor)
-    created: list[PollutionSource] = []
-    updated: list[tuple[PollutionSource, dict[str, list[Any]]]] = []
+    created: list[dict[str, Any]] = []
+    updated: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
     unchanged = 0
     changed_fields: set[str] = set()
 
@@ -618,17 +647,16 @@ def source_bulk_upsert(
             messages.append(f"{code}: {label}: {message}")
 
     with transaction.atomic():
-        codes = list(by_code)
-        existing: dict[str, PollutionSource] = {}
-        for start in range(0, len(codes), BULK_CHUNK):
-            chunk = codes[start : start + BULK_CHUNK]
-            for source in PollutionSource.objects.select_for_update().filter(source_code__in=chunk):
-                existing[source.source_code] = source
+        read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
+        existing = {
+            record["source_code"]: record
+            for record in bulk.lock_rows_by_key(PollutionSource, "source_code", list(by_code), read)
+        }
 
         for code, row in by_code.items():
             org = organisation_by_code[code]
-            source = existing.get(code)
-            if source is None:
+            current = existing.get(code)
+            if current is None:
                 cleaned = _clean_source_data(
                     {"uscc": "", **row}, accept_bad_checksum=accept_bad_checksum, current=None
                 )
@@ -645,22 +673,21 @@ def source_bulk_upsert(
                 if cleaned.errors:
                     fail(code, cleaned.errors)
                     continue
-                values = cleaned.values
+                values = {**_DEFAULTS, **cleaned.values}
                 values["managed_by"] = managed_by
-                _default_county_code(values, org, creating=True)
-                created.append(
-                    PollutionSource(organisation=org, created_at=now, updated_at=now, **values)
-                )
+                _default_county_code(values, org, creating=False)
+                values.update(organisation_id=org.pk, created_at=now, updated_at=now)
+                created.append(values)
                 continue
-            if source.organisation_id != org.pk:
+            if current["organisation_id"] != org.pk:
                 messages.append(
                     _("%(code)s: already registered by another organisation.") % {"code": code}
                 )
                 continue
             cleaned = _clean_source_data(
-                row, accept_bad_checksum=accept_bad_checksum, current=_current_values(source)
+                row, accept_bad_checksum=accept_bad_checksum, current=current
             )
-            if cleaned.values.get("managed_by", source.managed_by) != source.managed_by:
+            if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
                 cleaned.errors.setdefault(
                     "managed_by",
                     _(
@@ -671,56 +698,59 @@ def source_bulk_upsert(
                 fail(code, cleaned.errors)
                 continue
             _default_county_code(cleaned.values, org, creating=False)
-            changes = _diff(source, cleaned.values)
+            changes = _diff_values(current, cleaned.values)
             if not changes:
                 unchanged += 1
                 continue
-            for field in changes:
-                setattr(source, field, cleaned.values[field])
-            source.updated_at = now
+            current.update(cleaned.values)
             changed_fields.update(changes)
-            updated.append((source, changes))
+            updated.append((current, changes))
 
         if messages:
             raise ServiceError(messages)
 
         try:
             with transaction.atomic():
-                PollutionSource.objects.bulk_create(created, batch_size=BULK_CHUNK)
+                bulk.insert_rows(PollutionSource, _INSERT_FIELDS, created)
         except IntegrityError as exc:
             # Another import registered one of these codes since we looked.
             raise ServiceError(
                 _("The registry changed while importing; nothing was imported. Try again.")
             ) from exc
         if updated:
-            PollutionSource.objects.bulk_update(
-                [source for source, _changes in updated],
+            for record, _changes in updated:
+                record["updated_at"] = now
+            bulk.update_rows(
+                PollutionSource,
                 [*sorted(changed_fields), "updated_at"],
-                batch_size=500,
+                [record for record, _changes in updated],
             )
+        new_ids = bulk.ids_by_key(
+            PollutionSource, "source_code", [values["source_code"] for values in created]
+        )
         history = [
-            SourceChange(
-                source=source,
-                at=now,
-                actor=actor,
-                actor_name=actor_name,
-                action=SourceChange.Action.CREATE,
-                changes={},
-            )
-            for source in created
+            {
+                "source_id": new_ids[values["source_code"]],
+                "at": now,
+                "actor_id": actor_id,
+                "actor_name": actor_name,
+                "action": SourceChange.Action.CREATE,
+                "changes": {},
+            }
+            for values in created
         ]
         history += [
-            SourceChange(
-                source=source,
-                at=now,
-                actor=actor,
-                actor_name=actor_name,
-                action=SourceChange.Action.UPDATE,
-                changes=changes,
-            )
-            for source, changes in updated
+            {
+                "source_id": record["pk"],
+                "at": now,
+                "actor_id": actor_id,
+                "actor_name": actor_name,
+                "action": SourceChange.Action.UPDATE,
+                "changes": changes,
+            }
+            for record, changes in updated
         ]
-        SourceChange.objects.bulk_create(history, batch_size=BULK_CHUNK)
+        bulk.insert_rows(SourceChange, _HISTORY_FIELDS, history)
         if created or updated:
             audit_record(
                 actor=actor,
@@ -730,8 +760,8 @@ def source_bulk_upsert(
                 % {"created": len(created), "updated": len(updated), "unchanged": unchanged},
                 after={
                     "organisations": sorted(organisations),
-                    "created": _codes_for_audit([s.source_code for s in created]),
-                    "updated": _codes_for_audit([s.source_code for s, _c in updated]),
+                    "created": _codes_for_audit([values["source_code"] for values in created]),
+                    "updated": _codes_for_audit([r["source_code"] for r, _c in updated]),
                     "unchanged": unchanged,
                 },
             )
