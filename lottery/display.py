@@ -115,9 +115,9 @@ def describe_rule(rule: dict) -> str:
         ) % {"parts": "；".join(parts) or "—"}
     if kind == "pool":
         return {
-            "own": _("Pool: the organisation's own supervised objects."),
-            "city_managed": _("Pool: the city-managed objects of the whole city."),
-            "city_area": _("Pool: every object in the city's area."),
+            "own": _("The organisation's own supervised objects."),
+            "city_managed": _("The city-managed objects of the whole city."),
+            "city_area": _("Every object in the city's area."),
         }.get(rule.get("scope"), str(rule.get("scope")))
     if kind == "joint_share":
         return _(

@@ -1,0 +1,76 @@
+"""The read-only plans and draws API: scoped, the drawn list only for those who may see it
+(and audited), and documented in the OpenAPI schema."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from core.models import AuditEntry
+from lottery.services import draws_disclose_due
+from tests.lottery.scenario import build_world, make_draw, make_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def executed(county, county_clerk, county_leader):
+    build_world(county)
+    return make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_plans_are_scoped_and_explained(executed, county_clerk, outsider_clerk, inspector_a):
+    plans = api(county_clerk).get("/api/v1/plans/").json()["results"]
+    assert [p["id"] for p in plans] == [executed.plan_id]
+    explained = {r["kind"]: r["text"] for r in plans[0]["rules_explained"]}
+    assert "每季度抽查比例不低于25%" in explained["class_percentage"]
+    assert api(outsider_clerk).get("/api/v1/plans/").json()["results"] == []
+    assert api(outsider_clerk).get(f"/api/v1/plans/{executed.plan_id}/").status_code == 404
+    assert api(inspector_a).get("/api/v1/plans/").status_code == 403
+
+
+def test_the_drawn_list_is_in_the_api_only_for_those_who_may_see_it(
+    executed, county_clerk, city_reviewer, outsider_clerk
+):
+    url = f"/api/v1/draws/{executed.pk}/"
+    listing = api(city_reviewer).get("/api/v1/draws/").json()["results"]
+    assert listing[0]["manifest_hash"] == executed.manifest_hash
+    assert listing[0]["result_visible"] is False and "result" not in listing[0]
+    hidden = api(city_reviewer).get(url).json()
+    assert hidden["result"] is None and hidden["seed"] is None and hidden["entropy"] is None
+    assert hidden["quotas"][0]["class"] == "key"
+    assert api(city_reviewer).get(url + "record/").status_code == 403
+    assert not AuditEntry.objects.filter(action="draw.view_result").exists()
+
+    full = api(county_clerk).get(url).json()
+    assert full["seed"] == executed.seed
+    drawn = {s["source_code"] for stratum in full["result"] for s in stratum["sources"]}
+    assert len(drawn) == 26
+    assert all(len(s["team"]) >= 2 for stratum in full["result"] for s in stratum["sources"])
+    record = api(county_clerk).get(url + "record/").json()
+    assert record["manifest_hash"] == executed.manifest_hash
+    assert (
+        AuditEntry.objects.filter(
+            action="draw.view_result", actor_id=county_clerk.pk, after={"via": "api"}
+        ).count()
+        == 2
+    )
+
+    draws_disclose_due(today=executed.plan.planned_end.replace(day=28))
+    assert api(city_reviewer).get(url).json()["result"] is not None
+    assert api(outsider_clerk).get(url).status_code == 404
+
+
+def test_the_schema_documents_plans_and_draws(client):
+    schema = client.get("/api/schema/?format=json").json()
+    assert "/api/v1/plans/" in schema["paths"]
+    assert "/api/v1/draws/{id}/" in schema["paths"]
+    assert "/api/v1/draws/{id}/record/" in schema["paths"]
+    detail = schema["components"]["schemas"]["DrawDetail"]["properties"]
+    assert {"result", "seed", "entropy", "manifest_hash", "quotas"} <= set(detail)
