@@ -26,7 +26,7 @@ from core.excel import (
     multi_choice_column,
     text_column,
 )
-from core.excel.spec import parse_division
+from core.excel.spec import filter_by_keys, parse_division
 from core.models import Organisation
 from core.selectors import organisations_visible_to
 from core.vocab import Expertise
@@ -225,8 +225,10 @@ class InspectorImportSpec(ImportSpec):
         numbers = [k for k in keys if not k.startswith(EXPERT_KEY)]
         editable_ids = {o.pk for o in ctx.by_code.values()}
         if numbers:
-            for record in Inspector.objects.filter(
-                kind=Inspector.Kind.ENFORCEMENT, certificate_number__in=numbers
+            for record in filter_by_keys(
+                Inspector.objects.filter(kind=Inspector.Kind.ENFORCEMENT),
+                "certificate_number",
+                numbers,
             ).values(*fields, "organisation_id", "organisation__division_code"):
                 record["organisation"] = record["organisation__division_code"]
                 record["_foreign"] = record["organisation_id"] not in editable_ids

@@ -21,7 +21,7 @@ from core.excel.spec import CellError, ImportSpec, RowResult, Warned
 
 REPORT_LIMIT = 200  # issues and changes kept in the JSON report; the rest go to the Excel report
 PROGRESS_EVERY = 1000
-KEY_CHUNK = 5000
+KEY_CHUNK = 20000
 
 Progress = Callable[[int, int], None]
 
@@ -140,14 +140,25 @@ class ValidationResult:
         }
 
 
+# Columns whose values repeat (choices, dates, flags, codes such as the county): each distinct
+# text is parsed once per file. Unique columns (names, addresses) stop filling their memo early.
+_MEMO_KINDS = frozenset(
+    {"choice", "multi", "boolean", "date", "integer", "decimal", "tags", "code"}
+)
+_MEMO_LIMIT = 20_000
+_ERROR = object()
+
+
 def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowResult]:
-    columns = [(index, spec.column(field)) for index, field in sorted(table.fields.items())]
-    blank_values = {}
-    for _index, column in columns:
+    plan = []
+    for index, field in sorted(table.fields.items()):
+        column = spec.column(field)
         try:
-            blank_values[column.field] = column.parse("")
+            blank = column.parse("")
         except CellError:
-            blank_values[column.field] = None
+            blank = None
+        memo = {} if column.kind in _MEMO_KINDS and field != spec.key else None
+        plan.append((index, field, column.header, column.parse, column.required, blank, memo))
     required = _("required, but empty")
     no_header = _("this column has no header, so its data cannot be imported")
     example_key = ""
@@ -159,13 +170,14 @@ def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowR
     rows: list[RowResult] = []
     total = table.row_count
     seen = 0
+    str_ = str
     for number, cells in table.rows:
         seen += 1
         if progress is not None and seen % PROGRESS_EVERY == 0:
             progress(seen, max(total, seen))
         width = len(cells)
         # Blank rows (formatting left below the data, a spacer line) are skipped, not errors.
-        if all(c is None or c == "" or (c.__class__ is str and not c.strip()) for c in cells):
+        if all(c is None or c == "" or (c.__class__ is str_ and not c.strip()) for c in cells):
             continue
         if len(rows) >= spec.max_rows:
             raise StructureError(
@@ -174,29 +186,44 @@ def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowR
             )
         values: dict[str, Any] = {}
         row = RowResult(number, values)
-        for index, column in columns:
+        for index, field, header, parse, is_required, blank, memo in plan:
             raw = cells[index] if index < width else None
             if raw is None or raw == "":
-                if column.required:
-                    row.error(column.header, required)
+                if is_required:
+                    row.error(header, required)
                     continue
-                blank = blank_values[column.field]
-                values[column.field] = list(blank) if blank.__class__ is list else blank
+                values[field] = list(blank) if blank.__class__ is list else blank
                 continue
-            try:
-                value = column.parse(raw)
-            except CellError as exc:
-                row.error(column.header, exc.message)
-                continue
+            # Only text is memoised: 1, 1.0 and True are equal keys but not equal cells.
+            if memo is not None and raw.__class__ is str_:
+                value = memo.get(raw, _ERROR)
+                if value is _ERROR:
+                    try:
+                        value = parse(raw)
+                    except CellError as exc:
+                        value = exc
+                    if len(memo) < _MEMO_LIMIT:
+                        memo[raw] = value
+                if value.__class__ is CellError:
+                    row.error(header, value.message)
+                    continue
+                if value.__class__ is list:
+                    value = list(value)
+            else:
+                try:
+                    value = parse(raw)
+                except CellError as exc:
+                    row.error(header, exc.message)
+                    continue
             if value.__class__ is Warned:
-                row.warn(column.header, value.message)
+                row.warn(header, value.message)
                 value = value.value
-            if column.required and (value is None or value == ""):
-                row.error(column.header, required)
+            if is_required and (value is None or value == ""):
+                row.error(header, required)
                 continue
-            values[column.field] = value
+            values[field] = value
         for index in table.unmapped:
-            if index < width and not (cells[index] is None or str(cells[index]).strip() == ""):
+            if index < width and not (cells[index] is None or str_(cells[index]).strip() == ""):
                 row.error(_("column %(letter)s") % {"letter": table.letter(index)}, no_header)
         if example_key and values.get(spec.key) == example_key:
             row.error(
@@ -229,32 +256,49 @@ def _check_duplicates(spec: ImportSpec, rows: list[RowResult]) -> None:
 
 
 def _compare_with_registry(spec: ImportSpec, rows: list[RowResult], ctx: Any) -> None:
-    keyed = [(spec.row_key(row), row) for row in rows]
-    keys = sorted({key for key, _row in keyed if key})
-    existing: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(keys), KEY_CHUNK):
-        existing.update(spec.existing(keys[start : start + KEY_CHUNK], ctx))
-    for key, row in keyed:
-        current = existing.get(key) if key else None
-        if current is None:
+    """Mark each row create / update (with its changed fields) / unchanged, or refuse it.
+
+    The registry is read one chunk of keys at a time and each chunk dropped once compared, so a
+    100,000-row re-import never holds the whole registry in memory beside the file.
+    """
+    by_key: dict[str, list[RowResult]] = {}
+    for row in rows:
+        key = spec.row_key(row)
+        if key:
+            by_key.setdefault(key, []).append(row)
+        else:
             row.action = "create"
-            continue
-        header, label = spec.key_label(row)
-        if current.get("_error"):
-            row.error(header, current["_error"])
-            row.action = "foreign"
-            continue
-        if current.get("_foreign"):
-            row.error(
-                header,
-                _("“%(key)s” is already registered by another organisation") % {"key": label},
-            )
-            row.action = "foreign"
-            continue
-        for field, value in row.values.items():
-            if field in current and canonical(current[field]) != canonical(value):
-                row.changes[field] = (current[field], value)
-        row.action = "update" if row.changes else "unchanged"
+    keys = sorted(by_key)
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        existing = spec.existing(chunk, ctx)
+        for key in chunk:
+            current = existing.get(key)
+            for row in by_key[key]:
+                _compare_row(spec, row, current)
+
+
+def _compare_row(spec: ImportSpec, row: RowResult, current: dict[str, Any] | None) -> None:
+    if current is None:
+        row.action = "create"
+        return
+    header, label = spec.key_label(row)
+    if current.get("_error"):
+        row.error(header, current["_error"])
+        row.action = "foreign"
+        return
+    if current.get("_foreign"):
+        row.error(
+            header, _("“%(key)s” is already registered by another organisation") % {"key": label}
+        )
+        row.action = "foreign"
+        return
+    for field, value in row.values.items():
+        if field in current:
+            old = current[field]
+            if old != value and canonical(old) != canonical(value):
+                row.changes[field] = (old, value)
+    row.action = "update" if row.changes else "unchanged"
 
 
 def validate(
@@ -272,6 +316,7 @@ def validate(
     table = open_table(data, spec)
     ctx = spec.begin(actor=actor, organisation=organisation)
     rows = _parse_rows(spec, table, progress)
+    del table  # the workbook's cells (hundreds of MB for a large file) are no longer needed
     if not rows:
         raise StructureError(_("The file has headers but no data rows."))
     for row in rows:
@@ -301,7 +346,8 @@ def commit(
     progress: Progress | None = None,
     on_success: Callable[[ValidationResult, tuple[int, int, int]], None] | None = None,
 ) -> tuple[ValidationResult, tuple[int, int, int]]:
-    """Validate again, then write every row with one call of the app's bulk service.
+    """Validate again, then write the new and changed rows with one call of the app's bulk
+    service. Returns the result and (created, updated, unchanged).
 
     All or nothing: any error (or an unaccepted warning) and nothing is written. ``on_success``
     runs inside the same transaction, so whatever it records (e.g. the job's status) commits
@@ -323,10 +369,18 @@ def commit(
             % {"count": result.warning_count},
             result,
         )
+    # Rows equal to the registry are not sent: the service would only compare them again. (The
+    # service locks and re-compares the rows it is sent; a row edited in the registry since the
+    # comparison above keeps that edit, as if the import had run a moment earlier.)
+    to_write = [row for row in result.rows if row.action in ("create", "update")]
+    skipped = len(result.rows) - len(to_write)
     with transaction.atomic():
-        counts = spec.commit(
-            actor=actor, rows=result.rows, ctx=result.ctx, accept_warnings=accept_warnings
-        )
+        created = updated = unchanged = 0
+        if to_write:
+            created, updated, unchanged = spec.commit(
+                actor=actor, rows=to_write, ctx=result.ctx, accept_warnings=accept_warnings
+            )
+        counts = (created, updated, unchanged + skipped)
         if on_success is not None:
             on_success(result, counts)
     return result, counts

@@ -55,10 +55,12 @@ def as_text(raw: Any) -> str:
     """The cell as the user sees it: 12.0 → "12", a date → "2024-01-31", stripped."""
     if raw is None:
         return ""
-    if isinstance(raw, str):
-        text = raw.translate(_ZERO_WIDTH).strip()
+    if raw.__class__ is str:
+        text = raw.strip()
+        if not text.isprintable():  # rare: zero-width characters, line breaks
+            text = text.translate(_ZERO_WIDTH).strip()
         # An export neutralised a formula-like value with a leading apostrophe: undo it.
-        if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_TRIGGERS:
+        if text[:1] == "'" and text[1:2] in FORMULA_TRIGGERS and len(text) > 1:
             text = text[1:]
         return text
     if isinstance(raw, bool):
@@ -524,7 +526,7 @@ def tags_column(header, field, *, help="", example="", width=18):
     return Column(header, field, parse_tags(), "tags", False, help, example, width=width)
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     """One data row after parsing: its values (only the file's columns) and its problems."""
 
@@ -603,3 +605,17 @@ class ImportSpec:
     def export_rows(self, *, user) -> Iterable[dict[str, Any]]:
         """Every record ``user`` may see, as dicts of the spec's field names (for exports)."""
         raise NotImplementedError
+
+
+def filter_by_keys(queryset, field: str, keys: list[str]):
+    """``queryset`` narrowed to rows whose ``field`` is one of ``keys``.
+
+    On PostgreSQL the keys travel as one array parameter (``= ANY``): an ``IN`` list of
+    thousands of literals costs more to send and plan than the lookup itself.
+    """
+    from django.db import connections
+    from django.db.models.expressions import RawSQL
+
+    if connections[queryset.db].vendor == "postgresql":
+        return queryset.filter(**{f"{field}__in": RawSQL("SELECT unnest(%s::text[])", [keys])})
+    return queryset.filter(**{f"{field}__in": keys})
