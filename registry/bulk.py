@@ -53,11 +53,43 @@ def insert_rows(
     """INSERT ``rows`` (dicts by field name, every name in ``names`` present)."""
     if not rows:
         return
+    fields = _columns(model, names)
     if _is_postgresql():
-        fields = _columns(model, names)
         _copy(model._meta.db_table, fields, ([row[n] for n in names] for row in rows))
         return
+    if connection.vendor == "sqlite":
+        # bulk_create would send 45-row batches (SQLite's 999-parameter limit); executemany
+        # runs one prepared statement over every row in C.
+        convert = [_sqlite_adapter(f) for f in fields]
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql,
+                [
+                    [c(row[n]) if c else row[n] for c, n in zip(convert, names, strict=True)]
+                    for row in rows
+                ],
+            )
+        return
     model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)
+
+
+def _sqlite_adapter(field: models.Field):
+    """How a value of ``field`` is stored in SQLite, the way Django itself stores it."""
+    if isinstance(field, models.JSONField):
+        return lambda v: None if v is None else json.dumps(v)  # ASCII-escaped, like Django
+    if isinstance(field, models.DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(field, models.DateField):
+        return connection.ops.adapt_datefield_value
+    if isinstance(field, models.DecimalField):
+        return lambda v: None if v is None else str(v)
+    return None
 
 
 def lock_rows_by_key(

@@ -13,6 +13,7 @@ SOURCES = "/api/v1/sources/"
 ITEMS = "/api/v1/checkitems/"
 
 
+@pytest.mark.smoke
 def test_the_list_is_scoped(client_for, county_clerk, city_reviewer, source, other_source):
     codes = {r["source_code"] for r in client_for(county_clerk).get(SOURCES).json()["results"]}
     assert codes == {source.source_code}
@@ -20,6 +21,7 @@ def test_the_list_is_scoped(client_for, county_clerk, city_reviewer, source, oth
     assert codes == {source.source_code, other_source.source_code}
 
 
+@pytest.mark.smoke
 def test_it_answers_404_across_counties(client_for, outsider_clerk, source):
     client = client_for(outsider_clerk)
     assert client.get(f"{SOURCES}{source.pk}/").status_code == 404
@@ -41,6 +43,7 @@ def test_filters_work_through_the_api(client_for, city_reviewer, make_source, ot
     assert client.get(SOURCES, {"supervision_class": "vip"}).status_code == 400
 
 
+@pytest.mark.smoke
 def test_create_through_the_api_validates(client_for, county_clerk):
     client = client_for(county_clerk)
     data = source_data(supervision_class="special")

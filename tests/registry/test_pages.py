@@ -15,6 +15,7 @@ from tests.registry.conftest import source_data
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke
 def test_it_hides_a_source_of_another_county_from_an_outsider(client_for, outsider_clerk, source):
     client = client_for(outsider_clerk)
     for name in ("registry:source_detail", "registry:source_edit"):
@@ -23,6 +24,7 @@ def test_it_hides_a_source_of_another_county_from_an_outsider(client_for, outsid
     assert source.source_code not in response.content.decode()
 
 
+@pytest.mark.smoke
 def test_the_city_reviewer_sees_both_counties(client_for, city_reviewer, source, other_source):
     client = client_for(city_reviewer)
     body = client.get(reverse("registry:source_list")).content.decode()
@@ -116,6 +118,7 @@ def test_detail_shows_fields_in_chinese_and_the_history(client_for, county_clerk
     }
 
 
+@pytest.mark.smoke
 def test_create_form_shows_errors_in_chinese(client_for, county_clerk):
     client = client_for(county_clerk)
     data = source_data(supervision_class="special", uscc="91410823MA0000000X")
