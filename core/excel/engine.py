@@ -158,7 +158,11 @@ def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowR
         except CellError:
             blank = None
         memo = {} if column.kind in _MEMO_KINDS and field != spec.key else None
-        plan.append((index, field, column.header, column.parse, column.required, blank, memo))
+        # Plain text within its length needs no parser call (the common case, inlined below).
+        max_text = getattr(column.parse, "max_length", 0) if column.kind == "text" else 0
+        plan.append(
+            (index, field, column.header, column.parse, column.required, blank, memo, max_text)
+        )
     required = _("required, but empty")
     no_header = _("this column has no header, so its data cannot be imported")
     example_key = ""
@@ -186,7 +190,7 @@ def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowR
             )
         values: dict[str, Any] = {}
         row = RowResult(number, values)
-        for index, field, header, parse, is_required, blank, memo in plan:
+        for index, field, header, parse, is_required, blank, memo, max_text in plan:
             raw = cells[index] if index < width else None
             if raw is None or raw == "":
                 if is_required:
@@ -194,6 +198,11 @@ def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowR
                     continue
                 values[field] = list(blank) if blank.__class__ is list else blank
                 continue
+            if max_text and raw.__class__ is str_:
+                text = raw.strip()
+                if text and len(text) <= max_text and text[0] != "'" and text.isprintable():
+                    values[field] = text
+                    continue
             # Only text is memoised: 1, 1.0 and True are equal keys but not equal cells.
             if memo is not None and raw.__class__ is str_:
                 value = memo.get(raw, _ERROR)

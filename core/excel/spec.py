@@ -87,6 +87,7 @@ def parse_text(*, max_length: int, required: bool = False) -> Callable[[Any], st
             )
         return text
 
+    parse.max_length = max_length  # lets the engine inline the common case
     return parse
 
 

@@ -262,3 +262,23 @@ def test_a_bulk_service_refusal_fails_the_job_and_writes_nothing(county_clerk, m
     assert job.status == Status.FAILED and job.message == "第 2 行：服务拒绝"
     assert Inspector.objects.count() == 0
     assert not AuditEntry.objects.filter(action="import.commit").exists()
+
+
+def test_experts_are_matched_by_name_and_need_no_certificate(county_clerk):
+    rows = [
+        ["李专家", "技术专家", "", "", "", "市环境监测站", "高级工程师", "否", "女", 20, "辐射"],
+        ["王专家", "专家", "", "", "", "", "", "", "", "", "废水"],
+        ["赵专家", "技术专家", "豫环执0000009", "", "", "", "", "", "", "", ""],
+    ]
+    job = upload(county_clerk, inspectors_xlsx(rows))
+    assert [f"{e['row']} {e['column']}" for e in job.report["error_list"]] == ["4 执法证号"]
+    job = upload(county_clerk, inspectors_xlsx(rows[:2]))
+    job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    assert job.result == {"created": 2, "updated": 0, "unchanged": 0}
+    expert = Inspector.objects.get(name="李专家")
+    assert (expert.kind, expert.on_staff, expert.expertise) == ("expert", False, ["radiation"])
+
+    rows[1][6] = "工程师"
+    again = upload(county_clerk, inspectors_xlsx(rows[:2]))
+    assert (again.report["unchanged"], again.report["update"]) == (1, 1)
+    assert again.report["changes"][0]["key"] == "王专家"

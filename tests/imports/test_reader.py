@@ -157,3 +157,30 @@ def test_a_table_that_starts_in_column_c_still_names_excel_columns(toy):
     assert [i.text() for i in result.issues()] == ["第 2 行，第 L 列：该列没有表头，数据无法导入"]
     message = refusal(toy, xlsx_bytes([[None, "编码", "名称", "怪列"], [None, "A1", "甲", ""]]))
     assert message == "无法识别的列：“怪列”（D 列）。请使用模板中的表头。"
+
+
+def test_formulas_are_found_in_sheets_written_with_a_namespace_prefix(toy):
+    # Some writers (the .NET Open XML SDK, some WPS versions) prefix every element: <x:f>.
+    data = xlsx_bytes([TOY_HEADERS, ["A1", "甲"], ["A2", "乙"]])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = (
+                    content.replace(b"<worksheet xmlns=", b"<x:worksheet xmlns:x=")
+                    .replace(b"</worksheet>", b"</x:worksheet>")
+                    .replace(b"<", b"<x:")
+                    .replace(b"<x:/", b"</x:")
+                    .replace(b"<x:x:", b"<x:")
+                    .replace(b"</x:x:", b"</x:")
+                    .replace(b"<x:?xml", b"<?xml")
+                )
+                content = content.replace(
+                    b'<x:c r="B3" t="inlineStr"><x:is><x:t>\xe4\xb9\x99</x:t></x:is></x:c>',
+                    b'<x:c r="B3"><x:f>A2&amp;"x"</x:f><x:v>A2x</x:v></x:c>',
+                )
+                assert b"<x:f>" in content
+            target.writestr(item, content)
+    assert refusal(toy, buffer.getvalue()).startswith("单元格 B3 含有公式")
