@@ -3,9 +3,9 @@
 
 This one file is both
 
-* the library the Django app imports to execute a draw (``execute``), to recompute a
-  substitution (``next_object_candidate``, ``replacement_team``) and to check a record
-  (``verify``), and
+* the library the Django app imports to execute a draw (``execute``), to make a
+  substitution (``object_substitution``, ``inspector_substitution``, or the underlying
+  ``next_object_candidate`` and ``replacement_team``) and to check a record (``verify``), and
 * the standalone script the public downloads to check a published draw record::
 
       python engine.py verify record.json [--manifest-hash HEX]   # "matches", exit 0; else exit 1
@@ -29,8 +29,11 @@ The procedure, in short (docs/draw-algorithm.md specifies every byte):
    and the first ``quota`` objects are drawn. This is Efraimidis–Spirakis weighted sampling
    without replacement with integer weights.
 4. Inspectors: teams are assigned greedily, object by object, preferring the least loaded
-   inspector, then one who did not inspect this source last time, then HMAC(seed,
-   inspector|object|inspector) descending, then id.
+   inspector, then one who did not inspect this source last time; among those each is equally
+   likely: rejection sampling over the inspectors with that load, sorted by id, indexed by
+   HMAC(seed, team|object|slot|k) mod their number (O(1) HMACs per pick).
+5. Substitutions approved after the draw (a closed source, a recusal) are appended to the
+   record in approval order; ``verify`` replays them with the same seed.
 
 Exit codes of the script: 0 matches / success, 1 differs or the input cannot be processed,
 2 usage error.
@@ -50,9 +53,11 @@ if __name__ == "__main__":
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import argparse
+import bisect
 import hashlib
 import heapq
 import json
+import operator
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -66,15 +71,19 @@ __all__ = [
     "EngineError",
     "EntropyError",
     "ManifestError",
+    "SubstitutionError",
+    "apply_substitutions",
     "assign_teams",
     "build_manifest",
     "canonical_json",
     "check_manifest",
     "compute_seed",
     "execute",
+    "inspector_substitution",
     "load_json",
     "manifest_hash",
     "next_object_candidate",
+    "object_substitution",
     "normalise_entropy",
     "normalise_text",
     "pool_digest",
@@ -88,7 +97,7 @@ __all__ = [
 FORMAT = "sjsj-draw/1"
 #: Value of ``manifest["algorithm"]``: the seed derivation, scoring and team rules below.
 #: Any change that can change a result for some input must change this string.
-ALGORITHM_VERSION = "sjsj-es-hmac-sha256/1"
+ALGORITHM_VERSION = "sjsj-es-hmac-sha256/2"
 #: Upper bound on an object's weight. Scoring costs ``weight`` HMACs per object, so the
 #: bound keeps a hostile or mistaken manifest from making verification unbearably slow.
 MAX_WEIGHT = 1000
@@ -214,6 +223,11 @@ def canonical_json(obj: Any) -> bytes:
     CanonicalJSONError). Equal data therefore always gives equal bytes.
     """
     _check_json_value(obj, "$")
+    return _dump(obj)
+
+
+def _dump(obj: Any) -> bytes:
+    """``canonical_json`` without the type check, for data already known to be plain JSON."""
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     try:
         return text.encode("utf-8")
@@ -235,6 +249,44 @@ def pool_digest(pool: list[Any]) -> str:
 def manifest_hash(manifest: Mapping[str, Any]) -> str:
     """SHA-256 hex of ``canonical_json(manifest)``; published before the draw."""
     return _sha256_hex(canonical_json(manifest))
+
+
+def _manifest_hash_from_pools(manifest: Any, pools: Sequence[bytes], inspector_pool: bytes) -> str:
+    """``manifest_hash(manifest)``, given ``canonical_json`` of every stratum pool (in order)
+    and of the inspector pool, so that the largest parts are not encoded twice.
+
+    The members around the pools are written in canonical order by hand; that needs the
+    exact layout of docs §3 at the levels above the pools, otherwise the plain way is taken.
+    """
+    if type(manifest) is not dict:
+        return manifest_hash(manifest)
+    strata, people = manifest.get("strata"), manifest.get("inspectors")
+    if not (
+        set(manifest) == set(_MANIFEST_KEYS)
+        and type(strata) is list
+        and len(strata) == len(pools)
+        and all(type(s) is dict and set(s) == set(_STRATUM_KEYS) for s in strata)
+        and type(people) is dict
+        and set(people) == {"pool", "pool_digest"}
+    ):
+        return manifest_hash(manifest)
+    digest = hashlib.sha256()
+    add = digest.update
+    for key in ("algorithm", "constraints", "draw", "entropy_spec", "format"):
+        add(b'{"' if key == "algorithm" else b',"')
+        add(key.encode("ascii") + b'":')
+        add(canonical_json(manifest[key]))
+    add(b',"inspectors":{"pool":')
+    add(inspector_pool)
+    add(b',"pool_digest":' + canonical_json(people["pool_digest"]) + b'},"strata":[')
+    for index, stratum in enumerate(strata):
+        add(b'{"name":' if index == 0 else b',{"name":')
+        add(canonical_json(stratum["name"]) + b',"pool":')
+        add(pools[index])
+        add(b',"pool_digest":' + canonical_json(stratum["pool_digest"]))
+        add(b',"quota":' + canonical_json(stratum["quota"]) + b"}")
+    add(b"]}")
+    return digest.hexdigest()
 
 
 def load_json(text: str | bytes) -> Any:
@@ -424,7 +476,45 @@ def check_manifest(manifest: Any) -> None:
     _check_manifest(manifest, check_digests=True)
 
 
-def _check_manifest(manifest: Any, *, check_digests: bool) -> None:
+def _valid_pool_ids(pool: list[Any], owner: dict[str, str]) -> list[str] | None:
+    """Check every pool entry at once, with C-level loops (pools can hold 300,000 entries).
+
+    Returns the ids when each entry is {"id", "weight", "tier"} with a non-empty NUL-free string id,
+    ids strictly increasing and not in ``owner`` (another stratum), integer weights in
+    [1, MAX_WEIGHT] and integer tiers >= 0. None sends the caller to the entry-by-entry
+    check, which finds the first bad entry and says what is wrong with it.
+    """
+    if not pool:
+        return []
+    if set(map(type, pool)) != {dict} or set(map(len, pool)) != {3}:
+        return None
+    try:
+        ids = list(map(operator.itemgetter("id"), pool))
+        weights = list(map(operator.itemgetter("weight"), pool))
+        tiers = list(map(operator.itemgetter("tier"), pool))
+    except KeyError:
+        return None
+    if set(map(type, ids)) != {str} or set(map(type, weights)) != {int}:
+        return None
+    if set(map(type, tiers)) != {int}:
+        return None
+    valid = (
+        ids[0] != ""
+        and all(map(operator.lt, ids, ids[1:]))  # sorted, no duplicates
+        and "\x00" not in "".join(ids)
+        and owner.keys().isdisjoint(ids)
+        and min(weights) >= 1
+        and max(weights) <= MAX_WEIGHT
+        and min(tiers) >= 0
+    )
+    return ids if valid else None
+
+
+def _check_manifest(manifest: Any, *, check_digests: bool) -> list[bytes]:
+    """Validate (see ``check_manifest``). With ``check_digests``, return ``canonical_json``
+    of every stratum pool and, last, of the inspector pool (for ``_manifest_hash_from_pools``);
+    otherwise an empty list."""
+    encoded: list[bytes] = []
     _require_keys(manifest, _MANIFEST_KEYS, "manifest")
     if manifest["format"] != FORMAT:
         raise ManifestError(
@@ -460,39 +550,57 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> None:
         pool = stratum["pool"]
         if type(pool) is not list:
             raise ManifestError(f"{where}: pool must be a list")
-        previous_id: str | None = None
-        for o_index, entry in enumerate(pool):
-            # Fast path: one combined test per entry (pools can hold 300,000 entries); the
-            # precise message is worked out only when something is wrong.
-            try:
-                oid, weight, tier = entry["id"], entry["weight"], entry["tier"]
-                valid = (
-                    type(entry) is dict
-                    and len(entry) == 3
-                    and type(oid) is str
-                    and oid != ""
-                    and "\x00" not in oid
-                    and (previous_id is None or oid > previous_id)
-                    and oid not in owner
-                    and type(weight) is int
-                    and 1 <= weight <= MAX_WEIGHT
-                    and type(tier) is int
-                    and tier >= 0
-                )
-            except (KeyError, TypeError):
-                valid = False
-            if not valid:
-                _explain_pool_entry(entry, o_index, name, previous_id, owner)
-            owner[oid] = name
-            previous_id = oid
+        ids = _valid_pool_ids(pool, owner)
+        if ids is not None:
+            owner.update(dict.fromkeys(ids, name))
+        else:
+            _check_pool_entries(pool, name, owner)
         quota = stratum["quota"]
         if not _is_int(quota) or quota < 0:
             raise ManifestError(f"{where}: quota must be an integer >= 0, got {quota!r}")
         if quota > len(pool):
             raise ManifestError(f"{where}: quota {quota} exceeds the pool size {len(pool)}")
         if check_digests:
-            _check_digest(stratum["pool_digest"], pool_digest(pool), f"stratum {name}", "pool")
+            # The entries were just checked, so the pool is plain JSON: no need to walk it.
+            encoded.append(_dump(pool))
+            _check_digest(
+                stratum["pool_digest"], _sha256_hex(encoded[-1]), f"stratum {name}", "pool"
+            )
+    _check_rest(manifest, owner, check_digests, encoded)
+    return encoded
 
+
+def _check_pool_entries(pool: list[Any], name: str, owner: dict[str, str]) -> None:
+    """Entry by entry: raise the precise ManifestError for the first invalid entry."""
+    previous_id: str | None = None
+    for o_index, entry in enumerate(pool):
+        try:
+            oid, weight, tier = entry["id"], entry["weight"], entry["tier"]
+            valid = (
+                type(entry) is dict
+                and len(entry) == 3
+                and type(oid) is str
+                and oid != ""
+                and "\x00" not in oid
+                and (previous_id is None or oid > previous_id)
+                and oid not in owner
+                and type(weight) is int
+                and 1 <= weight <= MAX_WEIGHT
+                and type(tier) is int
+                and tier >= 0
+            )
+        except (KeyError, TypeError):
+            valid = False
+        if not valid:
+            _explain_pool_entry(entry, o_index, name, previous_id, owner)
+        owner[oid] = name
+        previous_id = oid
+
+
+def _check_rest(
+    manifest: Mapping[str, Any], owner: dict[str, str], check_digests: bool, encoded: list[bytes]
+) -> None:
+    """``_check_manifest`` after the strata: inspectors, constraints, entropy specification."""
     inspectors = manifest["inspectors"]
     _require_keys(inspectors, ("pool", "pool_digest"), "manifest.inspectors")
     i_pool = inspectors["pool"]
@@ -526,7 +634,10 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> None:
             )
         _check_sorted_strings(person["expertise"], f"{where}.expertise", "expertise names")
     if check_digests:
-        _check_digest(inspectors["pool_digest"], pool_digest(i_pool), "inspectors", "inspector")
+        encoded.append(_dump(i_pool))  # checked just above: plain JSON
+        _check_digest(
+            inspectors["pool_digest"], _sha256_hex(encoded[-1]), "inspectors", "inspector"
+        )
 
     constraints = manifest["constraints"]
     _require_keys(constraints, ("objects", "team_size"), "manifest.constraints")
@@ -789,6 +900,9 @@ def compute_seed(
 # ---------------------------------------------------------------------------------------------
 
 
+_DECIMALS = [str(k).encode("ascii") for k in range(MAX_WEIGHT)]
+
+
 def _scores(mac: _HmacSha256, name: str, pool: Sequence[Mapping[str, Any]]) -> list[bytes]:
     """Score of each pool entry, as 32 big-endian bytes (bytes compare like the integers).
 
@@ -798,19 +912,27 @@ def _scores(mac: _HmacSha256, name: str, pool: Sequence[Mapping[str, Any]]) -> l
     """
     prefix = ("object\x00" + name + "\x00").encode("utf-8")
     new_inner, new_outer = mac.inner.copy, mac.outer.copy
+    decimals = _DECIMALS
     scores: list[bytes] = []
     append = scores.append
-    for entry in pool:
+    for entry in pool:  # the HMAC inlined: this loop runs once per object of every pool
         stem = prefix + entry["id"].encode("utf-8") + b"\x00"
+        inner = new_inner()
+        inner.update(stem + b"0")
+        outer = new_outer()
+        outer.update(inner.digest())
+        best = outer.digest()
         weight = entry["weight"]
-        if weight == 1:  # the hot path, inlined: one HMAC per object
-            inner = new_inner()
-            inner.update(stem + b"0")
-            outer = new_outer()
-            outer.update(inner.digest())
-            append(outer.digest())
-        else:
-            append(max(mac(stem + str(k).encode("ascii")) for k in range(weight)))
+        if weight != 1:
+            for k in range(1, weight):
+                inner = new_inner()
+                inner.update(stem + (decimals[k] if k < MAX_WEIGHT else str(k).encode()))
+                outer = new_outer()
+                outer.update(inner.digest())
+                key = outer.digest()
+                if key > best:
+                    best = key
+        append(best)
     return scores
 
 
@@ -906,41 +1028,143 @@ def next_object_candidate(
 
 _EMPTY_RULE: Mapping[str, list[str]] = {"requires": [], "conflicts": [], "previous": []}
 
+#: Rejection-sampling tries per pick before the explicit list is used (docs §8).
+_MAX_TRIES = 32
+
+
+class _Category:
+    """The inspectors one kind of pick chooses from, grouped by current load.
+
+    ``buckets[load]`` is the list of the members with that load, sorted by id; ``levels`` the
+    loads that have a bucket, ascending. A pick looks at the lowest levels only, and a load
+    change moves one id between two neighbouring buckets, so neither costs O(inspectors).
+    """
+
+    __slots__ = ("buckets", "levels", "members")
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, list[str]] = {}
+        self.levels: list[int] = []
+        self.members: set[str] = set()
+
+    def add(self, pid: str, load: int) -> None:
+        """Add a member; callers add in id order, so buckets stay sorted by appending."""
+        self.members.add(pid)
+        self.buckets.setdefault(load, []).append(pid)
+
+    def finish(self) -> None:
+        self.levels = sorted(self.buckets)
+
+    def raise_load(self, pid: str, load: int) -> None:
+        """Move ``pid`` from the bucket of ``load`` to that of ``load + 1``."""
+        bucket = self.buckets[load]
+        del bucket[bisect.bisect_left(bucket, pid)]
+        if not bucket:
+            del self.buckets[load]
+            self.levels.remove(load)
+        higher = self.buckets.get(load + 1)
+        if higher is None:
+            self.buckets[load + 1] = [pid]
+            bisect.insort(self.levels, load + 1)
+        else:
+            bisect.insort(higher, pid)
+
 
 class _TeamPicker:
     """Deterministic team selection for one draw; ``load`` counts teams per inspector."""
 
-    def __init__(self, seed: bytes, manifest: Mapping[str, Any]) -> None:
+    def __init__(
+        self, seed: bytes, manifest: Mapping[str, Any], loads: Mapping[str, int] | None = None
+    ) -> None:
         self.mac = _HmacSha256(seed)
-        self.people = manifest["inspectors"]["pool"]  # sorted by id
+        people = manifest["inspectors"]["pool"]  # sorted by id
         self.team_size: int = manifest["constraints"]["team_size"]
         self.rules: Mapping[str, Mapping[str, list[str]]] = manifest["constraints"]["objects"]
-        self.by_id: dict[str, Mapping[str, Any]] = {p["id"]: p for p in self.people}
-        self.load: dict[str, int] = {p["id"]: 0 for p in self.people}
+        self.by_id: dict[str, Mapping[str, Any]] = {p["id"]: p for p in people}
+        self.load: dict[str, int] = dict.fromkeys(self.by_id, 0)
+        for pid, count in (loads or {}).items():
+            if pid in self.load:
+                self.load[pid] = count
+        # Who can be picked as what: every certified inspector as a member; certified
+        # inspectors with expertise r to cover r (step 1); experts with r (step 3).
+        self.certified = _Category()
+        self.certified_with: dict[str, _Category] = {}
+        self.experts_with: dict[str, _Category] = {}
+        self.categories_of: dict[str, list[_Category]] = {}
+        for person in people:
+            pid = person["id"]
+            if person["certified"]:
+                kinds = [self.certified]
+                kinds += [
+                    self.certified_with.setdefault(s, _Category()) for s in person["expertise"]
+                ]
+            elif person["expert"]:
+                kinds = [self.experts_with.setdefault(s, _Category()) for s in person["expertise"]]
+            else:
+                continue  # listed, but never drawn
+            for kind in kinds:
+                kind.add(pid, self.load[pid])
+            self.categories_of[pid] = kinds
+        for kind in [self.certified, *self.certified_with.values(), *self.experts_with.values()]:
+            kind.finish()
+
+    @staticmethod
+    def _available(kind: _Category | None, conflicts: set[str]) -> int:
+        if kind is None:
+            return 0
+        members = kind.members
+        count = len(members)
+        for pid in conflicts:
+            if pid in members:
+                count -= 1
+        return count
 
     def _pick(
         self,
-        object_id: str,
-        candidates: list[Mapping[str, Any]],
+        prefix: bytes,
+        kind: _Category,
+        blocked: set[str],
         previous: frozenset[str],
-        keys: dict[str, bytes],
-    ) -> Mapping[str, Any]:
-        # Preference: lower load, then not sent to this source last time, then the HMAC
-        # key descending, then id ascending (candidates are in id order and max() keeps
-        # the first of equal keys). HMACs are computed only for the tied front runners and
-        # cached in ``keys`` for the rest of this object's picks.
-        load = self.load
-        ids = [p["id"] for p in candidates]
-        ranks = [(load[pid], pid in previous) for pid in ids]
-        best = min(ranks)
-        tied = [ids[i] for i, rank in enumerate(ranks) if rank == best]
-        if len(tied) > 1:
-            prefix = ("inspector\x00" + object_id + "\x00").encode("utf-8")
-            for pid in tied:
-                if pid not in keys:
-                    keys[pid] = self.mac(prefix + pid.encode("utf-8"))
-        winner = max(tied, key=keys.__getitem__) if len(tied) > 1 else tied[0]
-        return self.by_id[winner]
+    ) -> str | None:
+        """Pick one member of ``kind`` not in ``blocked`` (docs §8), or None if there is none.
+
+        ``prefix`` is ``"team" 0 object 0 slot 0``. The lowest load level with an eligible
+        member is chosen; within it, members not in ``previous`` if there are any. Among
+        those each is equally likely: rejection sampling over the whole bucket with
+        r_k = HMAC(seed, prefix k), and after _MAX_TRIES misses the explicit list of the
+        eligible, indexed by the next r_k.
+        """
+        load, members = self.load, kind.members
+        for level in kind.levels:
+            bucket = kind.buckets[level]
+            size = len(bucket)
+            out = 0  # members of this bucket who cannot be picked
+            for pid in blocked:
+                if pid in members and load[pid] == level:
+                    out += 1
+            if out == size:
+                continue  # everyone at this load is excluded: try the next level
+            shunned = 0  # eligible members of this bucket who were here last time
+            for pid in previous:
+                if pid in members and load[pid] == level and pid not in blocked:
+                    shunned += 1
+            avoid = size - out > shunned  # someone eligible at this level was not here before
+            new_inner, new_outer = self.mac.inner.copy, self.mac.outer.copy
+            for k in range(_MAX_TRIES + 1):
+                inner = new_inner()  # HMAC(seed, prefix k), inlined
+                inner.update(prefix + _DECIMALS[k])
+                outer = new_outer()
+                outer.update(inner.digest())
+                r = int.from_bytes(outer.digest(), "big")
+                if k == _MAX_TRIES:
+                    allowed = [
+                        p for p in bucket if p not in blocked and not (avoid and p in previous)
+                    ]
+                    return allowed[r % len(allowed)]
+                pid = bucket[r % size]
+                if pid not in blocked and not (avoid and pid in previous):
+                    return pid
+        return None
 
     def team(
         self,
@@ -955,75 +1179,98 @@ class _TeamPicker:
         Raises ConstraintError when no valid team exists.
         """
         rule = self.rules.get(object_id, _EMPTY_RULE)
-        conflicts = set(rule["conflicts"]).union(extra_conflicts)
+        conflicts = set(rule["conflicts"])
+        conflicts.update(extra_conflicts)
         previous = frozenset(rule["previous"])
         requires = rule["requires"]
-        certified = [p for p in self.people if p["certified"] and p["id"] not in conflicts]
-        experts = [p for p in self.people if p["expert"] and p["id"] not in conflicts]
-        if len(certified) < self.team_size:
-            count = len(certified)
+        available = self._available(self.certified, conflicts)
+        if available < self.team_size:
             raise ConstraintError(
                 object_id,
-                f"only {count} certified inspector{'' if count == 1 else 's'} without a "
-                f"conflict, team needs {self.team_size}",
+                f"only {available} certified inspector{'' if available == 1 else 's'} without "
+                f"a conflict, team needs {self.team_size}",
             )
         for skill in requires:
-            if not any(skill in p["expertise"] for p in certified) and not any(
-                skill in p["expertise"] for p in experts
-            ):
+            if not self._available(
+                self.certified_with.get(skill), conflicts
+            ) and not self._available(self.experts_with.get(skill), conflicts):
                 raise ConstraintError(object_id, f"nobody available has expertise {skill}")
 
-        kept = [self.by_id[i] for i in keep if i in self.by_id and i not in conflicts]
-        team = [p for p in kept if p["certified"]]
-        helpers = [p for p in kept if p["expert"]]
-        chosen_ids = {p["id"] for p in kept}
-        keys: dict[str, bytes] = {}  # HMAC key per inspector id, computed on demand
-        # Only certified members count in steps 1 and 2: a kept expert must not stand in for
-        # expertise an eligible certified inspector has.
-        covered = {skill for p in team for skill in p["expertise"]}
-        # 1. Cover each required expertise with a certified inspector where one has it.
-        #    Each pick covers at least one new requirement, so the team only grows past
-        #    team_size when more expertise is required than team_size people.
-        for skill in requires:
-            if skill in covered:
-                continue
-            options = [
-                p for p in certified if skill in p["expertise"] and p["id"] not in chosen_ids
-            ]
-            if options:
-                chosen = self._pick(object_id, options, previous, keys)
-                team.append(chosen)
-                chosen_ids.add(chosen["id"])
-                covered.update(chosen["expertise"])
-        # 2. Fill up to team_size with certified inspectors.
+        by_id = self.by_id
+        kept = [i for i in keep if i in by_id and i not in conflicts]
+        team = [i for i in kept if by_id[i]["certified"]]
+        helpers = [i for i in kept if by_id[i]["expert"]]
+        blocked = conflicts  # from here on: conflicts and everyone already on the team
+        blocked.update(kept)
+        # HMAC message prefix per pick: "team" 0 object 0 slot 0, where slot counts the
+        # inspectors picked so far for this team (0 for the first pick).
+        stem = ("team\x00" + object_id + "\x00").encode("utf-8")
+        picked = 0
+        if requires:
+            # Only certified members count in step 1: a kept expert must not stand in for
+            # expertise an eligible certified inspector has.
+            covered = {skill for pid in team for skill in by_id[pid]["expertise"]}
+            # 1. Cover each required expertise with a certified inspector where one has it.
+            #    Each pick covers at least one new requirement, so the team only grows past
+            #    team_size when more expertise is required than team_size people.
+            for skill in requires:
+                if skill in covered or skill not in self.certified_with:
+                    continue
+                chosen = self._pick(
+                    stem + str(picked).encode("ascii") + b"\x00",
+                    self.certified_with[skill],
+                    blocked,
+                    previous,
+                )
+                if chosen is not None:
+                    picked += 1
+                    team.append(chosen)
+                    blocked.add(chosen)
+                    covered.update(by_id[chosen]["expertise"])
+        # 2. Fill up to team_size with certified inspectors (the feasibility check above
+        #    guarantees enough of them).
         while len(team) < self.team_size:
-            options = [p for p in certified if p["id"] not in chosen_ids]
-            chosen = self._pick(object_id, options, previous, keys)
+            chosen = self._pick(
+                stem + str(picked).encode("ascii") + b"\x00", self.certified, blocked, previous
+            )
+            if chosen is None:  # pragma: no cover - excluded by the feasibility check
+                raise AssertionError("feasibility check missed a shortage of inspectors")
+            picked += 1
             team.append(chosen)
-            chosen_ids.add(chosen["id"])
-            covered.update(chosen["expertise"])
-        # 3. Technical experts, only in addition and only for expertise that no eligible
-        #    certified inspector has (step 1 covered everything a certified one could).
-        #    The feasibility check above guarantees an eligible expert exists. Experts kept
-        #    from a previous team (recusal) count first.
-        for p in helpers:
-            covered.update(p["expertise"])
-        for skill in requires:
-            if skill in covered:
-                continue
-            options = [p for p in experts if skill in p["expertise"] and p["id"] not in chosen_ids]
-            chosen = self._pick(object_id, options, previous, keys)
-            helpers.append(chosen)
-            chosen_ids.add(chosen["id"])
-            covered.update(chosen["expertise"])
-        for p in team + helpers:
-            self.load[p["id"]] += 1
+            blocked.add(chosen)
+        if requires:
+            # 3. Technical experts, only in addition and only for expertise that no eligible
+            #    certified inspector has (step 1 covered everything a certified one could).
+            #    The feasibility check guarantees an eligible expert exists. Experts kept
+            #    from a previous team (recusal) count first.
+            covered = {skill for pid in team + helpers for skill in by_id[pid]["expertise"]}
+            for skill in requires:
+                if skill in covered:
+                    continue
+                chosen = self._pick(
+                    stem + str(picked).encode("ascii") + b"\x00",
+                    self.experts_with[skill],
+                    blocked,
+                    previous,
+                )
+                if chosen is None:  # pragma: no cover - excluded by the feasibility check
+                    raise AssertionError("feasibility check missed a missing expert")
+                picked += 1
+                helpers.append(chosen)
+                blocked.add(chosen)
+                covered.update(by_id[chosen]["expertise"])
+        load, categories_of = self.load, self.categories_of
+        for pid in team + helpers:
+            old = load[pid]
+            load[pid] = old + 1
+            for kind in categories_of[pid]:
+                kind.raise_load(pid, old)
         return {
             "object": object_id,
             "stratum": stratum,
-            "leader": team[0]["id"],
-            "members": [p["id"] for p in team[1:]],
-            "experts": [p["id"] for p in helpers],
+            "leader": team[0],
+            "members": team[1:],
+            "experts": helpers,
         }
 
 
@@ -1043,9 +1290,33 @@ def assign_teams(
     picker = _TeamPicker(_seed_bytes(seed), manifest)
     teams = []
     for stratum in manifest["strata"]:
-        for oid in objects.get(stratum["name"], ()):
-            teams.append(picker.team(oid, stratum["name"]))
+        name = stratum["name"]
+        for oid in objects.get(name, ()):
+            teams.append(picker.team(oid, name))
     return teams
+
+
+def _stratum_of(manifest: Mapping[str, Any], object_id: str) -> str:
+    """The name of the stratum whose pool holds ``object_id`` (pools are sorted by id)."""
+    for entry in manifest["strata"]:
+        pool = entry["pool"]
+        low, high = 0, len(pool)
+        while low < high:
+            middle = (low + high) // 2
+            if pool[middle]["id"] < object_id:
+                low = middle + 1
+            else:
+                high = middle
+        if low < len(pool) and pool[low]["id"] == object_id:
+            return entry["name"]
+    for entry in manifest["strata"]:  # an unsorted pool (unchecked manifest): look it all over
+        if any(o["id"] == object_id for o in entry["pool"]):
+            return entry["name"]
+    raise ManifestError(f"object {object_id} is not in any stratum pool")
+
+
+def _team_people(team: Mapping[str, Any]) -> list[str]:
+    return [team["leader"], *team["members"], *team["experts"]]
 
 
 def replacement_team(
@@ -1064,27 +1335,386 @@ def replacement_team(
     and the same seed as the draw. For a substituted object (no team yet) this is simply its
     team under the current loads. Raises ConstraintError when impossible.
     """
-    stratum = None
-    for entry in manifest["strata"]:
-        if any(o["id"] == object_id for o in entry["pool"]):
-            stratum = entry["name"]
-            break
-    if stratum is None:
-        raise ManifestError(f"object {object_id} is not in any stratum pool")
-    picker = _TeamPicker(_seed_bytes(seed), manifest)
+    stratum = _stratum_of(manifest, object_id)
+    loads: dict[str, int] = {}
     keep: list[str] = []
     for team in teams_so_far:
-        people = [team["leader"], *team["members"], *team["experts"]]
+        people = _team_people(team)
         if team["object"] == object_id:
             keep = people
             continue
         for pid in people:
-            if pid in picker.load:
-                picker.load[pid] += 1
+            loads[pid] = loads.get(pid, 0) + 1
     excluded = set(excluded_inspectors)
+    picker = _TeamPicker(_seed_bytes(seed), manifest, loads)
     return picker.team(
         object_id, stratum, extra_conflicts=excluded, keep=[p for p in keep if p not in excluded]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Substitutions
+# ---------------------------------------------------------------------------------------------
+
+_TEAM_FIELDS = ("object", "stratum", "leader", "members", "experts")
+_SUBSTITUTION_FIELDS = {
+    "object": ("kind", "stratum", "replaced", "replacement", "team"),
+    "inspector": ("kind", "object", "replaced", "team"),
+}
+
+
+def _is_team(value: Any) -> bool:
+    """True when ``value`` has exactly the shape of a team (ids are strings)."""
+    return (
+        type(value) is dict
+        and len(value) == len(_TEAM_FIELDS)
+        and all(field in value for field in _TEAM_FIELDS)
+        and all(type(value[field]) is str for field in ("object", "stratum", "leader"))
+        and all(
+            type(value[field]) is list and all(type(pid) is str for pid in value[field])
+            for field in ("members", "experts")
+        )
+    )
+
+
+def _substitution_shape(entry: Any) -> str | None:
+    """Why ``entry`` is not a well-formed substitution, or None when it is."""
+    if type(entry) is not dict:
+        return "must be an object"
+    kind = entry.get("kind")
+    if kind not in _SUBSTITUTION_FIELDS:
+        return f'kind must be "object" or "inspector", got {kind!r}'
+    fields = _SUBSTITUTION_FIELDS[kind]
+    missing = [field for field in fields if field not in entry]
+    extra = sorted(set(entry) - set(fields) - {"reason"})
+    if missing or extra:
+        parts = (["missing " + ", ".join(missing)] if missing else []) + (
+            ["unexpected " + ", ".join(extra)] if extra else []
+        )
+        return f"{'; '.join(parts)} (a {kind} substitution has {', '.join(fields)}, reason)"
+    for field in fields[1:-1]:
+        if type(entry[field]) is not str:
+            return f"{field} must be a string, got {entry[field]!r}"
+    if not _is_team(entry["team"]):
+        return "team must be {object, stratum, leader, members, experts} with string ids"
+    return None
+
+
+class SubstitutionError(EngineError):
+    """A substitution cannot be made, or recorded substitutions do not replay exactly."""
+
+
+class _Replay:
+    """A draw's current state while its substitutions are replayed in approval order.
+
+    ``teams`` lists the current teams in draw order (a replacement takes the place of the
+    object it replaces); ``taken`` holds every object drawn so far, replaced ones included;
+    ``recused`` every inspector recused so far, per object; ``load`` counts current teams
+    per inspector.
+    """
+
+    def __init__(
+        self,
+        seed: bytes,
+        manifest: Mapping[str, Any],
+        objects: Mapping[str, Sequence[str]],
+        teams: Sequence[Mapping[str, Any]],
+    ) -> None:
+        self.seed, self.manifest = seed, manifest
+        self.objects = {name: list(ids) for name, ids in objects.items()}
+        self.teams = [dict(team) for team in teams]
+        self.position = {team["object"]: index for index, team in enumerate(self.teams)}
+        self.taken = {oid for ids in objects.values() for oid in ids}
+        self.recused: dict[str, list[str]] = {}
+        self.load: dict[str, int] = {}
+        for team in self.teams:
+            self._count(team, 1)
+        self._orders: dict[str, list[str]] = {}
+        self._cursor: dict[str, int] = {}
+
+    def _count(self, team: Mapping[str, Any], step: int) -> None:
+        load = self.load
+        for pid in _team_people(team):
+            load[pid] = load.get(pid, 0) + step
+
+    def team_of(self, object_id: str) -> dict[str, Any] | None:
+        index = self.position.get(object_id)
+        return None if index is None else self.teams[index]
+
+    def next_object(self, stratum: str) -> str | None:
+        """``next_object_candidate(seed, manifest, stratum, taken)``, walking a cached order."""
+        order = self._orders.get(stratum)
+        if order is None:
+            order = self._orders[stratum] = stratum_order(
+                self.seed, _find_stratum(self.manifest, stratum)
+            )
+        index = self._cursor.get(stratum, 0)
+        while index < len(order) and order[index] in self.taken:
+            index += 1  # taken only grows, so the cursor never has to go back
+        self._cursor[stratum] = index
+        return order[index] if index < len(order) else None
+
+    def new_team(
+        self, object_id: str, excluded: Sequence[str], leaving: str | None = None
+    ) -> dict[str, Any]:
+        """``replacement_team(seed, manifest, object_id, current teams, excluded)``, where the
+        current teams lack that of ``leaving`` (the object being replaced), if given."""
+        stratum = _stratum_of(self.manifest, object_id)
+        loads = dict(self.load)
+        if leaving is not None:
+            for pid in _team_people(self.teams[self.position[leaving]]):
+                loads[pid] -= 1
+        keep: list[str] = []
+        own = self.team_of(object_id)
+        if own is not None:
+            keep = _team_people(own)
+            for pid in keep:
+                loads[pid] -= 1
+        picker = _TeamPicker(self.seed, self.manifest, loads)
+        out = set(excluded)
+        return picker.team(
+            object_id, stratum, extra_conflicts=out, keep=[p for p in keep if p not in out]
+        )
+
+    def replace_object(self, replaced: str, team: Mapping[str, Any]) -> None:
+        """The team of ``team["object"]`` takes the place of ``replaced`` and its team."""
+        index = self.position.pop(replaced)
+        self._count(self.teams[index], -1)
+        stratum = self.teams[index]["stratum"]
+        ids = self.objects[stratum]
+        ids[ids.index(replaced)] = team["object"]
+        self.taken.add(team["object"])
+        self.teams[index] = dict(team)
+        self.position[team["object"]] = index
+        self._count(team, 1)
+
+    def replace_team(self, team: Mapping[str, Any]) -> None:
+        index = self.position[team["object"]]
+        self._count(self.teams[index], -1)
+        self.teams[index] = dict(team)
+        self._count(team, 1)
+
+    def apply(self, number: int, entry: Any, diffs: list[str] | None) -> bool:
+        """Replay one recorded substitution.
+
+        With ``diffs`` None, raise SubstitutionError at the first thing
+        that does not replay exactly. Otherwise append each difference to ``diffs`` and carry
+        on from the *recorded* outcome, so that every line names a substitution that does not
+        follow from the ones before it; return False when the replay cannot go on.
+        """
+
+        def differs(message: str) -> None:
+            if diffs is None:
+                raise SubstitutionError(message)
+            diffs.append(message)
+
+        problem = _substitution_shape(entry)
+        if problem is not None:
+            differs(f"substitution {number}: {problem}")
+            return False
+        team = entry["team"]
+        if entry["kind"] == "object":
+            stratum, replaced, replacement = (
+                entry["stratum"],
+                entry["replaced"],
+                entry["replacement"],
+            )
+            where = f"substitution {number} (object {replaced} replaced by {replacement})"
+            if not any(s["name"] == stratum for s in self.manifest["strata"]):
+                differs(f"{where}: stratum {stratum} is not in the manifest")
+                return False
+            if replaced not in self.objects[stratum]:
+                differs(f"{where}: {replaced} is not a drawn object of stratum {stratum} now")
+                return False
+            expected = self.next_object(stratum)
+            if replacement != expected:
+                if expected is None:
+                    differs(
+                        f"{where}: stratum {stratum} has no object left in its verifiable order "
+                        f"to substitute, recorded {replacement}"
+                    )
+                else:
+                    differs(
+                        f"{where}: replacement recorded {replacement}, recomputed {expected} "
+                        f"(the first object of stratum {stratum}'s verifiable order not drawn "
+                        "before)"
+                    )
+                if replacement in self.taken or replacement not in self._orders[stratum]:
+                    return False  # not a possible replacement at all: nothing to go on from
+            computed = self._checked_team(where, replacement, [], team, differs, replaced)
+            if computed is None:
+                return False
+            self.replace_object(replaced, computed)
+            return True
+        object_id, inspector = entry["object"], entry["replaced"]
+        where = f"substitution {number} (inspector {inspector} recused from {object_id})"
+        current = self.team_of(object_id)
+        if current is None:
+            differs(f"{where}: {object_id} is not a drawn object now")
+            return False
+        if inspector not in _team_people(current):
+            differs(
+                f"{where}: {inspector} is not on the current team of {object_id} (leader "
+                f"{current['leader']}, members {_describe(current['members'])}, experts "
+                f"{_describe(current['experts'])})"
+            )
+        recused = self.recused.setdefault(object_id, [])
+        recused.append(inspector)
+        computed = self._checked_team(where, object_id, recused, team, differs)
+        if computed is None:
+            return False
+        self.replace_team(computed)
+        return True
+
+    def _checked_team(
+        self,
+        where: str,
+        object_id: str,
+        excluded: Sequence[str],
+        recorded: Mapping[str, Any],
+        differs: Any,
+        leaving: str | None = None,
+    ) -> Mapping[str, Any] | None:
+        """Compare the recorded team with the recomputed one; return the team to go on with."""
+        try:
+            computed: Mapping[str, Any] | None = self.new_team(object_id, excluded, leaving)
+        except ConstraintError as exc:
+            differs(f"{where}: no valid team exists: {exc}")
+            computed = None
+        else:
+            for field in _TEAM_FIELDS:
+                if recorded[field] != computed[field]:
+                    differs(
+                        f"{where}: team {field} recorded {_describe(recorded[field])}, "
+                        f"recomputed {_describe(computed[field])}"
+                    )
+        if recorded["object"] != object_id:
+            return None  # the recorded team belongs elsewhere: nothing to go on from
+        return recorded
+
+
+def _replay(
+    seed: bytes,
+    manifest: Mapping[str, Any],
+    result: Mapping[str, Any],
+    substitutions: Any,
+    diffs: list[str] | None,
+) -> _Replay:
+    if type(substitutions) is not list:
+        message = "substitutions: must be a list"
+        if diffs is None:
+            raise SubstitutionError(message)
+        diffs.append(message)
+    state = _Replay(seed, manifest, result["objects"], result["teams"])
+    entries = substitutions if type(substitutions) is list else []
+    for number, entry in enumerate(entries, 1):
+        if not state.apply(number, entry, diffs) and diffs is not None:
+            if number < len(entries):
+                diffs.append(
+                    f"substitutions {number + 1} to {len(entries)}: not checked, they build "
+                    f"on substitution {number}"
+                )
+            break
+    return state
+
+
+def apply_substitutions(
+    seed: Seed,
+    manifest: Mapping[str, Any],
+    result: Mapping[str, Any],
+    substitutions: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The draw as it stands after ``substitutions`` (a record's ``"substitutions"`` list).
+
+    ``result`` is the draw's original result (``{"objects", "teams"}``). Every substitution
+    is replayed exactly as ``verify`` does (docs §10); the first one that does not replay
+    raises SubstitutionError naming it. Returns ``{"objects": {stratum:
+    [ids]}, "teams": [...]}`` where a replacement takes the place of the object it replaced,
+    plus ``"taken"`` (every object drawn so far, sorted) and ``"recused"`` ({object:
+    [inspectors recused from it so far]}).
+    """
+    state = _replay(_seed_bytes(seed), manifest, result, list(substitutions), None)
+    return {
+        "objects": state.objects,
+        "teams": state.teams,
+        "taken": sorted(state.taken),
+        "recused": {oid: list(ids) for oid, ids in state.recused.items()},
+    }
+
+
+def _entry_with_reason(entry: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    if reason is not None:
+        entry["reason"] = reason
+    return entry
+
+
+def object_substitution(
+    seed: Seed,
+    manifest: Mapping[str, Any],
+    result: Mapping[str, Any],
+    substitutions: Sequence[Mapping[str, Any]],
+    replaced: str,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The substitution entry replacing the drawn object ``replaced`` (closed, wrongly listed...).
+
+    Replays ``substitutions`` first (see ``apply_substitutions``). The replacement is the
+    next object of the same stratum's verifiable order not drawn so far, its team is chosen
+    under the current loads. Append the returned entry to the record's ``"substitutions"``.
+    Raises SubstitutionError when ``replaced`` is not currently drawn or the order is
+    exhausted, ConstraintError when the replacement cannot get a valid team.
+    """
+    raw = _seed_bytes(seed)
+    state = _replay(raw, manifest, result, list(substitutions), None)
+    stratum = next((n for n, ids in state.objects.items() if replaced in ids), None)
+    if stratum is None:
+        raise SubstitutionError(f"object {replaced} is not a drawn object now")
+    replacement = state.next_object(stratum)
+    if replacement is None:
+        raise SubstitutionError(
+            f"stratum {stratum}: no object is left in the verifiable order to replace {replaced}"
+        )
+    entry = {
+        "kind": "object",
+        "stratum": stratum,
+        "replaced": replaced,
+        "replacement": replacement,
+        "team": state.new_team(replacement, [], leaving=replaced),
+    }
+    return _entry_with_reason(entry, reason)
+
+
+def inspector_substitution(
+    seed: Seed,
+    manifest: Mapping[str, Any],
+    result: Mapping[str, Any],
+    substitutions: Sequence[Mapping[str, Any]],
+    object_id: str,
+    replaced: str,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """The substitution entry recusing inspector ``replaced`` from drawn object ``object_id``.
+
+    Replays ``substitutions`` first. Everyone recused from ``object_id`` so far stays out;
+    the rest of its team stays, in order, and the vacancies are filled under the current
+    loads (``replacement_team``). Append the returned entry to the record's
+    ``"substitutions"``. Raises SubstitutionError when the object is not currently drawn or
+    the inspector is not on its team, ConstraintError when no valid team remains.
+    """
+    state = _replay(_seed_bytes(seed), manifest, result, list(substitutions), None)
+    current = state.team_of(object_id)
+    if current is None:
+        raise SubstitutionError(f"object {object_id} is not a drawn object now")
+    if replaced not in _team_people(current):
+        raise SubstitutionError(f"inspector {replaced} is not on the team of {object_id}")
+    excluded = [*state.recused.get(object_id, []), replaced]
+    entry = {
+        "kind": "inspector",
+        "object": object_id,
+        "replaced": replaced,
+        "team": state.new_team(object_id, excluded),
+    }
+    return _entry_with_reason(entry, reason)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1104,8 +1734,8 @@ def execute(
     "teams": [...]}}``. The record holds the manifest object itself, not a copy.
     Raises ManifestError, EntropyError or ConstraintError; nothing is drawn then.
     """
-    check_manifest(manifest)
-    digest = manifest_hash(manifest)
+    encoded = _check_manifest(manifest, check_digests=True)
+    digest = _manifest_hash_from_pools(manifest, encoded[:-1], encoded[-1])
     clean, public = normalise_entropy(entropy, public_value, manifest["entropy_spec"])
     seed = compute_seed(digest, clean, public)
     objects = select_objects(seed, manifest)
@@ -1126,37 +1756,46 @@ def _describe(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
+_RECORD_FIELDS = ("manifest", "manifest_hash", "entropy", "public_value", "seed", "result")
+
+
 def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[str]:
     """Recompute a record and list every difference in plain words; [] means it matches.
 
-    Reports, in this order: missing fields; changed pool lists (pool digest); a manifest
-    hash that differs from the recorded one (or from ``expected_manifest_hash``, the hash
-    published before the draw); invalid manifest or entropy; a different seed; every
-    stratum position that differs ("stratum key, position 3: recorded A, recomputed B",
-    at most 20 per stratum); every team field that differs. Recomputation always uses the
-    recomputed seed, so a forged seed cannot hide a changed result.
+    Reports, in this order: missing or unexpected fields; changed pool lists (pool digest);
+    a manifest hash that differs from the recorded one (or from ``expected_manifest_hash``,
+    the hash published before the draw); invalid manifest or entropy; a different seed;
+    every stratum position that differs ("stratum key, position 3: recorded A, recomputed
+    B", at most 20 per stratum); every team field that differs; then, if the record has
+    ``"substitutions"``, every substitution that does not replay exactly ("substitution 2
+    (object K04 replaced by K03): replacement recorded K03, recomputed K01"). Recomputation
+    always uses the recomputed seed, so a forged seed cannot hide a changed result.
     """
     if not isinstance(record, dict):
         return ["record: not a JSON object"]
-    missing = [
-        k
-        for k in ("manifest", "manifest_hash", "entropy", "public_value", "seed", "result")
-        if k not in record
-    ]
+    missing = [k for k in _RECORD_FIELDS if k not in record]
     if missing:
         return [f"record: missing field {', '.join(missing)}"]
     diffs: list[str] = []
+    extra = sorted(set(record) - set(_RECORD_FIELDS) - {"substitutions"})
+    if extra:
+        # A misspelt "substitutions" must not pass unchecked.
+        diffs.append(f"record: unexpected field {', '.join(map(str, extra))}")
     manifest = record["manifest"]
 
-    # Digests first: a changed pool is the most useful thing to name precisely.
+    # Digests first: a changed pool is the most useful thing to name precisely. The encoded
+    # pools are kept for the manifest hash (the bulk of the manifest, encoded once).
+    encoded: list[bytes] = []
+    encoded_people: bytes | None = None
     if isinstance(manifest, dict):
         for stratum in manifest.get("strata") or ():
             if isinstance(stratum, dict) and "pool" in stratum:
                 try:
-                    recomputed = pool_digest(stratum["pool"])
+                    encoded.append(canonical_json(stratum["pool"]))
                 except CanonicalJSONError as exc:
                     diffs.append(f"stratum {stratum.get('name')}: {exc}")
                     continue
+                recomputed = _sha256_hex(encoded[-1])
                 if stratum.get("pool_digest") != recomputed:
                     diffs.append(
                         f"stratum {stratum.get('name')}: pool digest differs — the pool list "
@@ -1166,17 +1805,21 @@ def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[st
         people = manifest.get("inspectors")
         if isinstance(people, dict) and "pool" in people:
             try:
-                recomputed = pool_digest(people["pool"])
+                encoded_people = canonical_json(people["pool"])
             except CanonicalJSONError as exc:
                 diffs.append(f"inspectors: {exc}")
             else:
+                recomputed = _sha256_hex(encoded_people)
                 if people.get("pool_digest") != recomputed:
                     diffs.append(
                         "inspectors: pool digest differs — the inspector list was changed "
                         f"(recorded {people.get('pool_digest')}, recomputed {recomputed})"
                     )
     try:
-        digest = manifest_hash(manifest)
+        if encoded_people is None:  # not even the layout of a manifest: the plain way
+            digest = manifest_hash(manifest)
+        else:
+            digest = _manifest_hash_from_pools(manifest, encoded, encoded_people)
     except CanonicalJSONError as exc:
         return [*diffs, f"manifest: {exc}"]
     if record["manifest_hash"] != digest:
@@ -1275,6 +1918,11 @@ def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[st
             )
     if reported > _MAX_REPORTED_POSITIONS:
         diffs.append(f"teams: … and {reported - _MAX_REPORTED_POSITIONS} more differences")
+    if "substitutions" in record:
+        # Replayed on the recomputed result: a changed result is already reported above.
+        _replay(
+            seed, manifest, {"objects": objects, "teams": teams}, record["substitutions"], diffs
+        )
     return diffs
 
 

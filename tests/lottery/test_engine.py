@@ -95,7 +95,7 @@ def example_manifest() -> dict[str, Any]:
 
 
 EXAMPLE_ENTROPY = [
-    {"witness": "监督员甲", "value": " 3 5 1 6 2 4 "},
+    {"witness": "监督员甲", "value": " 3 5 1 7 3 7 "},
     {"witness": "监督员乙", "value": "６６１２３４"},  # full-width digits from a Chinese IME
 ]
 EXAMPLE_PUBLIC_VALUE = "5 8 2"
@@ -106,20 +106,21 @@ def example_record() -> dict[str, Any]:
 
 
 # These values were cross-checked independently of the engine: the manifest hash and seed with
-# `sha256sum` over hand-written bytes, every object and inspector key with
+# `sha256sum` over hand-written bytes (the version-1 manifest line with "/1" edited to "/2"),
+# every object key and team value R(o, slot, k) with
 # `openssl dgst -sha256 -mac HMAC -macopt hexkey:<seed>`, and the orders and teams by hand
 # (see the worked example in docs/draw-algorithm.md). Changing them means changing the
 # algorithm, which needs a new ALGORITHM_VERSION.
 KAT_KEY_POOL_DIGEST = "3581f7aae9c0269c2b94a2186a51eaff3e0c20df7bb40b932e9c5a21e17b9c58"
 KAT_GENERAL_POOL_DIGEST = "99641c1440dc16579d36516dce40c1f4ed2d738e88d6adb0f4cd3617dbf5d199"
 KAT_INSPECTOR_POOL_DIGEST = "1d1bba6ca42157bfd8e699fb94d28e24ceb1f95dd9b389d44ca09f254faa6bb0"
-KAT_MANIFEST_HASH = "ecc922d224a3b38e3850662800f37539dfc380bfed9302359f5ca8818807ae15"
-KAT_SEED = "730b46a916406ba719e62dd49fce69ee3adb1298dd74ac44e842380410050280"
+KAT_MANIFEST_HASH = "89de9f4a8c13c675875318d7302779940e06c2a60520c0050a92ccb17687c5fb"
+KAT_SEED = "fda14979dbeb52db346189e7903c776462c286f9402c536c2b36b6368904c02c"
 KAT_TEAMS = [
     {"object": "K04", "stratum": "key", "leader": "I02", "members": ["I04"], "experts": []},
     {"object": "K02", "stratum": "key", "leader": "I03", "members": ["I01"], "experts": ["X01"]},
-    {"object": "G05", "stratum": "general", "leader": "I03", "members": ["I01"], "experts": []},
     {"object": "G02", "stratum": "general", "leader": "I02", "members": ["I03"], "experts": []},
+    {"object": "G05", "stratum": "general", "leader": "I01", "members": ["I04"], "experts": []},
 ]
 
 
@@ -133,7 +134,7 @@ def test_known_answer_digests_hash_and_seed() -> None:
     assert record["manifest_hash"] == KAT_MANIFEST_HASH
     assert record["seed"] == KAT_SEED
     assert record["entropy"] == [
-        {"witness": "监督员甲", "value": "351624"},
+        {"witness": "监督员甲", "value": "351737"},
         {"witness": "监督员乙", "value": "661234"},
     ]
     assert record["public_value"] == "582"
@@ -141,7 +142,7 @@ def test_known_answer_digests_hash_and_seed() -> None:
 
 def test_known_answer_seed_bytes_spelled_out() -> None:
     payload = (
-        '{"entropy":[{"value":"351624","witness":"监督员甲"},'
+        '{"entropy":[{"value":"351737","witness":"监督员甲"},'
         '{"value":"661234","witness":"监督员乙"}],"public_value":"582"}'
     ).encode()
     expected = hashlib.sha256(
@@ -152,17 +153,18 @@ def test_known_answer_seed_bytes_spelled_out() -> None:
 
 def test_known_answer_orders_and_result() -> None:
     manifest = example_manifest()
-    # key: K03 has the highest score (d91c...) but tier 1, so it comes after every tier-0 object.
+    # key: K03 has the highest score (f22d...) but tier 1, so it comes after every tier-0 object.
     assert engine.stratum_order(KAT_SEED, manifest["strata"][0]) == ["K04", "K02", "K01", "K03"]
+    # general: G02 (weight 3) wins with its second key e223... over G05's cbcf...
     assert engine.stratum_order(KAT_SEED, manifest["strata"][1]) == [
-        "G05",
         "G02",
+        "G05",
         "G01",
-        "G03",
         "G04",
+        "G03",
     ]
     record = example_record()
-    assert record["result"]["objects"] == {"key": ["K04", "K02"], "general": ["G05", "G02"]}
+    assert record["result"]["objects"] == {"key": ["K04", "K02"], "general": ["G02", "G05"]}
     assert record["result"]["teams"] == KAT_TEAMS
     assert engine.verify(record) == []
 
@@ -176,14 +178,17 @@ def test_docs_worked_example_is_current() -> None:
     assert (
         f"The canonical manifest (one line, {len(engine.canonical_json(manifest))} bytes)" in text
     )
+    for team in KAT_TEAMS:
+        assert json.dumps(team, ensure_ascii=False) in text
 
 
 def test_known_answer_single_hmac_values() -> None:
     seed = bytes.fromhex(KAT_SEED)
     mac = hmac.digest(seed, b"object\x00general\x00G05\x001", "sha256").hex()
-    assert mac == "f2a5ac149cb60e0bdaec23e6a7a4d44a16dc62d161dcebb0b7b8d2fd2624e2ab"
-    mac = hmac.digest(seed, b"inspector\x00K04\x00I04", "sha256").hex()
-    assert mac == "cda73ad606ca009d8629d42482ec1ee65d926d8670466240581cc1c0f4010b7d"
+    assert mac == "cbcf9b26c5b92ba35979a72a0c7fa4fe6230177d8bf5dafa04a761e3e7b2a0b4"
+    # r_1 of G02's second pick (slot 1): the first try (k=0) fell on I02, already chosen.
+    mac = hmac.digest(seed, b"team\x00G02\x001\x001", "sha256").hex()
+    assert mac == "c6f715af40545e227d75de7355b05fe5705ec7dd1fd593325ddb53f8edd06f56"
 
 
 def test_fast_hmac_equals_stdlib_hmac() -> None:
@@ -314,7 +319,7 @@ def _set(path: list[Any], value: Any) -> Any:
             "needs at least one witness",
         ),
         (_set(["draw", "budget"], 1.5), "manifest.draw.budget: floats are not allowed"),
-        (_set(["algorithm"], "other/1"), "this engine implements 'sjsj-es-hmac-sha256/1'"),
+        (_set(["algorithm"], "other/1"), "this engine implements 'sjsj-es-hmac-sha256/2'"),
         (_set(["format"], "sjsj-draw/0"), "manifest.format"),
     ],
 )
@@ -543,9 +548,11 @@ def test_replacement_team_keeps_the_others() -> None:
     team = engine.replacement_team(record["seed"], record["manifest"], "K02", teams, {"I01"})
     assert team["leader"] == "I03" and team["experts"] == ["X01"]
     assert team["members"] != ["I01"] and len(team["members"]) == 1
-    # Loads without K02's own team: I01 1, I02 2, I03 2, I04 1 -> I04 or I01; I01 excluded.
+    # Loads without K02's own team: I01 1, I02 2, I03 1, I04 2. At load 1 I01 is excluded and
+    # I03 stays, so the pick is at load 2: I02 or I04, and I02 inspected K02 last time.
     assert team["members"] == ["I04"]
-    # The leader recuses: the remaining member leads and one inspector is added.
+    # The leader recuses: the remaining member leads and one inspector is added (the same
+    # way: load 1 holds only I01 and I03, and I02 went last time).
     team = engine.replacement_team(record["seed"], record["manifest"], "K02", teams, {"I03"})
     assert team["leader"] == "I01" and team["experts"] == ["X01"]
     assert team["members"] == ["I04"]
@@ -621,7 +628,7 @@ def test_tamper_entropy_digit() -> None:
 def test_tamper_result_row() -> None:
     record = copy.deepcopy(example_record())
     record["result"]["objects"]["general"][1] = "G01"
-    assert engine.verify(record) == ["stratum general, position 2: recorded G01, recomputed G02"]
+    assert engine.verify(record) == ["stratum general, position 2: recorded G01, recomputed G05"]
 
 
 def test_tamper_result_length() -> None:
@@ -637,7 +644,7 @@ def test_tamper_team_member() -> None:
     record = copy.deepcopy(example_record())
     record["result"]["teams"][2]["members"] = ["I04"]
     assert engine.verify(record) == [
-        "team 3 (source G05): members recorded [I04], recomputed [I01]"
+        "team 3 (source G02): members recorded [I04], recomputed [I03]"
     ]
 
 
