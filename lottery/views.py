@@ -249,6 +249,34 @@ def quota_rows(plan: Plan) -> list[dict]:
     return rows
 
 
+def frozen_quota_rows(plan: Plan, draw: Draw) -> list[dict]:
+    """The quotas as the draw froze them at preparation (what the commitment covers)."""
+    covered_classes = {r.get("class") for r in plan.rules if r.get("kind") == "coverage"}
+    return [
+        {
+            "klass": q["class"],
+            "label": class_label(q["class"]),
+            "pool": q["pool"],
+            "minimums": class_minimums(plan.rules, q["class"]),
+            "drawn_this_year": q["drawn_this_year"],
+            "tiered": q["class"] in covered_classes,
+            "uncovered": q["uncovered"],
+            "covered": q["pool"] - q["uncovered"],
+            "required": q["required"],
+            "joint": q["joint"],
+            "lines": q["lines"],
+        }
+        for q in draw.quotas
+    ]
+
+
+def _plan_quotas(plan: Plan, live: Draw | None) -> list[dict] | None:
+    if plan.kind != Plan.Kind.QUARTERLY:
+        return None
+    # Once a draw is prepared, its frozen quotas are the ones that count.
+    return frozen_quota_rows(plan, live) if live is not None else quota_rows(plan)
+
+
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
@@ -264,7 +292,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rules": describe_rules(plan.rules),
             "classes": [class_label(c) for c in plan.classes],
             "check_items": plan.check_items.order_by("code"),
-            "quotas": quota_rows(plan) if plan.kind == Plan.Kind.QUARTERLY else None,
+            "quotas": _plan_quotas(plan, live),
             "draws": draws,
             "live_draw": live,
             "can_approve": _can_approve(request.user, plan.organisation_id),

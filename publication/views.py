@@ -49,6 +49,12 @@ def draw_list(request: HttpRequest) -> HttpResponse:
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draw = public_draw_get(pk=pk)
     disclosed = is_disclosed(draw)
+    result = draw_result(draw) if disclosed else None
+    if result is not None:
+        # Requests still open or refused are internal; what changed the result is public.
+        result.substitutions = [
+            row for row in result.substitutions if row.substitution.status == "approved"
+        ]
     return render(
         request,
         "publication/draw_detail.html",
@@ -57,7 +63,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "summary": manifest_summary(draw),
             "disclosed": disclosed,
             "entropy": list(draw.entropy.all()) if disclosed else [],
-            "result": draw_result(draw) if disclosed else None,
+            "result": result,
             "public": True,
         },
     )

@@ -1,16 +1,17 @@
 """Browser fixtures for the ceremony test, shared with tests/browser.
 
-``page`` and ``login`` are re-exported from tests/browser/conftest.py. ``browser`` cannot be:
-a second copy of that session fixture would start a second Playwright in this thread, which
-the sync API refuses ("using Playwright Sync API inside the asyncio loop") when
-tests/browser ran first in the same session. So this one reuses tests/browser's Chromium when
-it is already running, and otherwise starts its own for this package only (closed before any
-later package needs Playwright). Moving ``browser``/``page``/``login`` to tests/conftest.py
-would make this file unnecessary.
+``page`` and ``login`` are re-exported from tests/browser/conftest.py. ``browser`` cannot
+simply be re-exported as well: that would be a second session fixture, and starting a second
+Playwright in this thread while tests/browser's is still running fails ("using Playwright
+Sync API inside the asyncio loop"). So this one reuses the Chromium tests/browser started
+when there is one, and otherwise starts its own for this package only (closed before a later
+package needs Playwright). Moving ``browser``/``page``/``login`` into tests/conftest.py would
+make this file unnecessary.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -18,20 +19,20 @@ import pytest
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, login, page  # noqa: F401
 
 
-def _running_browser(request):
-    """tests/browser's session Chromium, if it was started in this session."""
-    manager = getattr(request, "_fixturemanager", None)
-    for fixturedef in getattr(manager, "_arg2fixturedefs", {}).get("browser", ()):
-        cached = getattr(fixturedef, "cached_result", None)
-        if fixturedef.baseid.startswith("tests/browser") and cached and cached[2] is None:
-            return cached[0]
+def _running_browser():
+    """A connected Playwright Browser already running in this process, if any."""
+    from playwright.sync_api import Browser
+
+    for obj in gc.get_objects():
+        if isinstance(obj, Browser) and obj.is_connected():
+            return obj
     return None
 
 
 @pytest.fixture(scope="package")
-def browser(request):
-    running = _running_browser(request)
-    if running is not None and running.is_connected():
+def browser():
+    running = _running_browser()
+    if running is not None:
         yield running
         return
     if not os.path.exists(CHROMIUM):

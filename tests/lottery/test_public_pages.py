@@ -14,7 +14,7 @@ from django.urls import reverse
 from lottery import engine
 from lottery.display import draw_result
 from lottery.models import DrawSelection
-from lottery.services import draws_disclose_due
+from lottery.services import draws_disclose_due, substitution_request
 from tests.lottery.scenario import build_world, make_draw, make_plan
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +60,11 @@ def test_after_disclosure_the_public_sees_the_full_record_and_can_verify_it(
     client, plan, county_clerk, tmp_path
 ):
     draw = make_draw(plan, county_clerk)
+    rows = draw_result(draw).strata[1].rows
+    substitution_request(actor=county_clerk, selection=rows[0].selection, reason="内部：待核实")
     draws_disclose_due(today=plan.planned_end.replace(day=28))
     html = client.get(reverse("publication:draw_detail", args=[draw.pk])).content.decode()
+    assert "内部：待核实" not in html  # an open request is not public
     for code in codes(draw):
         assert code in html
     team = draw_result(draw).strata[0].rows[0].team

@@ -484,3 +484,11 @@ def test_the_navigation_reaches_the_lottery_pages(client_for, county_clerk, city
     assert reverse("lottery:plan_list") in html and reverse("lottery:draw_list") in html
     html = client_for(city_reviewer).get(reverse("home")).content.decode()
     assert reverse("lottery:quota_overview") in html
+
+
+def test_once_drawn_the_plan_page_shows_the_frozen_quotas(client_for, county_clerk, executed):
+    page = client_for(county_clerk).get(reverse("lottery:plan_detail", args=[executed.plan_id]))
+    rows = {row["klass"]: row for row in page.context["quotas"]}
+    # Recomputed now, this quarter's own draw would count as "already drawn this year".
+    assert rows["key"]["drawn_this_year"] == 0 and rows["key"]["required"] == 5
+    assert executed.number in page.content.decode()
