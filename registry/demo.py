@@ -143,6 +143,17 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
+def _violation(rng: random.Random, pollution: list[str], hazardous: bool) -> str:
+    choices = ["污染防治设施未正常运行", "未按证排污"]
+    if "air" in pollution:
+        choices.append("废气超标排放")
+    if "water" in pollution:
+        choices.append("废水超标排放")
+    if hazardous:
+        choices.append("未按规定贮存危险废物")
+    return rng.choice(choices)
+
+
 def _sources_for(
     org: Organisation, count: int, rng: random.Random, today: date, used: set[str]
 ) -> list[dict]:
@@ -189,6 +200,11 @@ def _sources_for(
             penalised = klass == "special" or rng.random() < 0.04
             penalty_date = today - timedelta(days=rng.randint(30, 700)) if penalised else None
             positive = klass != "special" and credit in ("green", "blue") and rng.random() < 0.12
+            hw_role = (
+                "operator"
+                if code == "N7724"
+                else ("generator" if hazardous and rng.random() < 0.8 else "none")
+            )
             site_name = company if sites == 1 else f"{company}{'一二三'[site]}厂区"
             row = {
                 "source_code": f"{prefix}{serial:04d}",
@@ -233,13 +249,9 @@ def _sources_for(
                     else "none"
                 ),
                 "pollution_types": pollution,
-                "hazardous_waste_role": (
-                    "operator"
-                    if code == "N7724"
-                    else ("generator" if hazardous and rng.random() < 0.8 else "none")
-                ),
+                "hazardous_waste_role": hw_role,
                 "violation_record": (
-                    f"{penalty_date:%Y年%m月}因{rng.choice(['废气超标排放', '未按规定贮存危险废物', '污染防治设施未正常运行', '未按证排污'])}受到行政处罚"
+                    f"{penalty_date:%Y年%m月}因{_violation(rng, pollution, hw_role != 'none')}受到行政处罚"
                     if penalty_date
                     else ""
                 ),

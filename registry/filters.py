@@ -55,7 +55,7 @@ class YesNoFilter(django_filters.TypedChoiceFilter):
     """``true`` / ``false`` / empty (any), shown as 是/否 in the page's select."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("choices", [("true", _("Yes")), ("false", _("No"))])
+        kwargs.setdefault("choices", [("", _("All")), ("true", _("Yes")), ("false", _("No"))])
         kwargs.setdefault("coerce", lambda value: {"true": True, "false": False}.get(value))
         kwargs.setdefault("method", "_noop")
         super().__init__(*args, **kwargs)
@@ -106,26 +106,38 @@ class SourceFilterSet(_SelectorFilterSet):
         help_text=_("Name, company, credit code or source code."),
     )
     organisation = django_filters.ModelChoiceFilter(
-        label=_("Organisation"), queryset=_registry_organisations, method="_noop"
+        label=_("Organisation"),
+        queryset=_registry_organisations,
+        method="_noop",
+        empty_label=_("All"),
     )
     supervision_class = django_filters.ChoiceFilter(
-        label=_("Supervision class"), choices=SupervisionClass.choices, method="_noop"
+        label=_("Supervision class"),
+        choices=SupervisionClass.choices,
+        method="_noop",
+        empty_label=_("All"),
     )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=SourceStatus.choices, method="_noop"
+        label=_("Status"), choices=SourceStatus.choices, method="_noop", empty_label=_("All")
     )
     positive_list = YesNoFilter(label=_("Positive list"))
     credit_rating = django_filters.ChoiceFilter(
-        label=_("Credit rating"), choices=CreditRating.choices, method="_noop"
+        label=_("Credit rating"), choices=CreditRating.choices, method="_noop", empty_label=_("All")
     )
     permit_category = django_filters.ChoiceFilter(
-        label=_("Permit category"), choices=PermitCategory.choices, method="_noop"
+        label=_("Permit category"),
+        choices=PermitCategory.choices,
+        method="_noop",
+        empty_label=_("All"),
     )
     pollution_type = django_filters.ChoiceFilter(
-        label=_("Pollution type"), choices=PollutionType.choices, method="_noop"
+        label=_("Pollution type"),
+        choices=PollutionType.choices,
+        method="_noop",
+        empty_label=_("All"),
     )
     managed_by = django_filters.ChoiceFilter(
-        label=_("Managed by"), choices=ManagedBy.choices, method="_noop"
+        label=_("Managed by"), choices=ManagedBy.choices, method="_noop", empty_label=_("All")
     )
     tag = django_filters.CharFilter(label=_("Tag"), method="_noop")
 
@@ -151,13 +163,16 @@ class CheckItemFilterSet(_SelectorFilterSet):
         label=_("Search"), method="_noop", help_text=_("Item name, code or legal basis.")
     )
     organisation = django_filters.ModelChoiceFilter(
-        label=_("Organisation"), queryset=_registry_organisations, method="_noop"
+        label=_("Organisation"),
+        queryset=_registry_organisations,
+        method="_noop",
+        empty_label=_("All"),
     )
     year = django_filters.NumberFilter(label=_("Year"), method="_noop")
     published = YesNoFilter(label=_("Published"))
     is_key_item = YesNoFilter(label=_("Key item"))
     method = django_filters.ChoiceFilter(
-        label=_("Check method"), choices=CheckMethod.choices, method="_noop"
+        label=_("Check method"), choices=CheckMethod.choices, method="_noop", empty_label=_("All")
     )
 
     @staticmethod

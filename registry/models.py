@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Organisation
 from core.vocab import CheckMethod, SupervisionClass
@@ -245,9 +246,10 @@ class PollutionSource(models.Model):
 
 
 class SourceChangeAction(models.TextChoices):
-    CREATE = "create", _("Created")
-    UPDATE = "update", _("Updated")
-    STATUS = "status", _("Status changed")
+    # A context keeps these short words from taking other catalogs' translations.
+    CREATE = "create", pgettext_lazy("source history", "Created")
+    UPDATE = "update", pgettext_lazy("source history", "Updated")
+    STATUS = "status", pgettext_lazy("source history", "Status changed")
 
 
 class SourceChange(models.Model):
