@@ -10,7 +10,7 @@ bulk write + history + audit). Then imports the same file again (everything unch
 them it prints the time to simply read the sheet's cells with python-calamine, so the engine's
 overhead is a ratio, and the peak memory (ru_maxrss). Target: >= 10,000 rows/s, < 1 GB.
 
-Uses its own database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sjsj_bench),
+Uses its own database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sjsj_bench_imports),
 created and migrated if needed; its rows carry the source-code prefix IMPBENCH- and are removed
 before each run.
 """
@@ -29,7 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sjsj_bench")
+# Its own database by default: the other benchmarks (registry, lottery) rebuild sjsj_bench.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sjsj_bench_imports")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("SJSJ_DATA_DIR", "/tmp/sjsj-bench")
 os.environ.setdefault("DJANGO_DEBUG", "false")  # DEBUG would keep every SQL query in memory

@@ -245,7 +245,8 @@ def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowR
     return rows
 
 
-def _check_duplicates(spec: ImportSpec, rows: list[RowResult]) -> None:
+def _group_by_key(spec: ImportSpec, rows: list[RowResult]) -> dict[str, list[RowResult]]:
+    """Rows by key; a key found on several rows is an error on each, naming the others."""
     by_key: dict[str, list[RowResult]] = {}
     for row in rows:
         key = spec.row_key(row)
@@ -262,29 +263,28 @@ def _check_duplicates(spec: ImportSpec, rows: list[RowResult]) -> None:
                 _("“%(key)s” appears more than once in the file (also on row %(rows)s)")
                 % {"key": label, "rows": others},
             )
+    return by_key
 
 
-def _compare_with_registry(spec: ImportSpec, rows: list[RowResult], ctx: Any) -> None:
+def _compare_with_registry(
+    spec: ImportSpec, rows: list[RowResult], by_key: dict[str, list[RowResult]], ctx: Any
+) -> None:
     """Mark each row create / update (with its changed fields) / unchanged, or refuse it.
 
     The registry is read one chunk of keys at a time and each chunk dropped once compared, so a
     100,000-row re-import never holds the whole registry in memory beside the file.
     """
-    by_key: dict[str, list[RowResult]] = {}
     for row in rows:
-        key = spec.row_key(row)
-        if key:
-            by_key.setdefault(key, []).append(row)
-        else:
-            row.action = "create"
+        row.action = "create"  # until the registry says otherwise
     keys = sorted(by_key)
     for start in range(0, len(keys), KEY_CHUNK):
         chunk = keys[start : start + KEY_CHUNK]
         existing = spec.existing(chunk, ctx)
         for key in chunk:
             current = existing.get(key)
-            for row in by_key[key]:
-                _compare_row(spec, row, current)
+            if current is not None:
+                for row in by_key[key]:
+                    _compare_row(spec, row, current)
 
 
 def _compare_row(spec: ImportSpec, row: RowResult, current: dict[str, Any] | None) -> None:
@@ -330,9 +330,8 @@ def validate(
         raise StructureError(_("The file has headers but no data rows."))
     for row in rows:
         spec.check_row(row, ctx)
-    if spec.key:
-        _check_duplicates(spec, rows)
-    _compare_with_registry(spec, rows, ctx)
+    by_key = _group_by_key(spec, rows) if spec.key else {}
+    _compare_with_registry(spec, rows, by_key, ctx)
     spec.check_against_registry(rows, ctx)
     return ValidationResult(spec=spec, rows=rows, ctx=ctx)
 

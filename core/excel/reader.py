@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -243,6 +244,14 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, part: str) -> int:
     return declared_rows
 
 
+def _load_sheet(data: bytes, sheet_name: str, into: dict[str, Any]) -> None:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        into["sheet"] = workbook.get_sheet_by_name(sheet_name)
+    except Exception as exc:  # noqa: BLE001 - calamine raises several types for a damaged file
+        into["error"] = exc
+
+
 def _open_xlsx(data: bytes, spec: ImportSpec) -> tuple[Iterator[list[Any]], int, int]:
     """(row iterator from row 1, first used column's index, data rows) of the spec's sheet."""
     try:
@@ -262,16 +271,20 @@ def _open_xlsx(data: bytes, spec: ImportSpec) -> tuple[Iterator[list[Any]], int,
         part = parts[spec.sheet_name]
         if part not in archive.namelist():
             raise StructureError(_("The workbook is damaged: open it in Excel and save it again."))
-        declared = _scan_sheet_xml(archive, part)
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_name(spec.sheet_name)
-    except python_calamine.PasswordError:
-        raise StructureError(_("The workbook is protected by a password.")) from None
-    except Exception:  # noqa: BLE001 - calamine raises several types for a damaged file
-        raise StructureError(
-            _("The workbook cannot be read: open it in Excel and save it again.")
-        ) from None
+        # calamine parses the sheet without holding the GIL, so it runs beside the XML scan
+        # (which mostly waits on zlib): the two passes over the sheet overlap on two cores.
+        loaded: dict[str, Any] = {}
+        loader = threading.Thread(target=_load_sheet, args=(data, spec.sheet_name, loaded))
+        loader.start()
+        try:
+            declared = _scan_sheet_xml(archive, part)
+        finally:
+            loader.join()
+    if "error" in loaded:
+        if isinstance(loaded["error"], python_calamine.PasswordError):
+            raise StructureError(_("The workbook is protected by a password."))
+        raise StructureError(_("The workbook cannot be read: open it in Excel and save it again."))
+    sheet = loaded["sheet"]
     if sheet.merged_cell_ranges:  # a second opinion; the XML scan normally catches these
         (top, left), (bottom, right) = sheet.merged_cell_ranges[0]
         raise StructureError(
