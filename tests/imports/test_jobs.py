@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import os
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -48,8 +51,28 @@ def upload(actor, data: bytes, name: str = "人员.xlsx") -> ImportJob:
     return import_job_create(actor=actor, kind="inspectors", filename=name, data=data)
 
 
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (32 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def _plain_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("人员名单.txt", "张三")
+    return buffer.getvalue()
+
+
 BAD_FILES = {
     "empty": b"",
+    "ten megabytes of junk": os.urandom(10 * 1024 * 1024),
+    "zip bomb": _zip_bomb(),
+    "a zip that is no workbook": _plain_zip(),
+    "truncated workbook": inspectors_xlsx(inspector_rows(50))[:3000],
     "random bytes": bytes(range(256)) * 64,
     "renamed pdf": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF",
     "wrong sheet": xlsx_bytes([INSPECTOR_HEADERS, *inspector_rows(2)], sheet="Sheet1"),
@@ -67,6 +90,17 @@ def test_it_refuses_a_bad_file_and_writes_nothing(county_clerk, media_root, case
     with pytest.raises(StructureError) as refused:
         upload(county_clerk, BAD_FILES[case])
     assert refused.value.messages and all(m.strip() for m in refused.value.messages)
+    assert snapshot(media_root) == before
+
+
+def test_it_refuses_a_file_over_the_size_limit_and_writes_nothing(
+    county_clerk, media_root, monkeypatch
+):
+    monkeypatch.setattr(imports_module, "MAX_UPLOAD_BYTES", 64 * 1024)
+    before = snapshot(media_root)
+    with pytest.raises(StructureError) as refused:
+        upload(county_clerk, inspectors_xlsx(inspector_rows(2000)))
+    assert "请拆分为多个文件" in refused.value.messages[0]
     assert snapshot(media_root) == before
 
 
