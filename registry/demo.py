@@ -22,7 +22,7 @@ from core.divisions import CITIES, COUNTIES
 from core.models import Organisation
 from core.uscc import ALPHABET, make_uscc
 from registry.models import CheckItem, PollutionSource
-from registry.services import checkitem_create, checkitem_publish, source_bulk_upsert
+from registry.services import checkitem_create, checkitem_publish_year, source_bulk_upsert
 
 # (GB/T 4754-2017 code, industry, company-name trade word, pollution types, hazardous waste?)
 INDUSTRIES = [
@@ -405,7 +405,7 @@ def seed_check_items(*, stdout, year: int) -> int:
         for number, (name, basis, classes, method, key, expertise, content) in enumerate(
             CHECK_ITEMS, start=1
         ):
-            item = checkitem_create(
+            checkitem_create(
                 actor=None,
                 organisation=org,
                 data={
@@ -426,8 +426,8 @@ def seed_check_items(*, stdout, year: int) -> int:
                     "required_expertise": expertise,
                 },
             )
-            checkitem_publish(actor=None, item=item)
             created += 1
+        checkitem_publish_year(actor=None, organisation=org, year=year)
         if org.division_code == "410823" and org.kind == Organisation.Kind.COUNTY_BUREAU:
             checkitem_create(
                 actor=None,

@@ -933,3 +933,32 @@ def checkitem_publish(*, actor, item: CheckItem) -> CheckItem:
             after={"published_at": item.published_at},
         )
     return item
+
+
+def checkitem_publish_year(*, actor, organisation: Organisation, year: int) -> int:
+    """Publish every unpublished item of ``organisation``'s list for ``year`` at once (the
+    yearly list is usually published as a whole, by 5 January). Returns how many were
+    published; one audit entry names them."""
+    _ensure_can_write(actor, organisation, publish=True)
+    with transaction.atomic():
+        items = list(
+            CheckItem.objects.select_for_update()
+            .filter(organisation=organisation, year=year, published_at__isnull=True)
+            .order_by("code")
+        )
+        if not items:
+            raise ServiceError(
+                _("The %(year)s list of %(org)s has nothing left to publish.")
+                % {"year": year, "org": organisation.name}
+            )
+        now = timezone.now()
+        CheckItem.objects.filter(pk__in=[item.pk for item in items]).update(
+            published_at=now, updated_at=now
+        )
+        audit_record(
+            actor=actor,
+            action="registry.checkitem_publish_year",
+            obj=organisation,
+            after={"year": year, "published_at": now, "codes": [item.code for item in items]},
+        )
+    return len(items)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("items/", views.checkitem_list, name="checkitem_list"),
     path("items/export/", views.checkitem_export, name="checkitem_export"),
     path("items/new/", views.checkitem_create, name="checkitem_create"),
+    path("items/publish/", views.checkitem_publish_year, name="checkitem_publish_year"),
     path("items/<int:pk>/", views.checkitem_detail, name="checkitem_detail"),
     path("items/<int:pk>/edit/", views.checkitem_edit, name="checkitem_edit"),
     path("items/<int:pk>/publish/", views.checkitem_publish, name="checkitem_publish"),

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -439,11 +440,19 @@ def checkitem_list(request: HttpRequest) -> HttpResponse:
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    year = filterset.filters_dict().get("year") or timezone.localdate().year
+    own = request.user.organisation_id
     context = {
         "form": filterset.form,
         "page": page,
         "query": _query_without_paging(request),
         "can_create": _can_create(request),
+        "publish_year": int(year)
+        if user_may_publish_checkitems_of(request.user, own)
+        and CheckItem.objects.filter(
+            organisation_id=own, year=year, published_at__isnull=True
+        ).exists()
+        else None,
     }
     if _is_htmx(request):
         return render(request, "registry/_checkitem_table.html", context)
@@ -586,3 +595,28 @@ def checkitem_publish(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Check item published."))
     return redirect("registry:checkitem_detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def checkitem_publish_year(request: HttpRequest) -> HttpResponse:
+    """A leader publishes the rest of the own organisation's list for a year in one step."""
+    _require_view(request)
+    org = request.user.organisation
+    if org is None or not user_may_publish_checkitems_of(request.user, org.pk):
+        raise PermissionDenied
+    try:
+        year = int(request.POST.get("year", ""))
+        count = services.checkitem_publish_year(actor=request.user, organisation=org, year=year)
+    except ValueError:
+        messages.error(request, _("Enter a year between 2000 and 2100."))
+    except ServiceError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("%(count)s check items of the %(year)s list published.")
+            % {"count": count, "year": year},
+        )
+    return redirect(f"{reverse('registry:checkitem_list')}?year={request.POST.get('year', '')}")

@@ -263,3 +263,19 @@ def test_an_untouched_filter_form_filters_nothing(client_for, county_clerk, make
     page = submitted.context["page"]
     count = page.total if hasattr(page, "total") else page.paginator.count
     assert count == (2 if url_name == "registry:source_list" else 1)
+
+
+def test_the_leader_publishes_the_years_list_from_the_list_page(
+    client_for, county_clerk, county_leader, county
+):
+    _item(county, code="P-1")
+    _item(county, code="P-2")
+    url = reverse("registry:checkitem_list")
+    assert client_for(county_clerk).get(url, {"year": 2026}).context["publish_year"] is None
+    publish = reverse("registry:checkitem_publish_year")
+    assert client_for(county_clerk).post(publish, {"year": 2026}).status_code == 403
+    client = client_for(county_leader)
+    assert client.get(url, {"year": 2026}).context["publish_year"] == 2026
+    assert client.post(publish, {"year": 2026}).status_code == 302
+    assert not CheckItem.objects.filter(published_at__isnull=True).exists()
+    assert client.get(url, {"year": 2026}).context["publish_year"] is None

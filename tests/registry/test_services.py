@@ -14,6 +14,7 @@ from registry.models import CheckItem, PollutionSource, SourceChange
 from registry.services import (
     checkitem_create,
     checkitem_publish,
+    checkitem_publish_year,
     checkitem_update,
     source_bulk_upsert,
     source_create,
@@ -369,3 +370,17 @@ def test_it_refuses_an_unknown_expertise_or_class(county, county_clerk):
             data=item_data(required_expertise=["cooking"], target_classes=["vip"]),
         )
     assert {"required_expertise", "target_classes"} <= set(exc.value.message_dict)
+
+
+def test_a_leader_publishes_the_rest_of_a_years_list_at_once(county, county_clerk, county_leader):
+    first = checkitem_create(actor=county_clerk, organisation=county, data=item_data(code="A"))
+    checkitem_create(actor=county_clerk, organisation=county, data=item_data(code="B"))
+    checkitem_create(actor=county_clerk, organisation=county, data=item_data(code="C", year=2027))
+    checkitem_publish(actor=county_leader, item=first)
+    with pytest.raises(ServiceError):
+        checkitem_publish_year(actor=county_clerk, organisation=county, year=2026)
+    assert checkitem_publish_year(actor=county_leader, organisation=county, year=2026) == 1
+    assert not CheckItem.objects.filter(year=2026, published_at__isnull=True).exists()
+    assert CheckItem.objects.get(code="C").published_at is None
+    with pytest.raises(ServiceError):  # nothing left
+        checkitem_publish_year(actor=county_leader, organisation=county, year=2026)
