@@ -272,3 +272,29 @@ def test_small_parsers():
         parse_decimal(places=6, min_value=-180, max_value=180)("200")
     assert isinstance(parse_uscc(BAD_CHECK), Warned)
     assert parse_uscc("") == ""
+
+
+def test_the_fast_credit_code_check_agrees_with_core_uscc():
+    import csv
+    import random
+
+    from core import uscc
+    from core.excel.spec import uscc_status
+    from tests.conftest import realdata
+
+    codes = []
+    with open(realdata("uscc/uscc_test_vectors.csv"), encoding="utf-8") as handle:
+        codes += [uscc.normalise(r["code"]) for r in csv.DictReader(handle)]
+    with open(
+        realdata("uscc/real_company_uscc_luliang_benxi_hengshui_jiaozuo.csv"), encoding="utf-8"
+    ) as handle:
+        codes += [uscc.normalise(r["uscc"]) for r in csv.DictReader(handle)]
+    rng = random.Random(4)
+    alphabet = uscc.ALPHABET + "IOZSV a-"
+    for code in list(codes[:2000]):
+        position = rng.randrange(18)
+        codes.append(code[:position] + rng.choice(alphabet) + code[position + 1 :])
+        codes.append(code[: rng.randrange(19)])
+    assert len(codes) > 10000
+    for code in codes:
+        assert uscc_status(uscc.normalise(code)) is uscc.uscc_status(code), code
