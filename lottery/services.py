@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -399,16 +399,23 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     }
     conflicts = _conflicts(pools, certified_ids, plan.planned_start)
     previous = previous_inspectors([plan.organisation_id], plan.planned_start)
+    # Constraints are sparse: only sources with a required expertise, a conflict or a
+    # previous team get an entry (a 100,000-source pool must not carry 100,000 empty ones).
     constraints: dict[str, dict] = {}
-    class_of = {e["id"]: klass for klass, entries in pools.entries.items() for e in entries}
-    for source_id, code in pools.codes.items():
-        entry = {
-            "requires": requires_by_class.get(class_of[code], []),
-            "conflicts": [f"I{i}" for i in conflicts.get(source_id, ())],
-            "previous": [f"I{i}" for i in previous.get(source_id, ())],
-        }
-        if any(entry.values()):
-            constraints[code] = entry
+
+    def entry(code: str) -> dict:
+        return constraints.setdefault(code, {"requires": [], "conflicts": [], "previous": []})
+
+    for klass, requires in requires_by_class.items():
+        if requires:
+            for item in pools.entries[klass]:
+                entry(item["id"])["requires"] = requires
+    for source_id, people_ids in conflicts.items():
+        if source_id in pools.codes:
+            entry(pools.codes[source_id])["conflicts"] = [f"I{i}" for i in people_ids]
+    for source_id, people_ids in previous.items():
+        if source_id in pools.codes:
+            entry(pools.codes[source_id])["previous"] = [f"I{i}" for i in people_ids]
     _check_feasible(plan, people, constraints, pools, quotas)
     org = plan.organisation
     with transaction.atomic():
@@ -669,38 +676,68 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
 
 
 def _write_result(draw: Draw, manifest: dict, record: dict) -> None:
-    codes = [oid for ids in record["result"]["objects"].values() for oid in ids]
-    source_by_code = dict(
-        PollutionSource.objects.filter(organisation__in=_pool_organisations(draw.plan))
-        .filter(source_code__in=codes)
-        .values_list("source_code", "pk")
-    )
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
+    rows = [
+        (stratum, position, code, code in off_site, position <= joint.get(stratum, 0))
+        for stratum, ids in record["result"]["objects"].items()
+        for position, code in enumerate(ids, start=1)
+    ]
     now = timezone.now()
-    copy_insert(
-        DrawSelection,
-        ["draw", "stratum", "position", "source", "mode", "joint", "created_at"],
-        (
-            (
-                draw.pk,
-                stratum,
-                position,
-                source_by_code[code],
-                DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE,
-                position <= joint.get(stratum, 0),
-                now,
+    if connection.vendor == "postgresql":
+        # One statement: the database joins the drawn codes to the registry and returns the
+        # new rows' ids, instead of shipping the codes there and back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO lottery_drawselection
+                    (draw_id, stratum, position, source_id, mode, joint, created_at)
+                SELECT %s, t.stratum, t.position, s.id,
+                       CASE WHEN t.off_site THEN 'off_site' ELSE 'on_site' END, t.joint, %s
+                FROM unnest(%s::text[], %s::int[], %s::text[], %s::bool[], %s::bool[])
+                     AS t(stratum, position, code, off_site, joint)
+                JOIN registry_pollutionsource s ON s.source_code = t.code
+                RETURNING id, stratum, position, source_id
+                """,
+                [draw.pk, now, *(list(column) for column in zip(*rows, strict=True))]
+                if rows
+                else [draw.pk, now, [], [], [], [], []],
             )
-            for stratum, ids in record["result"]["objects"].items()
-            for position, code in enumerate(ids, start=1)
-        ),
-    )
-    by_key = {
-        (stratum, source_id): pk
-        for pk, stratum, source_id in DrawSelection.objects.filter(draw=draw).values_list(
-            "pk", "stratum", "source_id"
+            returned = cursor.fetchall()
+        code_at = {(stratum, position): code for stratum, position, code, _o, _j in rows}
+        by_key = {(stratum, source_id): pk for pk, stratum, _position, source_id in returned}
+        source_by_code = {
+            code_at[(stratum, position)]: source_id
+            for _pk, stratum, position, source_id in returned
+        }
+    else:
+        source_by_code = dict(
+            PollutionSource.objects.filter(source_code__in=[r[2] for r in rows]).values_list(
+                "source_code", "pk"
+            )
         )
-    }
+        copy_insert(
+            DrawSelection,
+            ["draw", "stratum", "position", "source", "mode", "joint", "created_at"],
+            (
+                (
+                    draw.pk,
+                    stratum,
+                    position,
+                    source_by_code[code],
+                    DrawSelection.Mode.OFF_SITE if off else DrawSelection.Mode.ON_SITE,
+                    is_joint,
+                    now,
+                )
+                for stratum, position, code, off, is_joint in rows
+            ),
+        )
+        by_key = {
+            (stratum, source_id): pk
+            for pk, stratum, source_id in DrawSelection.objects.filter(draw=draw).values_list(
+                "pk", "stratum", "source_id"
+            )
+        }
     _write_teams(by_key, source_by_code, record["result"]["teams"])
 
 
