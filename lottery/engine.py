@@ -251,13 +251,18 @@ def manifest_hash(manifest: Mapping[str, Any]) -> str:
     return _sha256_hex(canonical_json(manifest))
 
 
-def _manifest_hash_from_pools(manifest: Any, pools: Sequence[bytes], inspector_pool: bytes) -> str:
+def _manifest_hash_from_pools(
+    manifest: Any, pools: Sequence[bytes], inspector_pool: bytes, *, checked: bool = False
+) -> str:
     """``manifest_hash(manifest)``, given ``canonical_json`` of every stratum pool (in order)
     and of the inspector pool, so that the largest parts are not encoded twice.
 
     The members around the pools are written in canonical order by hand; that needs the
     exact layout of docs §3 at the levels above the pools, otherwise the plain way is taken.
+    ``checked``: the manifest passed ``_check_manifest`` with digests, which makes all of it
+    plain JSON, so the other members need not be walked before they are encoded either.
     """
+    encode = _dump if checked else canonical_json
     if type(manifest) is not dict:
         return manifest_hash(manifest)
     strata, people = manifest.get("strata"), manifest.get("inspectors")
@@ -275,7 +280,7 @@ def _manifest_hash_from_pools(manifest: Any, pools: Sequence[bytes], inspector_p
     for key in ("algorithm", "constraints", "draw", "entropy_spec", "format"):
         add(b'{"' if key == "algorithm" else b',"')
         add(key.encode("ascii") + b'":')
-        add(canonical_json(manifest[key]))
+        add(encode(manifest[key]))
     add(b',"inspectors":{"pool":')
     add(inspector_pool)
     add(b',"pool_digest":' + canonical_json(people["pool_digest"]) + b'},"strata":[')
@@ -424,6 +429,17 @@ def _check_sorted_strings(value: Any, where: str, what: str) -> None:
                 "duplicates; build_manifest does this)"
             )
         previous = item
+
+
+def _is_sorted_names(value: Any) -> bool:
+    """What ``_check_sorted_strings`` accepts, as a quick yes or no."""
+    if type(value) is not list:
+        return False
+    if not value:
+        return True
+    if set(map(type, value)) != {str} or "" in value or "\x00" in "".join(value):
+        return False
+    return len(value) == 1 or all(map(operator.lt, value, value[1:]))
 
 
 def _check_digest(value: Any, recomputed: str, where: str, what: str) -> None:
@@ -650,7 +666,27 @@ def _check_rest(
     per_object = constraints["objects"]
     if type(per_object) is not dict:
         raise ManifestError("constraints.objects: must be an object keyed by object id")
+    rule_keys = set(_CONSTRAINT_KEYS)
     for oid, rule in per_object.items():
+        # Fast path (a county has tens of thousands of rules); the checks below say what is
+        # wrong only when something is.
+        if oid in owner and type(rule) is dict and rule.keys() == rule_keys:
+            requires, conflicts, previous = rule["requires"], rule["conflicts"], rule["previous"]
+            if (
+                type(requires) is list
+                and type(conflicts) is list
+                and type(previous) is list
+                and (not requires or _is_sorted_names(requires))
+                and (
+                    not conflicts
+                    or (_is_sorted_names(conflicts) and known_inspectors.issuperset(conflicts))
+                )
+                and (
+                    not previous
+                    or (_is_sorted_names(previous) and known_inspectors.issuperset(previous))
+                )
+            ):
+                continue
         where = f"constraints, object {oid}"
         if oid not in owner:
             raise ManifestError(f"{where}: not in any stratum pool")
@@ -1048,11 +1084,13 @@ class _Category:
         self.members: set[str] = set()
 
     def add(self, pid: str, load: int) -> None:
-        """Add a member; callers add in id order, so buckets stay sorted by appending."""
+        """Add a member (then call ``finish``)."""
         self.members.add(pid)
         self.buckets.setdefault(load, []).append(pid)
 
     def finish(self) -> None:
+        for bucket in self.buckets.values():
+            bucket.sort()  # already sorted for a checked manifest (pool in id order)
         self.levels = sorted(self.buckets)
 
     def raise_load(self, pid: str, load: int) -> None:
@@ -1735,7 +1773,7 @@ def execute(
     Raises ManifestError, EntropyError or ConstraintError; nothing is drawn then.
     """
     encoded = _check_manifest(manifest, check_digests=True)
-    digest = _manifest_hash_from_pools(manifest, encoded[:-1], encoded[-1])
+    digest = _manifest_hash_from_pools(manifest, encoded[:-1], encoded[-1], checked=True)
     clean, public = normalise_entropy(entropy, public_value, manifest["entropy_spec"])
     seed = compute_seed(digest, clean, public)
     objects = select_objects(seed, manifest)

@@ -329,6 +329,32 @@ def test_check_manifest_names_the_problem(change: Any, message: str) -> None:
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("requires", ["水", "危险废物"], "requires: not sorted"),
+        ("requires", ["水", "水"], "requires: duplicate entry"),
+        ("requires", [""], "must be a non-empty string"),
+        ("requires", ["a\x00b"], "must not contain the NUL character"),
+        ("requires", ("水",), "requires: must be a list"),
+        ("requires", "水", "requires: must be a list"),
+        ("requires", [1], "must be a non-empty string"),
+        ("conflicts", ["I03", "I01"], "conflicts: not sorted"),
+        ("conflicts", ["I01", "I99"], "conflicts: unknown inspector I99"),
+        ("previous", ["I99"], "previous: unknown inspector I99"),
+        ("previous", None, "previous: must be a list"),
+        ("extra", [], "unexpected extra"),
+    ],
+)
+def test_check_manifest_names_the_bad_rule(field: str, value: Any, message: str) -> None:
+    manifest = example_manifest()
+    manifest["constraints"]["objects"]["K01"][field] = value
+    with pytest.raises(engine.ManifestError) as caught:
+        engine.check_manifest(manifest)
+    assert "constraints, object K01" in str(caught.value)
+    assert message in str(caught.value)
+
+
 def test_check_manifest_detects_pool_digest_mismatch() -> None:
     manifest = example_manifest()
     manifest["strata"][1]["pool"][0]["tier"] = 1  # changed after the digest was taken

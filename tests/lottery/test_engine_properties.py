@@ -884,9 +884,12 @@ def test_hash_from_encoded_pools_equals_the_plain_hash(
 ) -> None:
     manifest["draw"]["extra"] = extra  # any plain JSON: escapes, big integers, nesting
     encoded = engine._check_manifest(manifest, check_digests=True)
-    assert engine._manifest_hash_from_pools(manifest, encoded[:-1], encoded[-1]) == (
-        hashlib.sha256(engine.canonical_json(manifest)).hexdigest()
-    )
+    plain = hashlib.sha256(engine.canonical_json(manifest)).hexdigest()
+    for checked in (False, True):
+        assert (
+            engine._manifest_hash_from_pools(manifest, encoded[:-1], encoded[-1], checked=checked)
+            == plain
+        )
     try:
         record = engine.execute(manifest, witness_entropy(manifest, b"h"))
     except engine.ConstraintError:
