@@ -44,6 +44,7 @@ from registry.models import (
 from registry.selectors import (
     checkitem_get_for_user,
     checkitem_list_for_user,
+    count_capped,
     keyset_page,
     source_companies_sharing_uscc,
     source_get_for_user,
@@ -54,6 +55,7 @@ from registry.selectors import (
 )
 
 PAGE_SIZE = 50
+EXPORT_LIMIT = 20_000  # rows in one synchronous Excel export (about 10 s to write)
 PAGING_PARAMS = ("after", "before", "page")
 
 
@@ -313,6 +315,19 @@ def source_export(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _source_filterset(request)
     qs = source_list_for_user(user=request.user, filters=filterset.filters_dict())
+    _count, too_many = count_capped(qs, EXPORT_LIMIT)
+    if too_many:
+        # A workbook of 100,000 rows takes about a minute to write: longer than a web worker
+        # should hold a request. The whole registry has its own (audited) export.
+        messages.error(
+            request,
+            _(
+                "More than %(limit)s sources match: narrow the filter (e.g. by organisation or "
+                "class) to export them here, or use the whole-registry export under Excel import."
+            )
+            % {"limit": f"{EXPORT_LIMIT:,}"},
+        )
+        return redirect(f"{reverse('registry:source_list')}?{_query_without_paging(request)}")
     rows = (
         [_export_cell(field, getattr(source, field)) for field in SOURCE_EXPORT_FIELDS]
         for source in qs.iterator(chunk_size=2000)

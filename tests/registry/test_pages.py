@@ -279,3 +279,18 @@ def test_the_leader_publishes_the_years_list_from_the_list_page(
     assert client.post(publish, {"year": 2026}).status_code == 302
     assert not CheckItem.objects.filter(published_at__isnull=True).exists()
     assert client.get(url, {"year": 2026}).context["publish_year"] is None
+
+
+def test_an_export_too_big_for_one_request_is_refused_with_advice(
+    client_for, county_clerk, make_source, monkeypatch
+):
+    monkeypatch.setattr("registry.views.EXPORT_LIMIT", 2)
+    for _ in range(3):
+        make_source()
+    client = client_for(county_clerk)
+    response = client.get(reverse("registry:source_export"), {"status": "active"})
+    assert response.status_code == 302 and "status=active" in response["Location"]
+    page = client.get(response["Location"])
+    assert "缩小筛选范围" in page.content.decode()
+    ok = client.get(reverse("registry:source_export"), {"q": "不存在"})
+    assert ok.status_code == 200
