@@ -27,8 +27,8 @@ from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
 from core.vocab import SupervisionClass
-from inspectors.models import Conflict, Inspector
-from inspectors.selectors import inspectors_eligible
+from inspectors.models import Inspector
+from inspectors.selectors import conflicts_for, inspectors_eligible
 from lottery import engine
 from lottery.models import (
     Draw,
@@ -397,7 +397,13 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         )
         for klass in plan.classes
     }
-    conflicts = _conflicts(pools, certified_ids, plan.planned_start)
+    source_ids = list(pools.codes)
+    conflicts = conflicts_for(
+        inspector_ids=certified_ids,
+        source_ids=source_ids,
+        uscc_list=[pools.uscc[s] for s in source_ids],
+        on=plan.planned_start,
+    )
     previous = previous_inspectors([plan.organisation_id], plan.planned_start)
     # Constraints are sparse: only sources with a required expertise, a conflict or a
     # previous team get an entry (a 100,000-source pool must not carry 100,000 empty ones).
@@ -495,27 +501,6 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             },
         )
     return draw
-
-
-def _conflicts(pools: Pools, inspector_ids: list[int], on: date) -> dict[int, set[int]]:
-    """Declared conflicts in force, mapped onto the pool: by source, and by company credit
-    code onto every source of that company. Conflicts are few, pools large: read the
-    conflicts and map them in memory rather than send the pool to the database."""
-    by_uscc: dict[str, list[int]] = defaultdict(list)
-    for source_id, code in pools.uscc.items():
-        if code:
-            by_uscc[code].append(source_id)
-    result: dict[int, set[int]] = defaultdict(set)
-    for inspector_id, source_id, company_uscc in (
-        Conflict.objects.in_force(on)
-        .filter(inspector_id__in=inspector_ids)
-        .values_list("inspector_id", "source_id", "company_uscc")
-    ):
-        if source_id is not None and source_id in pools.uscc:
-            result[source_id].add(inspector_id)
-        for target in by_uscc.get((company_uscc or "").upper(), ()):
-            result[target].add(inspector_id)
-    return result
 
 
 def _check_feasible(plan, people, constraints, pools, quotas) -> None:

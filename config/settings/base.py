@@ -216,6 +216,11 @@ SPECTACULAR_SETTINGS = {
         "ExpertiseEnum": "core.vocab.Expertise",
         "SupervisionClassEnum": "core.vocab.SupervisionClass",
         "CheckMethodEnum": "core.vocab.CheckMethod",
+        "PlanStatusEnum": "lottery.models.Plan.Status",
+        "DrawStatusEnum": "lottery.models.Draw.Status",
+        "SubstitutionStatusEnum": "lottery.models.Substitution.Status",
+        "SourceStatusEnum": "registry.models.SourceStatus",
+        "ImportJobStatusEnum": "core.models.ImportJob.Status",
     },
 }
 
