@@ -180,6 +180,8 @@ def test_docs_worked_example_is_current() -> None:
     )
     for team in KAT_TEAMS:
         assert json.dumps(team, ensure_ascii=False) in text
+    assert text.splitlines()[0].endswith(f"`{engine.ALGORITHM_VERSION}`")
+    assert f'| `algorithm` | `"{engine.ALGORITHM_VERSION}"` |' in text
 
 
 def test_known_answer_single_hmac_values() -> None:
