@@ -24,8 +24,11 @@ def _running_browser():
     from playwright.sync_api import Browser
 
     for obj in gc.get_objects():
-        if isinstance(obj, Browser) and obj.is_connected():
-            return obj
+        try:
+            if isinstance(obj, Browser) and obj.is_connected():
+                return obj
+        except ReferenceError:  # a dead weak proxy: isinstance cannot even look at it
+            continue
     return None
 
 

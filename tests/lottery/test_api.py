@@ -35,6 +35,7 @@ def test_plans_are_scoped_and_explained(executed, county_clerk, outsider_clerk, 
     assert api(inspector_a).get("/api/v1/plans/").status_code == 403
 
 
+@pytest.mark.smoke
 def test_the_drawn_list_is_in_the_api_only_for_those_who_may_see_it(
     executed, county_clerk, city_reviewer, outsider_clerk
 ):

@@ -39,6 +39,7 @@ def test_a_prepared_draw_is_not_public(client, plan, county_clerk):
     assert draw.number not in client.get(reverse("publication:draw_list")).content.decode()
 
 
+@pytest.mark.smoke
 def test_before_disclosure_the_public_sees_only_the_commitment(client, plan, county_clerk):
     draw = make_draw(plan, county_clerk)
     listing = client.get(reverse("publication:draw_list")).content.decode()
@@ -56,6 +57,7 @@ def test_before_disclosure_the_public_sees_only_the_commitment(client, plan, cou
     assert engine.manifest_hash(json.loads(manifest.content)) == draw.manifest_hash
 
 
+@pytest.mark.smoke
 def test_after_disclosure_the_public_sees_the_full_record_and_can_verify_it(
     client, plan, county_clerk, tmp_path
 ):

@@ -16,6 +16,7 @@ from tests.lottery.scenario import build_world, make_draw, make_plan
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke
 def test_the_disclosure_task_discloses_once_and_is_scheduled_daily(
     county, county_clerk, county_leader
 ):

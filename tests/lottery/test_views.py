@@ -144,6 +144,7 @@ def test_it_refuses_a_second_quarterly_plan_with_the_services_message(
     assert Plan.objects.filter(year=YEAR, quarter=QUARTER).count() == 1
 
 
+@pytest.mark.smoke
 def test_a_leader_approves_and_publishes_a_plan_a_clerk_cannot(
     client_for, county, county_clerk, county_leader, world, client
 ):
@@ -169,6 +170,7 @@ def test_a_leader_approves_and_publishes_a_plan_a_clerk_cannot(
 # --- scope and capabilities -----------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_an_outsider_gets_404_on_another_countys_plan_and_draw(
     client_for, outsider_clerk, plan, executed
 ):
@@ -192,6 +194,7 @@ def test_an_outsider_gets_404_on_another_countys_plan_and_draw(
     assert executed.number not in listing
 
 
+@pytest.mark.smoke
 def test_an_inspector_cannot_prepare_a_draw(client_for, inspector_a, plan):
     client = client_for(inspector_a)
     response = client.post(reverse("lottery:draw_prepare", args=[plan.pk]), {"witnesses": 2})
@@ -209,6 +212,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client, plan):
 # --- the ceremony ----------------------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_the_ceremony_through_the_pages(client_for, county_clerk, plan, county):
     client = client_for(county_clerk)
     response = client.post(reverse("lottery:draw_prepare", args=[plan.pk]), {"witnesses": 2})
@@ -292,6 +296,7 @@ def test_a_prepared_draw_can_be_discarded_with_a_reason(client_for, county_clerk
 # --- confidentiality ------------------------------------------------------------------------
 
 
+@pytest.mark.smoke
 def test_the_city_reviewer_sees_the_commitment_but_not_the_list_before_disclosure(
     client_for, city_reviewer, executed
 ):
@@ -320,6 +325,7 @@ def test_the_city_reviewer_sees_the_commitment_but_not_the_list_before_disclosur
     assert views_of(executed, city_reviewer) == 1
 
 
+@pytest.mark.smoke
 def test_every_view_of_the_list_writes_an_audit_entry(client_for, county_leader, executed):
     client = client_for(county_leader)
     client.get(reverse("lottery:draw_detail", args=[executed.pk]))
