@@ -489,8 +489,9 @@ def draw_entropy(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             form = EntropyForm()
     if not _is_htmx(request):
-        for message in form.non_field_errors():
-            messages.error(request, message)
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
         return redirect("lottery:draw_detail", pk=draw.pk)
     draw.refresh_from_db()
     return render(

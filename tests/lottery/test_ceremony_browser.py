@@ -1,7 +1,8 @@
 """The draw ceremony in a real Chromium: a clerk prepares and commits a quarterly draw, two
 witnesses' values are entered one after another (htmx updates the list in place), the draw
 executes, the signed-record PDF downloads, and a second clerk who still has the page open
-before the execution is refused when trying to execute it again."""
+before the execution is refused when trying to execute it again. Then a substitution is
+requested and approved, each in place."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from core.models import Role
 from core.services import user_create
 from lottery.models import Draw, DrawSelection
 from tests.browser.conftest import PASSWORD
-from tests.lottery.scenario import build_world, make_plan
+from tests.lottery.scenario import build_world, make_draw, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -111,3 +112,36 @@ def test_a_clerk_runs_the_ceremony_and_a_second_clerk_cannot_redo_it(
     draw.refresh_from_db()
     assert draw.executed_by == county_clerk
     assert DrawSelection.objects.filter(draw=draw).count() == 26
+
+
+def test_a_substitution_is_requested_and_approved_in_place(
+    page, login, county, county_clerk, county_leader
+):
+    build_world(county)
+    draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
+    first = DrawSelection.objects.filter(draw=draw, stratum="key", position=1).get()
+
+    login(county_clerk)
+    page.goto(f"/lottery/draws/{draw.pk}/")
+    page.evaluate("window.__same_page = true")
+    row = page.locator(f'[data-testid="result-row"][data-source="{first.source.source_code}"]')
+    row.locator('[data-testid="substitute-open"]').click()
+    row.locator('[data-testid="substitute-reason"]').fill("企业已停产")
+    row.locator('[data-testid="substitute-submit"]').click()
+    page.wait_for_selector('[data-testid="row-pending"]')
+    assert page.evaluate("window.__same_page") is True
+    page.click('[data-testid="logout"]')
+
+    login(county_leader)
+    page.goto(f"/lottery/draws/{draw.pk}/")
+    page.evaluate("window.__same_page = true")
+    page.fill('[data-testid="decide-form"] input[name="note"]', "同意")
+    page.click('[data-testid="decide-approve"]')
+    page.wait_for_selector('[data-testid="row-replacement"]')
+    assert page.evaluate("window.__same_page") is True
+    replacement = DrawSelection.objects.get(draw=draw, substitution__isnull=False)
+    assert page.locator(
+        f'[data-testid="result-row"][data-source="{replacement.source.source_code}"]'
+    ).is_visible()
+    status = page.locator('[data-testid="substitution-row"]').get_attribute("data-status")
+    assert status == "approved"
