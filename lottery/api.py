@@ -114,7 +114,13 @@ class DrawSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_result_visible(self, draw: Draw) -> bool:
-        return can_see_full_result(self.context["request"].user, draw)
+        # The answer depends only on these three, so a page of draws asks once per bureau
+        # rather than once per draw.
+        cache = self.context.setdefault("result_visible", {})
+        key = (draw.organisation_id, draw.status, draw.disclosed_at is not None)
+        if key not in cache:
+            cache[key] = can_see_full_result(self.context["request"].user, draw)
+        return cache[key]
 
 
 class MemberSerializer(serializers.Serializer):
@@ -167,7 +173,7 @@ class DrawDetailSerializer(DrawSerializer):
         read_only_fields = fields
 
     def _visible(self, draw: Draw) -> bool:
-        return can_see_full_result(self.context["request"].user, draw)
+        return self.get_result_visible(draw)
 
     @extend_schema_field(EntropySerializer(many=True, allow_null=True))
     def get_entropy(self, draw: Draw):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -75,3 +77,16 @@ def test_the_schema_documents_plans_and_draws(client):
     assert "/api/v1/draws/{id}/record/" in schema["paths"]
     detail = schema["components"]["schemas"]["DrawDetail"]["properties"]
     assert {"result", "seed", "entropy", "manifest_hash", "quotas"} <= set(detail)
+
+
+def test_a_page_of_disclosed_draws_costs_a_fixed_number_of_queries(
+    county, county_clerk, county_leader, city_reviewer, django_assert_max_num_queries
+):
+    build_world(county, key=8, general=8, special=0, inspectors=4)
+    for quarter in (1, 2, 3):
+        make_draw(make_plan(county, county_clerk, county_leader, quarter=quarter), county_clerk)
+    draws_disclose_due(today=date(2026, 12, 31))
+    client = api(city_reviewer)
+    with django_assert_max_num_queries(15):
+        listing = client.get("/api/v1/draws/").json()["results"]
+    assert len(listing) == 3 and all(d["result_visible"] for d in listing)
