@@ -28,7 +28,11 @@ def _columns(model: type[models.Model], names: Iterable[str]) -> list[models.Fie
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return None
+    if not value and isinstance(value, (list, dict)):
+        return "[]" if isinstance(value, list) else "{}"  # most tags and every new history row
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]) -> None:
