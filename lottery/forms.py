@@ -35,12 +35,14 @@ class PlanForm(ServiceErrorMixin, forms.Form):
     classes = forms.MultipleChoiceField(
         label=_("Supervision classes covered"),
         choices=SupervisionClass.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         initial=[c.value for c in SupervisionClass],
     )
     ruleset = forms.ModelChoiceField(
         label=_("Ratio rule set"),
         queryset=RuleSet.objects.none(),
+        empty_label=None,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         help_text=_(
             "The plan keeps a copy of these rules: a later change to the set does not "
             "change this plan."
@@ -50,7 +52,7 @@ class PlanForm(ServiceErrorMixin, forms.Form):
         label=_("Check items"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("From your organisation's check-item list."),
     )
     planned_start = forms.DateField(

@@ -6,6 +6,7 @@ Outsiders get 404, roles without the capability 403; the drawn list is shown onl
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -91,11 +92,15 @@ def test_a_clerk_creates_a_plan_with_a_preset_and_own_check_items(
     )
     client = client_for(county_clerk)
     form_page = client.get(reverse("lottery:plan_create"))
+    html = form_page.content.decode()
     assert form_page.status_code == 200
     choices = form_page.context["form"].fields["check_items"].queryset
     assert own in choices and foreign not in choices
     preset = RuleSet.objects.get(organisation__isnull=True, code="wuzhi_2021")
     assert form_page.context["form"].initial["ruleset"] == preset  # 焦作 → 武陟 2021
+    chosen = re.search(r'<input type="radio" name="ruleset" value="(\d+)"[^>]*checked', html)
+    assert chosen and int(chosen.group(1)) == preset.pk
+    assert "每季度抽查比例不低于25%" in html  # each rule set shown with its rules in words
     data = {
         "kind": "quarterly",
         "year": YEAR,
