@@ -808,30 +808,6 @@ def substitution_request(
     return sub
 
 
-def _record_teams(draw: Draw) -> list[dict]:
-    """The draw's current teams in the engine's format (public ids)."""
-    selections = effective_selections(draw)
-    teams = effective_teams(selections)
-    result = []
-    for s in selections:
-        people = teams[s.pk]
-        leader = next((a for a in people if a.role == TeamAssignment.Role.LEADER), None)
-        result.append(
-            {
-                "object": s.source.source_code,
-                "stratum": s.stratum,
-                "leader": f"I{leader.inspector_id}" if leader else "",
-                "members": [
-                    f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.MEMBER
-                ],
-                "experts": [
-                    f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.EXPERT
-                ],
-            }
-        )
-    return result
-
-
 def substitution_decide(
     *, actor, substitution: Substitution, approve: bool, note: str = ""
 ) -> Substitution:
@@ -859,56 +835,55 @@ def substitution_decide(
 
 
 def _apply_substitution(draw: Draw, sub: Substitution) -> None:
+    """Compute the replacement with the engine, from the record as it stood before ``sub``,
+    and append its rows. The engine replays every earlier substitution first, so the
+    replacement is exactly what the public script will recompute."""
     manifest = json.loads(draw.manifest_json)
     seed = bytes.fromhex(draw.seed)
-    teams = _record_teams(draw)  # already without the replaced source (sub is approved)
+    record = draw_record(draw, exclude_substitution=sub.pk)
+    code = sub.selection.source.source_code
+    try:
+        if sub.kind == Substitution.Kind.INSPECTOR:
+            entry = engine.inspector_substitution(
+                seed,
+                manifest,
+                record["result"],
+                record["substitutions"],
+                object_id=code,
+                replaced=f"I{sub.inspector_id}",
+            )
+        else:
+            entry = engine.object_substitution(
+                seed, manifest, record["result"], record["substitutions"], replaced=code
+            )
+    except engine.EngineError as exc:
+        raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
     if sub.kind == Substitution.Kind.INSPECTOR:
-        code = sub.selection.source.source_code
-        # Everyone recused from this source so far stays out, not only today's inspector.
-        excluded = [
-            f"I{pk}"
-            for pk in Substitution.objects.filter(
-                selection=sub.selection,
-                kind=Substitution.Kind.INSPECTOR,
-                status=Substitution.Status.APPROVED,
-            ).values_list("inspector_id", flat=True)
-        ]
-        try:
-            team = engine.replacement_team(seed, manifest, code, teams, excluded)
-        except engine.EngineError as exc:
-            raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
         # The whole new team is written as a new snapshot; earlier rows stay untouched.
         _write_teams(
             {(sub.selection.stratum, sub.selection.source_id): sub.selection.pk},
             {code: sub.selection.source_id},
-            [team],
+            [entry["team"]],
             sub,
         )
         return
+    new_code = entry["replacement"]
+    source = PollutionSource.objects.get(source_code=new_code)
     stratum = next(s for s in manifest["strata"] if s["name"] == sub.selection.stratum)
-    taken = set(
-        DrawSelection.objects.filter(draw=draw).values_list("source__source_code", flat=True)
-    )
-    code = engine.next_object_candidate(seed, manifest, stratum["name"], taken)
-    if code is None:
-        raise ServiceError(_("No eligible source is left in this class's pool."))
-    source = PollutionSource.objects.get(source_code=code)
     order = engine.stratum_order(seed, stratum)
     off_site = set(manifest["draw"].get("off_site", []))
     selection = DrawSelection.objects.create(
         draw=draw,
         stratum=stratum["name"],
-        position=order.index(code) + 1,
+        position=order.index(new_code) + 1,
         source=source,
-        mode=DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE,
+        mode=DrawSelection.Mode.OFF_SITE if new_code in off_site else DrawSelection.Mode.ON_SITE,
         joint=sub.selection.joint,
         substitution=sub,
     )
-    try:
-        team = engine.replacement_team(seed, manifest, code, teams, [])
-    except engine.EngineError as exc:
-        raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
-    _write_teams({(selection.stratum, source.pk): selection.pk}, {code: source.pk}, [team], sub)
+    _write_teams(
+        {(selection.stratum, source.pk): selection.pk}, {new_code: source.pk}, [entry["team"]], sub
+    )
 
 
 # --- disclosure ------------------------------------------------------------------------
@@ -932,7 +907,63 @@ def draws_disclose_due(*, today: date | None = None) -> int:
     return count
 
 
-def draw_record(draw: Draw) -> dict:
+def _team_dict(rows: list[TeamAssignment], code: str, stratum: str) -> dict:
+    """Team rows in the engine's format (public inspector ids ``I<pk>``)."""
+    return {
+        "object": code,
+        "stratum": stratum,
+        "leader": next((f"I{a.inspector_id}" for a in rows if a.role == "leader"), ""),
+        "members": [f"I{a.inspector_id}" for a in rows if a.role == "member"],
+        "experts": [f"I{a.inspector_id}" for a in rows if a.role == "expert"],
+    }
+
+
+def _substitution_entries(draw: Draw, *, exclude: int | None = None) -> list[dict]:
+    """Approved substitutions in approval order, in the record's format (docs §10).
+
+    Reasons are not published in the record: a recusal reason can reveal personal ties.
+    """
+    subs = list(
+        Substitution.objects.filter(draw=draw, status=Substitution.Status.APPROVED)
+        .exclude(pk=exclude)
+        .select_related("selection__source")
+        .order_by("decided_at", "pk")
+    )
+    rows: dict[int, list[TeamAssignment]] = defaultdict(list)
+    for a in TeamAssignment.objects.filter(substitution__in=subs).order_by("pk"):
+        rows[a.substitution_id].append(a)
+    replacements = dict(
+        DrawSelection.objects.filter(substitution__in=subs).values_list(
+            "substitution_id", "source__source_code"
+        )
+    )
+    entries = []
+    for sub in subs:
+        code, stratum = sub.selection.source.source_code, sub.selection.stratum
+        if sub.kind == Substitution.Kind.OBJECT:
+            new_code = replacements.get(sub.pk, "")
+            entries.append(
+                {
+                    "kind": "object",
+                    "stratum": stratum,
+                    "replaced": code,
+                    "replacement": new_code,
+                    "team": _team_dict(rows[sub.pk], new_code, stratum),
+                }
+            )
+        else:
+            entries.append(
+                {
+                    "kind": "inspector",
+                    "object": code,
+                    "replaced": f"I{sub.inspector_id}",
+                    "team": _team_dict(rows[sub.pk], code, stratum),
+                }
+            )
+    return entries
+
+
+def draw_record(draw: Draw, *, exclude_substitution: int | None = None) -> dict:
     """The publishable record, rebuilt from the stored rows: what ``verify_draw`` checks.
 
     The ``result`` is rebuilt from the original DrawSelection/TeamAssignment rows (not from
@@ -985,4 +1016,5 @@ def draw_record(draw: Draw) -> dict:
         "public_value": draw.public_value or None,
         "seed": draw.seed,
         "result": {"objects": objects, "teams": teams},
+        "substitutions": _substitution_entries(draw, exclude=exclude_substitution),
     }
