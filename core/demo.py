@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from core.divisions import CITIES, COUNTIES, PROVINCES
@@ -95,6 +96,8 @@ def seed(*, stdout, rng: random.Random) -> None:
     orgs = seed_organisations()
     User = get_user_model()
     created = 0
+    # Hashing is deliberately slow; every demo account has the same password, so hash it once.
+    password_hash = make_password(DEMO_PASSWORD)
     for username, role, org, display in demo_users(orgs):
         if User.objects.filter(username=username).exists():
             continue
@@ -102,6 +105,7 @@ def seed(*, stdout, rng: random.Random) -> None:
             actor=None,
             username=username,
             password=DEMO_PASSWORD,
+            password_hash=password_hash,
             role=role,
             organisation=org,
             display_name=display,

@@ -178,8 +178,12 @@ def user_create(
     role: str,
     organisation: Organisation | None,
     display_name: str = "",
+    password_hash: str | None = None,
 ) -> object:
-    """Create a staff account. Every role but the administrator belongs to an organisation."""
+    """Create a staff account. Every role but the administrator belongs to an organisation.
+
+    ``password_hash`` stores an already hashed password instead of hashing ``password``.
+    """
     User = get_user_model()
     if role not in Role.values:
         raise ServiceError(_("Unknown role: %(role)s.") % {"role": role})
@@ -196,7 +200,10 @@ def user_create(
             is_staff=role == Role.ADMIN,
             is_superuser=role == Role.ADMIN,
         )
-        user.set_password(password)
+        if password_hash is not None:  # already hashed (demo data: one hash for all accounts)
+            user.password = password_hash
+        else:
+            user.set_password(password)
         user.save()
         audit_record(
             actor=actor,

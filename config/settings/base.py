@@ -90,7 +90,7 @@ TEMPLATES = [
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'sjsj.sqlite3'}"),
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'sjsj.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
@@ -166,7 +166,7 @@ if os.environ.get("REDIS_CACHE_URL"):
 # Celery. The embedded default needs no server: kombu's file-system transport and a
 # file result backend under data/. Set CELERY_BROKER_URL=redis://... for real deployments.
 _CELERY_DIR = DATA_DIR / "celery"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed"):
         (_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
