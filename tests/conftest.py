@@ -7,12 +7,18 @@ and another city (吕梁 141100) for cross-city checks.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from core.models import Organisation, Role
 
+# Playwright's sync API runs an event loop in this thread; Django's async-safety check must be
+# relaxed for the test thread's ORM calls in browser tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "pw-Test-2026"  # every persona's password
 REALDATA = Path(
     os.environ.get("SJSJ_REALDATA", Path(__file__).resolve().parents[2] / "shared" / "realdata")
 )
@@ -39,7 +45,7 @@ def _make_user(username: str, role: str, org: Organisation | None, **extra):
     return user_create(
         actor=None,
         username=username,
-        password="pw-Test-2026",
+        password=PASSWORD,
         role=role,
         organisation=org,
         display_name=extra.get("display_name", username),
@@ -113,3 +119,61 @@ def client_for(client):
         return client
 
     return login
+
+
+# --- a real Chromium through Playwright, for pages people click through ----------------
+# Debian's chromium is used through ``executable_path`` (Playwright cannot download
+# browsers here). One browser per test session, shared by every package.
+
+CHROMIUM = os.environ.get("SJSJ_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: scripts/test.sh installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, settings):
+    settings.DEBUG = True  # serve static files from the finders (Bootstrap, htmx from npm)
+    context = browser.new_context(
+        locale="zh-CN",
+        base_url=live_server.url,
+        accept_downloads=True,
+        viewport={"width": 1400, "height": 900},
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page):
+    def do_login(user, password: str = PASSWORD):
+        page.goto("/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_selector('[data-testid="whoami"]')
+        return page
+
+    return do_login

@@ -25,9 +25,6 @@ from core.excel import (
 from core.excel.spec import Column, parse_uscc
 from core.vocab import Expertise, SupervisionClass
 
-# The lead's Chromium fixtures, shared rather than copied.
-from tests.browser.conftest import browser, login, page  # noqa: F401
-
 
 class ToySpec(ImportSpec):
     """A small spec exercising every column kind, with an in-memory “registry”."""

@@ -13,7 +13,7 @@ import pytest
 from core.models import Role
 from core.services import user_create
 from lottery.models import Draw, DrawSelection
-from tests.browser.conftest import PASSWORD
+from tests.conftest import PASSWORD
 from tests.lottery.scenario import build_world, make_draw, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
