@@ -41,7 +41,10 @@ from core.roles import Cap, user_can
 
 
 class ImportUploadForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What to import"), widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What to import"),
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy("An Excel workbook (.xlsx) made from the template, or a CSV file."),
