@@ -19,7 +19,7 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import audit_record, model_snapshot
 from core.bulk import copy_insert
@@ -425,7 +425,9 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     _check_feasible(plan, people, constraints, pools, quotas)
     org = plan.organisation
     with transaction.atomic():
-        number_base = f"{plan.period_label}-{org.division_code}-{org.kind}"
+        # e.g. 2026Q1-410823-1 (a county bureau), 2026Q1-410800T-1 (the city team)
+        team = "T" if org.kind == Organisation.Kind.CITY_TEAM else ""
+        number_base = f"{plan.period_label}-{org.division_code}{team}"
         attempt = Draw.objects.filter(plan=plan).count() + 1
         number = f"{number_base}-{attempt}"
         manifest = engine.build_manifest(
@@ -834,6 +836,26 @@ def substitution_decide(
     return sub
 
 
+def _revoke_tasks(sub: Substitution) -> None:
+    """A recused inspector, or the whole team of a replaced source, no longer sees the task."""
+    inspectors = (
+        [sub.inspector_id]
+        if sub.kind == Substitution.Kind.INSPECTOR
+        else list(
+            TeamAssignment.objects.filter(selection=sub.selection).values_list(
+                "inspector_id", flat=True
+            )
+        )
+    )
+    users = Inspector.objects.filter(pk__in=inspectors, user__isnull=False).values_list(
+        "user", flat=True
+    )
+    from django.contrib.auth import get_user_model
+
+    for user in get_user_model().objects.filter(pk__in=list(users)):
+        remove_perm("lottery.view_drawn_task", user, sub.selection)
+
+
 def _apply_substitution(draw: Draw, sub: Substitution) -> None:
     """Compute the replacement with the engine, from the record as it stood before ``sub``,
     and append its rows. The engine replays every earlier substitution first, so the
@@ -858,6 +880,7 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
             )
     except engine.EngineError as exc:
         raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
+    _revoke_tasks(sub)
     if sub.kind == Substitution.Kind.INSPECTOR:
         # The whole new team is written as a new snapshot; earlier rows stay untouched.
         _write_teams(

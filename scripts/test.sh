@@ -18,7 +18,7 @@ apt_install() {
 }
 
 # Chromium for the browser tests; CJK fonts and HarfBuzz subsetting for WeasyPrint PDFs.
-apt_install chromium fonts-noto-cjk libharfbuzz-subset0
+apt_install chromium fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   apt_install postgresql postgresql-client

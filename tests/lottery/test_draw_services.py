@@ -402,3 +402,33 @@ def test_the_frequency_cap_excludes_sources_checked_twice_this_year(
         if DrawSelection.objects.filter(source_id=sid, draw__plan__year=2026).count() >= 2
     }
     assert capped == twice
+
+
+def test_an_inspector_sees_own_tasks_and_loses_them_on_recusal(
+    county, county_clerk, county_leader, inspector_a
+):
+    from inspectors.models import Inspector
+    from lottery.selectors import selections_for_inspector
+
+    make_sources(county, 8, klass="key")
+    people = make_inspectors(county, 4)
+    Inspector.objects.filter(pk=people[0].pk).update(user=inspector_a)
+    draw = _run(
+        draw_prepare(actor=county_clerk, plan=_plan(county, county_clerk, county_leader)),
+        county_clerk,
+    )
+    mine = {
+        a.selection_id
+        for a in TeamAssignment.objects.filter(selection__draw=draw, inspector=people[0])
+    }
+    assert (
+        mine
+        and set(selections_for_inspector(user=inspector_a).values_list("pk", flat=True)) == mine
+    )
+    selection = DrawSelection.objects.get(pk=next(iter(mine)))
+    sub = substitution_request(
+        actor=county_clerk, selection=selection, reason="回避", inspector=people[0]
+    )
+    substitution_decide(actor=county_leader, substitution=sub, approve=True)
+    visible = set(selections_for_inspector(user=inspector_a).values_list("pk", flat=True))
+    assert selection.pk not in visible and visible == mine - {selection.pk}
