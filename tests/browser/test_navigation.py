@@ -61,6 +61,7 @@ def test_a_wrong_password_is_refused_in_chinese(page, county_clerk):
 
 def test_logout_returns_to_the_public_portal(page, login, county_clerk):
     login(county_clerk)
+    page.click('[data-testid="user-menu"]')
     page.click('[data-testid="logout"]')
     page.wait_for_selector('[data-testid="home-public"]')
     assert page.locator('[data-testid="login-link"]').is_visible()

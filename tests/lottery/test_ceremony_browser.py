@@ -130,6 +130,7 @@ def test_a_substitution_is_requested_and_approved_in_place(
     row.locator('[data-testid="substitute-submit"]').click()
     page.wait_for_selector('[data-testid="row-pending"]')
     assert page.evaluate("window.__same_page") is True
+    page.click('[data-testid="user-menu"]')
     page.click('[data-testid="logout"]')
 
     login(county_leader)
