@@ -34,6 +34,14 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # The project's apps come first: their translations win over Django's own catalogs
+    # (e.g. "Filter" is 筛选 here, 过滤器 in the admin's).
+    "core",
+    "registry",
+    "inspectors",
+    "lottery",
+    "inspections",
+    "publication",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -47,12 +55,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
-    "core",
-    "registry",
-    "inspectors",
-    "lottery",
-    "inspections",
-    "publication",
 ]
 
 MIDDLEWARE = [
