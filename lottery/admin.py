@@ -6,9 +6,14 @@ shows a draw's drawn list, witness values or seed: those are confidential until 
 and every view of them is audited, which the admin's pages are not.
 """
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 from lottery.models import Draw, DrawExclusion, Plan, RuleSet
+from lottery.rules import validate_rules
+from lottery.services import ruleset_save
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,11 +27,51 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RuleSetForm(forms.ModelForm):
+    """Bureau rule sets are configuration: JSON rules, checked by ``validate_rules``."""
+
+    class Meta:
+        model = RuleSet
+        fields = ["organisation", "code", "name", "source", "rules"]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("organisation"):
+            raise forms.ValidationError(
+                _("The presets cannot be changed; save a copy for a bureau.")
+            )
+        try:
+            validate_rules(data.get("rules"))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.messages) from None
+        return data
+
+
 @admin.register(RuleSet)
-class RuleSetAdmin(ReadOnlyAdmin):
+class RuleSetAdmin(admin.ModelAdmin):
+    """Presets are read-only; a bureau's own rule sets are edited here, through the service."""
+
+    form = RuleSetForm
     list_display = ["name", "code", "organisation", "source", "created_at"]
     list_filter = ["organisation"]
     search_fields = ["name", "code"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.organisation_id is not None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = ruleset_save(
+            actor=request.user,
+            organisation=obj.organisation,
+            code=obj.code,
+            name=obj.name,
+            rules=obj.rules,
+            source=obj.source,
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(Plan)

@@ -84,6 +84,39 @@ def ruleset_ensure_presets() -> list[RuleSet]:
     return sets
 
 
+def ruleset_save(
+    *, actor, organisation: Organisation, code: str, name: str, rules: list[dict], source: str = ""
+) -> RuleSet:
+    """Create or change a bureau's own rule set (the presets stay as the seeds define them).
+
+    Plans keep a snapshot of their rules, so changing a rule set never changes a plan or a
+    draw that already used it.
+    """
+    if organisation is None:
+        raise ServiceError(_("The presets cannot be changed; save a copy for a bureau."))
+    validate_rules(rules)
+    if not code or not name:
+        raise ServiceError(_("A rule set needs a code and a name."))
+    with transaction.atomic():
+        existing = (
+            RuleSet.objects.select_for_update().filter(organisation=organisation, code=code).first()
+        )
+        before = model_snapshot(existing) if existing else None
+        ruleset, _created = RuleSet.objects.update_or_create(
+            organisation=organisation,
+            code=code,
+            defaults={"name": name, "rules": rules, "source": source},
+        )
+        audit_record(
+            actor=actor,
+            action="ruleset.save",
+            obj=ruleset,
+            before=before,
+            after=model_snapshot(ruleset),
+        )
+    return ruleset
+
+
 def plan_create(
     *,
     actor,

@@ -432,3 +432,43 @@ def test_an_inspector_sees_own_tasks_and_loses_them_on_recusal(
     substitution_decide(actor=county_leader, substitution=sub, approve=True)
     visible = set(selections_for_inspector(user=inspector_a).values_list("pk", flat=True))
     assert selection.pk not in visible and visible == mine - {selection.pk}
+
+
+def test_a_bureau_saves_its_own_rule_set_and_plans_snapshot_it(county, county_clerk, sysadmin):
+    from lottery.models import RuleSet
+    from lottery.services import ruleset_save
+
+    rules = [{"kind": "class_percentage", "class": "key", "percent": 30, "per": "quarter"}]
+    ruleset = ruleset_save(
+        actor=sysadmin, organisation=county, code="wuzhi-2027", name="武陟2027", rules=rules
+    )
+    plan = plan_create(
+        actor=county_clerk,
+        organisation=county,
+        kind=Plan.Kind.QUARTERLY,
+        year=2026,
+        quarter=3,
+        title="自定义",
+        classes=["key"],
+        ruleset=ruleset,
+        planned_start=date(2026, 7, 15),
+        planned_end=date(2026, 9, 20),
+    )
+    ruleset_save(
+        actor=sysadmin,
+        organisation=county,
+        code="wuzhi-2027",
+        name="武陟2027",
+        rules=[{"kind": "no_minimum", "class": "key"}],
+    )
+    plan.refresh_from_db()
+    assert plan.rules == rules  # the plan keeps what it was made with
+    assert RuleSet.objects.filter(organisation=county).count() == 1
+    with pytest.raises(ServiceError):
+        ruleset_save(
+            actor=sysadmin,
+            organisation=county,
+            code="bad",
+            name="x",
+            rules=[{"kind": "class_percentage", "class": "key", "percent": 300, "per": "quarter"}],
+        )
