@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from core.calendar import calendar_coverage
 from core.errors import ServiceError
 from core.forms import CalendarImportForm
+from core.home import home_cards
 from core.models import AuditEntry, CalendarDay, CalendarYear, Role
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
@@ -37,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "organisation": user.organisation,
         "visible_organisations": organisations_visible_to(user).count(),
+        "cards": home_cards(user),
     }
     return render(request, HOME_TEMPLATES.get(user.role, "core/home/clerk.html"), context)
 

@@ -404,6 +404,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     named, than after the commitment.
     """
     _require(actor, Cap.OPERATE_DRAW, plan.organisation)
+    plan = Plan.objects.select_related("organisation").get(pk=plan.pk)  # the stored status
     if plan.kind != Plan.Kind.QUARTERLY:
         raise ServiceError(_("Draws are made for quarterly plans."))
     if plan.status == Plan.Status.DRAFT:

@@ -86,7 +86,7 @@ def test_each_role_has_its_own_home(
     ):
         client.force_login(user)
         page = client.get("/").content.decode()
-        seen[user.role] = re.search(r'data-testid="home-(?!title)(\w+)"', page).group(1)
+        seen[user.role] = re.search(r'data-testid="home-(?!title|cards)(\w+)"', page).group(1)
     assert seen == {
         "clerk": "clerk",
         "leader": "leader",
@@ -141,3 +141,23 @@ def test_token_authentication(client, county_clerk):
     client.logout()
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200 and response.json()["role"] == "clerk"
+
+
+def test_home_pages_show_live_figures_per_role(
+    client_for, county_clerk, county_leader, inspector_a, city_reviewer
+):
+    from tests.lottery.factories import make_inspectors, make_sources
+
+    make_sources(county_clerk.organisation, 7, klass="key")
+    make_sources(county_clerk.organisation, 5, klass="general")
+    make_inspectors(county_clerk.organisation, 3)
+    page = client_for(county_clerk).get("/").content.decode()
+    assert re.search(r'data-testid="card-sources">\s*12\s*<', page)
+    assert re.search(r'data-testid="card-inspectors">\s*3\s*<', page)
+    assert 'data-testid="card-quarter"' in page
+    page = client_for(county_leader).get("/").content.decode()
+    assert 'data-testid="card-approvals"' in page
+    page = client_for(inspector_a).get("/").content.decode()
+    assert 'data-testid="card-tasks"' in page and 'data-testid="card-sources"' not in page
+    page = client_for(city_reviewer).get("/").content.decode()
+    assert 'data-testid="card-quarter"' in page
