@@ -40,6 +40,11 @@ def ensure_database() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000:50,100000:500,300000:1500")
+    parser.add_argument(
+        "--preset",
+        default="benxi_2025_county",
+        help="ratio regime (default: 本溪 2025, the heaviest: 3-year coverage of general objects)",
+    )
     args = parser.parse_args()
     ensure_database()
     import django
@@ -54,10 +59,10 @@ def main() -> None:
     )
     for spec in args.sizes.split(","):
         n_sources, n_inspectors = (int(x) for x in spec.split(":"))
-        run(n_sources, n_inspectors)
+        run(n_sources, n_inspectors, args.preset)
 
 
-def run(n_sources: int, n_inspectors: int) -> None:
+def run(n_sources: int, n_inspectors: int, preset: str) -> None:
     from django.db import connection
 
     from core.models import Organisation, Role
@@ -169,7 +174,7 @@ def run(n_sources: int, n_inspectors: int) -> None:
             quarter=2,
             title="基准",
             classes=["key", "general", "special"],
-            rules=PRESETS["benxi_2025_county"].rules
+            rules=[r for r in PRESETS[preset].rules if r["kind"] != "risk_weight"]
             + [
                 {
                     "kind": "risk_weight",
