@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from operator import mul
 from typing import Any
 
 from django.utils import translation
@@ -116,26 +115,8 @@ def parse_code(
     return parse
 
 
-_USCC_VALUE = {c: i for i, c in enumerate(uscc_rules.ALPHABET)}.__getitem__
-
-
-def uscc_status(code: str) -> uscc_rules.UsccStatus:
-    """``core.uscc.uscc_status`` for an already normalised code, in C-level loops: an import
-    checks a code per row (the two agree on every input; tests compare them)."""
-    if (
-        len(code) != 18
-        or code[0] not in uscc_rules.REGISTRATION_AUTHORITIES
-        or not code[2:8].isdigit()
-    ):
-        return uscc_rules.UsccStatus.MALFORMED
-    try:
-        total = sum(map(mul, map(_USCC_VALUE, code[:17]), uscc_rules.WEIGHTS))
-        _USCC_VALUE(code[17])
-    except KeyError:
-        return uscc_rules.UsccStatus.MALFORMED
-    if uscc_rules.ALPHABET[(31 - total % 31) % 31] != code[17]:
-        return uscc_rules.UsccStatus.BAD_CHECK_DIGIT
-    return uscc_rules.UsccStatus.VALID
+# ``core.uscc.uscc_status`` for an already normalised code (the one implementation).
+uscc_status = uscc_rules.status_of_normalised
 
 
 def parse_uscc(raw: Any) -> str | Warned:
