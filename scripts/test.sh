@@ -41,6 +41,16 @@ export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:
 export CELERY_BROKER_URL=${TEST_CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}
 export SJSJ_CHROMIUM=${SJSJ_CHROMIUM:-/usr/bin/chromium}
 
+# The application database itself (pytest creates test_<name> beside it).
+$PY - <<'PYEOF'
+import os, psycopg
+url = os.environ["DATABASE_URL"]
+base, name = url.rsplit("/", 1)
+with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        conn.execute(f'CREATE DATABASE "{name}"')
+PYEOF
+
 echo "== ruff"; .venv/bin/ruff check .
 echo "== pip check"; .venv/bin/pip check
 echo "== migrations"; DJANGO_SETTINGS_MODULE=config.settings.test $PY manage.py makemigrations --check --dry-run >/dev/null
