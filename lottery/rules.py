@@ -183,6 +183,16 @@ _RISK = {
     "complaints": 2,
 }
 
+# 本溪 2025: the county bureaus and the city team share every rule but the pool.
+_BENXI_2025 = [
+    {"kind": "class_percentage", "class": "key", "percent": 25, "per": "quarter"},
+    {"kind": "coverage", "class": "key", "cycle": "year"},
+    {"kind": "coverage", "class": "general", "cycle": "three_years", "anchor_year": 2025},
+    {"kind": "no_minimum", "class": "special"},
+    {"kind": "frequency_cap", "max_per_year": 2, "exempt_classes": ["special"]},
+    {"kind": "positive_list", "mode": "off_site"},
+]
+
 PRESETS: dict[str, Preset] = {
     p.code: p
     for p in [
@@ -250,39 +260,13 @@ PRESETS: dict[str, Preset] = {
             "benxi_2025_county",
             gettext_lazy("Benxi 2025, county bureau"),
             "本溪市生态环境执法“双随机、一公开”工作实施方案（试行）",
-            [
-                {"kind": "pool", "scope": "own"},
-                {"kind": "class_percentage", "class": "key", "percent": 25, "per": "quarter"},
-                {"kind": "coverage", "class": "key", "cycle": "year"},
-                {
-                    "kind": "coverage",
-                    "class": "general",
-                    "cycle": "three_years",
-                    "anchor_year": 2025,
-                },
-                {"kind": "no_minimum", "class": "special"},
-                {"kind": "frequency_cap", "max_per_year": 2, "exempt_classes": ["special"]},
-                {"kind": "positive_list", "mode": "off_site"},
-            ],
+            [{"kind": "pool", "scope": "own"}, *_BENXI_2025],
         ),
         Preset(
             "benxi_2025_city",
             gettext_lazy("Benxi 2025, city enforcement team"),
             "本溪市生态环境执法“双随机、一公开”工作实施方案（试行）",
-            [
-                {"kind": "pool", "scope": "city_managed"},
-                {"kind": "class_percentage", "class": "key", "percent": 25, "per": "quarter"},
-                {"kind": "coverage", "class": "key", "cycle": "year"},
-                {
-                    "kind": "coverage",
-                    "class": "general",
-                    "cycle": "three_years",
-                    "anchor_year": 2025,
-                },
-                {"kind": "no_minimum", "class": "special"},
-                {"kind": "frequency_cap", "max_per_year": 2, "exempt_classes": ["special"]},
-                {"kind": "positive_list", "mode": "off_site"},
-            ],
+            [{"kind": "pool", "scope": "city_managed"}, *_BENXI_2025],
             for_city_team=True,
         ),
         Preset(
