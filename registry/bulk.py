@@ -11,10 +11,12 @@ history and audit stay in the service; these functions only move rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
+from psycopg.copy import QueuedLibpqWriter
 
 CHUNK = 2000
 
@@ -27,11 +29,25 @@ def _columns(model: type[models.Model], names: Iterable[str]) -> list[models.Fie
     return [model._meta.get_field(name) for name in names]
 
 
+_JSON_SEEN: dict[tuple, str] = {}  # list of strings -> its JSON text (vocabulary lists repeat)
+
+
 def _json_text(value: Any) -> str | None:
     if value is None:
         return None
     if not value and isinstance(value, (list, dict)):
         return "[]" if isinstance(value, list) else "{}"  # most tags and every new history row
+    if value.__class__ is list:
+        key = tuple(value)
+        try:
+            text = _JSON_SEEN.get(key)
+        except TypeError:  # unhashable items
+            return json.dumps(value, ensure_ascii=False)
+        if text is None:
+            text = json.dumps(value, ensure_ascii=False)
+            if len(_JSON_SEEN) < 4096:
+                _JSON_SEEN[key] = text
+        return text
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -81,6 +97,84 @@ def insert_rows(
             )
         return
     model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)
+
+
+@contextmanager
+def row_inserter(
+    model: type[models.Model], names: Sequence[str]
+) -> Iterator[Callable[[Sequence[Any]], None]]:
+    """Yield ``write(row)`` taking rows as sequences in ``names`` order; the rows are in the
+    table when the block ends. On PostgreSQL they stream through COPY as they are written
+    (a writer thread sends them while the caller prepares the next ones); an exception in
+    the block aborts the COPY. Elsewhere they are collected and inserted at the end."""
+    if not _is_postgresql():
+        rows: list[Sequence[Any]] = []
+        yield rows.append
+        insert_rows(model, names, [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    fields = _columns(model, names)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for the queued writer
+        # Django's error classes (IntegrityError for a duplicate code), as its cursor raises.
+        with (
+            connection.wrap_database_errors,
+            raw.copy(
+                f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN",
+                writer=QueuedLibpqWriter(raw),
+            ) as copy,
+        ):
+            write_row = copy.write_row
+            if not json_at:
+                yield write_row
+                return
+
+            def write(row: Sequence[Any]) -> None:
+                row = list(row)
+                for i in json_at:
+                    row[i] = _json_text(row[i])
+                write_row(row)
+
+            yield write
+
+
+def insert_per_key(
+    model: type[models.Model],
+    constants: Mapping[str, Any],
+    *,
+    fk: str,
+    target: type[models.Model],
+    key: str,
+    values: Sequence[str],
+) -> None:
+    """INSERT one ``model`` row for each ``target`` row whose ``key`` is in ``values``: ``fk``
+    points at that row, every other column is set from ``constants``. On PostgreSQL this is
+    one INSERT … SELECT, so the new rows' ids never travel to Python and back."""
+    if not values:
+        return
+    names = list(constants)
+    if not _is_postgresql():
+        ids = ids_by_key(target, key, values)
+        insert_rows(model, [fk, *names], [{fk: ids[value], **constants} for value in values])
+        return
+    quote = connection.ops.quote_name
+    fields = _columns(model, names)
+    params = [
+        _json_text(constants[name]) if isinstance(f, models.JSONField) else constants[name]
+        for f, name in zip(fields, names, strict=True)
+    ]
+    casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
+    columns = ", ".join(quote(f.column) for f in [model._meta.get_field(fk), *fields])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+            f"SELECT t.{quote(target._meta.pk.column)}, {casts} "
+            f"FROM {quote(target._meta.db_table)} AS t "
+            f"WHERE t.{quote(target._meta.get_field(key).column)} = ANY(%s)",
+            [*params, list(values)],
+        )
 
 
 def _sqlite_adapter(field: models.Field):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -104,11 +105,16 @@ def _text(field: str, *, required: bool = False, upper: bool = False) -> Callabl
     max_length = PollutionSource._meta.get_field(field).max_length
 
     def convert(value: Any) -> str:
-        text = "" if value is None else str(value).strip()
+        if value.__class__ is str:
+            text = value.strip()
+        else:
+            text = "" if value is None else str(value).strip()
         if upper:
             text = text.upper()
-        if required and not text:
-            raise _FieldError(_("This field is required."))
+        if not text:
+            if required:
+                raise _FieldError(_("This field is required."))
+            return text
         if max_length and len(text) > max_length:
             raise _FieldError(
                 _("At most %(max)s characters (this has %(length)s).")
@@ -123,6 +129,8 @@ def _choice(choices) -> Callable[[Any], str]:
     values = frozenset(choices.values)
 
     def convert(value: Any) -> str:
+        if value.__class__ is str and value in values:  # the importer's (and forms') case
+            return value
         text = "" if value is None else str(value).strip()
         if text not in values:
             raise _FieldError(_("“%(value)s” is not one of the choices.") % {"value": text})
@@ -132,7 +140,7 @@ def _choice(choices) -> Callable[[Any], str]:
 
 
 def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
+    if value is True or value is False:
         return value
     if value in (0, 1):
         return bool(value)
@@ -145,7 +153,9 @@ def _boolean(value: Any) -> bool:
 
 
 def _date(value: Any) -> date | None:
-    if value in (None, ""):
+    if value.__class__ is date or value is None:
+        return value
+    if value == "":
         return None
     if isinstance(value, datetime):
         return value.date()
@@ -158,6 +168,8 @@ def _date(value: Any) -> date | None:
 
 
 def _count(value: Any) -> int:
+    if value.__class__ is int and value >= 0:
+        return value
     if value in (None, ""):
         return 0
     if isinstance(value, int) and not isinstance(value, bool):
@@ -174,10 +186,13 @@ def _count(value: Any) -> int:
 
 def _coordinate(limit: int) -> Callable[[Any], Decimal | None]:
     def convert(value: Any) -> Decimal | None:
-        if value in (None, ""):
+        if value is None or value == "":
             return None
         try:
-            number = Decimal(str(value).strip()).quantize(_COORD)
+            # A Decimal is exactly its str(): quantize it as it is.
+            number = (
+                value if value.__class__ is Decimal else Decimal(str(value).strip())
+            ).quantize(_COORD)
         except (InvalidOperation, ValueError) as exc:
             raise _FieldError(_("“%(value)s” is not a number.") % {"value": value}) from exc
         if not -limit <= number <= limit:
@@ -192,8 +207,27 @@ _POLLUTION_TYPES = tuple(PollutionType.values)
 _POLLUTION_TYPES_SET = frozenset(_POLLUTION_TYPES)
 
 
+_POLLUTION_TYPES_SEEN: dict[tuple, tuple[str, ...]] = {}  # a list already checked -> result
+
+
+def _seen_key(value: Any) -> tuple | None:
+    if value.__class__ is not list:
+        return None
+    key = tuple(value)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def _pollution_types(value: Any) -> list[str]:
-    if value in (None, ""):
+    key = _seen_key(value)  # the importer's lists repeat (a handful of combinations)
+    if key is not None:
+        known = _POLLUTION_TYPES_SEEN.get(key)
+        if known is not None:
+            return list(known)
+    if value is None or value == "":
         return []
     items = _SPLIT_TAGS.split(value) if isinstance(value, str) else list(value)
     wanted = {str(item).strip() for item in items if str(item).strip()}
@@ -202,11 +236,14 @@ def _pollution_types(value: Any) -> list[str]:
         raise _FieldError(
             _("Unknown pollution type: %(values)s.") % {"values": "、".join(sorted(unknown))}
         )
-    return [code for code in _POLLUTION_TYPES if code in wanted]  # the vocabulary's order
+    result = [code for code in _POLLUTION_TYPES if code in wanted]  # the vocabulary's order
+    if key is not None and len(_POLLUTION_TYPES_SEEN) < 4096:
+        _POLLUTION_TYPES_SEEN[key] = tuple(result)
+    return result
 
 
 def _tags(value: Any) -> list[str]:
-    if value in (None, ""):
+    if value is None or value == "" or value == []:
         return []
     items = _SPLIT_TAGS.split(value) if isinstance(value, str) else list(value)
     tags: list[str] = []
@@ -290,20 +327,26 @@ class _Cleaned:
 
 
 def _clean_source_data(
-    data: Mapping[str, Any], *, accept_bad_checksum: bool, current: Mapping[str, Any] | None
+    data: Mapping[str, Any],
+    *,
+    accept_bad_checksum: bool,
+    current: Mapping[str, Any] | None,
+    today: date | None = None,
 ) -> _Cleaned:
     """Normalise ``data`` (any subset of the writable fields) and check it.
 
     ``current`` holds the record's present values (None for a new record); cross-field rules
     are checked against the record as it will be after the write. Pure Python, no queries,
-    so the bulk helper can run it for 100,000 rows.
+    so the bulk helper can run it for 100,000 rows (passing ``today`` once: looking it up
+    costs more than the checks).
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    convert_of = SOURCE_FIELDS.get
     for key, raw in data.items():
         if key == "uscc":
             continue
-        convert = SOURCE_FIELDS.get(key)
+        convert = convert_of(key)
         if convert is None:
             errors[key] = _("“%(field)s” is not a field of a pollution source.") % {"field": key}
             continue
@@ -316,7 +359,7 @@ def _clean_source_data(
         values["uscc"] = code
         values["uscc_checksum_ok"] = True
         if code:
-            status = uscc_rules.uscc_status(code)
+            status = uscc_rules.status_of_normalised(code)
             if status is uscc_rules.UsccStatus.MALFORMED:
                 errors["uscc"] = _(
                     "“%(code)s” is not a unified social credit code (18 characters, GB 32100-2015)."
@@ -332,7 +375,7 @@ def _clean_source_data(
                         "written, confirm that you accept a wrong check digit."
                     ) % {"code": code, "digit": uscc_rules.check_digit(code[:17])}
 
-    merged = {**(current or {}), **values}
+    merged = values if current is None else {**current, **values}
     if merged.get("supervision_class") == SupervisionClass.SPECIAL and not merged.get(
         "special_reason"
     ):
@@ -345,7 +388,7 @@ def _clean_source_data(
             "permit_valid_until", _("The permit cannot expire before it becomes valid.")
         )
     penalty = merged.get("last_penalty_date")
-    if penalty and penalty > timezone.localdate():
+    if penalty and penalty > (today or timezone.localdate()):
         errors.setdefault("last_penalty_date", _("The last penalty cannot be in the future."))
     if merged.get("positive_list_until") and not merged.get("positive_list"):
         if "positive_list_until" in values:
@@ -361,7 +404,7 @@ def _clean_source_data(
         and values["status"] != current.get("status")
         and "status_date" not in values
     ):
-        values["status_date"] = timezone.localdate()
+        values["status_date"] = today or timezone.localdate()
     return _Cleaned(values, errors)
 
 
@@ -636,7 +679,7 @@ def source_bulk_upsert(
     now = timezone.now()
     actor_id = getattr(actor, "pk", None)
     actor_name = _actor_name(actor)
-    created: list[dict[str, Any]] = []
+    created: list[str] = []  # source codes of the new sources
     updated: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
     unchanged = 0
     changed_fields: set[str] = set()
@@ -646,72 +689,87 @@ def source_bulk_upsert(
             label = _label(field) if field in WRITABLE_FIELDS else field
             messages.append(f"{code}: {label}: {message}")
 
+    today = timezone.localdate()
+    insert_row = itemgetter(*_INSERT_FIELDS)
     with transaction.atomic():
         read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
         existing = {
             record["source_code"]: record
             for record in bulk.lock_rows_by_key(PollutionSource, "source_code", list(by_code), read)
         }
-
-        for code, row in by_code.items():
-            org = organisation_by_code[code]
-            current = existing.get(code)
-            if current is None:
-                cleaned = _clean_source_data(
-                    {"uscc": "", **row}, accept_bad_checksum=accept_bad_checksum, current=None
-                )
-                for required in ("name", "company_name"):
-                    if required not in row:
-                        cleaned.errors.setdefault(required, _("This field is required."))
-                managed_by = managed_by_of[org.pk]
-                if cleaned.values.get("managed_by", managed_by) != managed_by:
-                    cleaned.errors.setdefault(
-                        "managed_by",
-                        _("%(org)s keeps only %(kind)s sources.")
-                        % {"org": org.name, "kind": ManagedBy(managed_by).label},
-                    )
-                if cleaned.errors:
-                    fail(code, cleaned.errors)
-                    continue
-                values = {**_DEFAULTS, **cleaned.values}
-                values["managed_by"] = managed_by
-                _default_county_code(values, org, creating=False)
-                values.update(organisation_id=org.pk, created_at=now, updated_at=now)
-                created.append(values)
-                continue
-            if current["organisation_id"] != org.pk:
-                messages.append(
-                    _("%(code)s: already registered by another organisation.") % {"code": code}
-                )
-                continue
-            cleaned = _clean_source_data(
-                row, accept_bad_checksum=accept_bad_checksum, current=current
-            )
-            if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
-                cleaned.errors.setdefault(
-                    "managed_by",
-                    _(
-                        "Which level manages a source follows its organisation; it cannot be edited."
-                    ),
-                )
-            if cleaned.errors:
-                fail(code, cleaned.errors)
-                continue
-            _default_county_code(cleaned.values, org, creating=False)
-            changes = _diff_values(current, cleaned.values)
-            if not changes:
-                unchanged += 1
-                continue
-            current.update(cleaned.values)
-            changed_fields.update(changes)
-            updated.append((current, changes))
-
-        if messages:
-            raise ServiceError(messages)
-
         try:
-            with transaction.atomic():
-                bulk.insert_rows(PollutionSource, _INSERT_FIELDS, created)
+            # New sources stream into the table while the rows are checked (on PostgreSQL the
+            # server files them on the other core meanwhile). After the first bad row nothing
+            # more is written, every row is still checked, and the ServiceError rolls back
+            # what was written.
+            with transaction.atomic(), bulk.row_inserter(PollutionSource, _INSERT_FIELDS) as write:
+                for code, row in by_code.items():
+                    org = organisation_by_code[code]
+                    current = existing.get(code)
+                    if current is None:
+                        cleaned = _clean_source_data(
+                            row if "uscc" in row else {"uscc": "", **row},
+                            accept_bad_checksum=accept_bad_checksum,
+                            current=None,
+                            today=today,
+                        )
+                        for required in ("name", "company_name"):
+                            if required not in row:
+                                cleaned.errors.setdefault(required, _("This field is required."))
+                        managed_by = managed_by_of[org.pk]
+                        if cleaned.values.get("managed_by", managed_by) != managed_by:
+                            cleaned.errors.setdefault(
+                                "managed_by",
+                                _("%(org)s keeps only %(kind)s sources.")
+                                % {"org": org.name, "kind": ManagedBy(managed_by).label},
+                            )
+                        if cleaned.errors:
+                            fail(code, cleaned.errors)
+                            continue
+                        created.append(code)
+                        if messages:
+                            continue  # nothing will be written: only the checks go on
+                        values = {**_DEFAULTS, **cleaned.values}
+                        values["managed_by"] = managed_by
+                        _default_county_code(values, org, creating=False)
+                        values["organisation_id"] = org.pk
+                        values["created_at"] = values["updated_at"] = now
+                        write(insert_row(values))
+                        continue
+                    if current["organisation_id"] != org.pk:
+                        messages.append(
+                            _("%(code)s: already registered by another organisation.")
+                            % {"code": code}
+                        )
+                        continue
+                    cleaned = _clean_source_data(
+                        row, accept_bad_checksum=accept_bad_checksum, current=current, today=today
+                    )
+                    if (
+                        cleaned.values.get("managed_by", current["managed_by"])
+                        != current["managed_by"]
+                    ):
+                        cleaned.errors.setdefault(
+                            "managed_by",
+                            _(
+                                "Which level manages a source follows its organisation; "
+                                "it cannot be edited."
+                            ),
+                        )
+                    if cleaned.errors:
+                        fail(code, cleaned.errors)
+                        continue
+                    _default_county_code(cleaned.values, org, creating=False)
+                    changes = _diff_values(current, cleaned.values)
+                    if not changes:
+                        unchanged += 1
+                        continue
+                    current.update(cleaned.values)
+                    changed_fields.update(changes)
+                    updated.append((current, changes))
+
+                if messages:
+                    raise ServiceError(messages)
         except IntegrityError as exc:
             # Another import registered one of these codes since we looked.
             raise ServiceError(
@@ -725,21 +783,22 @@ def source_bulk_upsert(
                 [*sorted(changed_fields), "updated_at"],
                 [record for record, _changes in updated],
             )
-        new_ids = bulk.ids_by_key(
-            PollutionSource, "source_code", [values["source_code"] for values in created]
-        )
-        history = [
+        # One “created” history row per new source, made by the database from the new rows.
+        bulk.insert_per_key(
+            SourceChange,
             {
-                "source_id": new_ids[values["source_code"]],
                 "at": now,
                 "actor_id": actor_id,
                 "actor_name": actor_name,
                 "action": SourceChange.Action.CREATE,
                 "changes": {},
-            }
-            for values in created
-        ]
-        history += [
+            },
+            fk="source_id",
+            target=PollutionSource,
+            key="source_code",
+            values=created,
+        )
+        history = [
             {
                 "source_id": record["pk"],
                 "at": now,
@@ -760,7 +819,7 @@ def source_bulk_upsert(
                 % {"created": len(created), "updated": len(updated), "unchanged": unchanged},
                 after={
                     "organisations": sorted(organisations),
-                    "created": _codes_for_audit([values["source_code"] for values in created]),
+                    "created": _codes_for_audit(created),
                     "updated": _codes_for_audit([r["source_code"] for r, _c in updated]),
                     "unchanged": unchanged,
                 },
