@@ -211,7 +211,9 @@ def main() -> None:
     started = time.perf_counter()
     assert raw_read(data) == args.rows
     t_read = time.perf_counter() - started
-    print(f"  raw read (calamine, every cell)                  {t_read:7.2f} s")
+    print(
+        f"  raw read (calamine, every cell)                  {t_read:7.2f} s   peak {peak_mb():5.0f} MB"
+    )
 
     # 1. One pass, as the commit does it: read, validate, compare, write (all rows new).
     started = time.perf_counter()
@@ -219,7 +221,9 @@ def main() -> None:
     t_validate = time.perf_counter() - started
     assert result.error_count == 0, [i.text() for i in result.issues("error")[:5]]
     del result
-    print(f"  read + validate + compare (the dry run)          {t_validate:7.2f} s")
+    print(
+        f"  read + validate + compare (the dry run)          {t_validate:7.2f} s   peak {peak_mb():5.0f} MB"
+    )
     started = time.perf_counter()
     _result, counts = commit(
         spec, data, actor=clerk, organisation=clerk.organisation, accept_warnings=True
@@ -227,7 +231,10 @@ def main() -> None:
     t_commit = time.perf_counter() - started
     del _result
     assert counts == (args.rows, 0, 0), counts
-    print(f"  read + validate + compare + write (the commit)   {t_commit:7.2f} s   {counts}")
+    print(
+        f"  read + validate + compare + write (the commit)   {t_commit:7.2f} s   peak "
+        f"{peak_mb():5.0f} MB   {counts}"
+    )
     print(f"    of which the bulk service, about               {t_commit - t_validate:7.2f} s")
     clean()
 
@@ -245,7 +252,7 @@ def main() -> None:
         assert job.status == ImportJob.Status.COMMITTED, job.message
         print(
             f"  job: {label}: upload + dry run {t1 - t0:.2f} s, commit {t2 - t1:.2f} s, "
-            f"{job.result}"
+            f"{job.result}, peak {peak_mb():.0f} MB"
         )
         return t2 - t1, t2 - t0
 
