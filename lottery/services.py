@@ -664,13 +664,31 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
             )
         if draw.public_value_spec and not public_value.strip():
             raise ServiceError(_("Enter the public value named in advance."))
+        # The stored bytes must still be the committed manifest: their SHA-256 is the manifest
+        # hash (engine.manifest_hash of the canonical encoding). The manifest was fully
+        # checked when it was built, so the engine's steps run without re-checking it.
+        if hashlib.sha256(draw.manifest_json.encode("utf-8")).hexdigest() != draw.manifest_hash:
+            raise ServiceError(
+                _("The stored manifest no longer matches its commitment; the draw is refused.")
+            )
         manifest = json.loads(draw.manifest_json)
         try:
-            record = engine.execute(
-                manifest,
+            clean, public = engine.normalise_entropy(
                 [{"witness": e.witness_name, "value": e.value} for e in entropy],
                 public_value.strip() or None if draw.public_value_spec else None,
+                manifest["entropy_spec"],
             )
+            seed = engine.compute_seed(draw.manifest_hash, clean, public)
+            objects = engine.select_objects(seed, manifest)
+            record = {
+                "entropy": clean,
+                "public_value": public,
+                "seed": seed.hex(),
+                "result": {
+                    "objects": objects,
+                    "teams": engine.assign_teams(seed, manifest, objects),
+                },
+            }
         except engine.EngineError as exc:
             raise ServiceError(_("The draw cannot be made: %(why)s") % {"why": exc}) from exc
         _write_result(draw, manifest, record)

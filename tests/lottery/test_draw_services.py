@@ -472,3 +472,22 @@ def test_a_bureau_saves_its_own_rule_set_and_plans_snapshot_it(county, county_cl
             name="x",
             rules=[{"kind": "class_percentage", "class": "key", "percent": 300, "per": "quarter"}],
         )
+
+
+def test_a_manifest_changed_after_commitment_is_refused_at_execution(
+    world, county_clerk, county_leader
+):
+    draw = draw_commit(
+        actor=county_clerk,
+        draw=draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader)),
+    )
+    for i in range(2):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name=f"w{i}", witness_role="", value=f"{i}9"
+        )
+    # Someone with database access changes a weight in a frozen pool after the commitment.
+    tampered = draw.manifest_json.replace('"weight":1', '"weight":2', 1)
+    Draw.objects.filter(pk=draw.pk).update(manifest_json=tampered)
+    with pytest.raises(ServiceError):
+        draw_execute(actor=county_clerk, draw=draw)
+    assert not DrawSelection.objects.filter(draw=draw).exists()
