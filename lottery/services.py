@@ -490,7 +490,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             team_size=plan.team_size,
             constraints=constraints,
         )
-        canonical_bytes = engine.canonical_json(manifest)
+        canonical_bytes = engine.encode_built_manifest(manifest)
         canonical = canonical_bytes.decode("utf-8")
         try:
             with transaction.atomic():
