@@ -9,7 +9,6 @@ organisation) open single organisations to a user, e.g. a reviewer seconded to a
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
 from core.models import Organisation, Role
@@ -37,17 +36,3 @@ def organisations_visible_to(user) -> QuerySet[Organisation]:
 def scope_queryset(queryset: QuerySet, user, *, field: str = "organisation") -> QuerySet:
     """Filter any queryset with an organisation foreign key down to what ``user`` may see."""
     return queryset.filter(**{f"{field}__in": organisations_visible_to(user)})
-
-
-def organisation_get_for_user(*, user, pk: int) -> Organisation:
-    """One organisation, or 404 for anyone outside its scope (never reveal that it exists)."""
-    try:
-        return organisations_visible_to(user).get(pk=pk)
-    except Organisation.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-def counties_of(org: Organisation) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(
-        kind=Organisation.Kind.COUNTY_BUREAU, division_code__startswith=org.scope_prefix
-    )

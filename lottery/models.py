@@ -218,7 +218,6 @@ class DrawExclusion(models.Model):
         CANCELLED = "cancelled", _("Cancelled (注销)")
         POSITIVE_LIST = "positive_list", _("On the positive list (exempt)")
         FREQUENCY_CAP = "frequency_cap", _("Checked the maximum times this year")
-        CLASS_NOT_IN_PLAN = "class_not_in_plan", _("Class not covered by the plan")
 
     draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="exclusions")
     source = models.ForeignKey(

@@ -171,7 +171,6 @@ class Preset:
     name: Any
     source: str
     rules: list[dict]
-    for_city_team: bool = False
 
 
 _RISK = {
@@ -231,7 +230,6 @@ PRESETS: dict[str, Preset] = {
                 {"kind": "positive_list", "mode": "exclude"},
                 {"kind": "risk_weight", "credit": {}, "complaints_at_least": 3, "complaints": 2},
             ],
-            for_city_team=True,
         ),
         Preset(
             "shanxi_2024",
@@ -267,7 +265,6 @@ PRESETS: dict[str, Preset] = {
             gettext_lazy("Benxi 2025, city enforcement team"),
             "本溪市生态环境执法“双随机、一公开”工作实施方案（试行）",
             [{"kind": "pool", "scope": "city_managed"}, *_BENXI_2025],
-            for_city_team=True,
         ),
         Preset(
             "hengshui_gxq_2023",

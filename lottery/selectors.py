@@ -9,7 +9,6 @@ the caller (views log ``draw.view_result``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
@@ -122,12 +121,6 @@ def selections_for_inspector(*, user) -> QuerySet[DrawSelection]:
     return get_objects_for_user(
         user, "lottery.view_drawn_task", klass=DrawSelection, accept_global_perms=False
     ).select_related("draw", "source")
-
-
-@dataclass(frozen=True)
-class YearCounts:
-    drawn_by_class: Counter
-    covered_by_class: dict[str, set[int]]
 
 
 def executed_selection_rows(
