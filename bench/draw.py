@@ -45,6 +45,9 @@ def main() -> None:
         default="benxi_2025_county",
         help="ratio regime (default: 本溪 2025, the heaviest: 3-year coverage of general objects)",
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="print a pyinstrument profile of each phase"
+    )
     args = parser.parse_args()
     ensure_database()
     import django
@@ -59,10 +62,10 @@ def main() -> None:
     )
     for spec in args.sizes.split(","):
         n_sources, n_inspectors = (int(x) for x in spec.split(":"))
-        run(n_sources, n_inspectors, args.preset)
+        run(n_sources, n_inspectors, args.preset, args.profile)
 
 
-def run(n_sources: int, n_inspectors: int, preset: str) -> None:
+def run(n_sources: int, n_inspectors: int, preset: str, profile: bool = False) -> None:
     from django.db import connection
 
     from core.models import Organisation, Role
@@ -190,9 +193,11 @@ def run(n_sources: int, n_inspectors: int, preset: str) -> None:
     t0 = time.perf_counter()
     ids = list(PollutionSource.objects.filter(organisation=org).values_list("id", flat=True))
     read = time.perf_counter() - t0
+    profiler = _profiler(profile)
     t0 = time.perf_counter()
     draw = draw_prepare(actor=clerk, plan=plan)
     prepare = time.perf_counter() - t0
+    _report(profiler, "prepare")
     draw = draw_commit(actor=clerk, draw=draw)
     for i in range(2):
         draw_add_entropy(
@@ -202,9 +207,11 @@ def run(n_sources: int, n_inspectors: int, preset: str) -> None:
             witness_role="",
             value=str(rng.randrange(10**6)),
         )
+    profiler = _profiler(profile)
     t0 = time.perf_counter()
     draw = draw_execute(actor=clerk, draw=draw)
     execute = time.perf_counter() - t0
+    _report(profiler, "execute")
     drawn = sum(len(v) for v in Draw.objects.get(pk=draw.pk).result["objects"].values())
     total = prepare + execute
     print(
@@ -212,6 +219,23 @@ def run(n_sources: int, n_inspectors: int, preset: str) -> None:
         f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6}",
         flush=True,
     )
+
+
+def _profiler(enabled: bool):
+    if not enabled:
+        return None
+    from pyinstrument import Profiler  # optional: pip install pyinstrument
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    return profiler
+
+
+def _report(profiler, phase: str) -> None:
+    if profiler is not None:
+        profiler.stop()
+        print(f"--- {phase} ---")
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ __all__ = [
     "apply_substitutions",
     "assign_teams",
     "build_manifest",
+    "build_manifest_encoded",
     "canonical_json",
     "check_manifest",
     "encode_built_manifest",
@@ -268,14 +269,30 @@ def _manifest_hash_from_pools(
     """``manifest_hash(manifest)``, given ``canonical_json`` of every stratum pool (in order)
     and of the inspector pool, so that the largest parts are not encoded twice.
 
-    The members around the pools are written in canonical order by hand; that needs the
-    exact layout of docs §3 at the levels above the pools, otherwise the plain way is taken.
     ``checked``: the manifest passed ``_check_manifest`` with digests, which makes all of it
     plain JSON, so the other members need not be walked before they are encoded either.
     """
+    chunks = _canonical_chunks(manifest, pools, inspector_pool, checked=checked)
+    if chunks is None:
+        return manifest_hash(manifest)
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _canonical_chunks(
+    manifest: Any, pools: Sequence[bytes], inspector_pool: bytes, *, checked: bool
+) -> list[bytes] | None:
+    """``canonical_json(manifest)`` as a list of byte strings, reusing the encoded pools.
+
+    The members around the pools are written in canonical order by hand; that needs the
+    exact layout of docs §3 at the levels above the pools. None when the manifest does not
+    have that layout (the caller then encodes it the plain way).
+    """
     encode = _dump if checked else canonical_json
     if type(manifest) is not dict:
-        return manifest_hash(manifest)
+        return None
     strata, people = manifest.get("strata"), manifest.get("inspectors")
     if not (
         set(manifest) == set(_MANIFEST_KEYS)
@@ -285,9 +302,9 @@ def _manifest_hash_from_pools(
         and type(people) is dict
         and set(people) == {"pool", "pool_digest"}
     ):
-        return manifest_hash(manifest)
-    digest = hashlib.sha256()
-    add = digest.update
+        return None
+    chunks: list[bytes] = []
+    add = chunks.append
     for key in ("algorithm", "constraints", "draw", "entropy_spec", "format"):
         add(b'{"' if key == "algorithm" else b',"')
         add(key.encode("ascii") + b'":')
@@ -302,7 +319,7 @@ def _manifest_hash_from_pools(
         add(b',"pool_digest":' + canonical_json(stratum["pool_digest"]))
         add(b',"quota":' + canonical_json(stratum["quota"]) + b"}")
     add(b"]}")
-    return digest.hexdigest()
+    return chunks
 
 
 def load_json(text: str | bytes) -> Any:
@@ -741,7 +758,7 @@ def _sorted_unique(values: Iterable[Any] | None, where: str) -> list[str]:
     return sorted({_as_str(v, where) for v in values})
 
 
-def build_manifest(
+def _build(
     *,
     draw: Mapping[str, Any],
     strata: Sequence[Mapping[str, Any]],
@@ -750,43 +767,28 @@ def build_manifest(
     public_value: str | None = None,
     team_size: int = 2,
     constraints: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Assemble a canonical manifest from plain data, validate it and return it.
-
-    * ``draw``: descriptive fields (draw id, org code and name, period, plan...).
-    * ``strata``: ``[{"name": str, "quota": int, "pool": [...]}]`` in the order teams are
-      processed; a pool entry is an id string or ``{"id": str, "weight": int = 1,
-      "tier": int = 0}``. Pools are sorted by id and their digests filled in.
-    * ``inspectors``: ``[{"id", "name", "certified": bool, "expert": bool = False,
-      "expertise": [str] = []}]``, sorted by id here.
-    * ``constraints``: ``{object_id: {"requires": [...], "conflicts": [...],
-      "previous": [...]}}``; missing lists are empty, lists are sorted and de-duplicated,
-      inspector ids not in ``inspectors`` are dropped from conflicts/previous (they cannot
-      be drawn, so they cannot matter), and entries left with nothing in them are dropped
-      (a 300,000-object pool should not carry 300,000 empty entries). ``check_manifest``
-      itself is strict and rejects unknown inspector ids.
-    * ``witnesses``/``public_value``: the entropy specification (how many witness values,
-      and a description of the public value or None).
-
-    Raises ManifestError (see ``check_manifest``) when the result would be invalid.
-    """
+    share: bool = False,
+) -> tuple[dict[str, Any], list[bytes], bytes]:
+    """``build_manifest``, also returning the encoded pools (to reuse their bytes)."""
     built_strata = []
     for s_index, stratum in enumerate(strata):
         name = _as_str(stratum.get("name"), f"strata[{s_index}].name")
-        pool = []
-        for o_index, entry in enumerate(stratum.get("pool", ())):
-            where = f"stratum {name}, pool[{o_index}]"
-            if isinstance(entry, str):
-                pool.append({"id": entry, "weight": 1, "tier": 0})
-            else:
-                pool.append(
-                    {
-                        "id": _as_str(entry.get("id"), f"{where}.id"),
-                        "weight": entry.get("weight", 1),
-                        "tier": entry.get("tier", 0),
-                    }
-                )
-        pool.sort(key=lambda item: item["id"])
+        pool = _manifest_form(stratum.get("pool", ()), share)
+        if pool is None:
+            pool = []
+            for o_index, entry in enumerate(stratum.get("pool", ())):
+                where = f"stratum {name}, pool[{o_index}]"
+                if isinstance(entry, str):
+                    pool.append({"id": entry, "weight": 1, "tier": 0})
+                else:
+                    pool.append(
+                        {
+                            "id": _as_str(entry.get("id"), f"{where}.id"),
+                            "weight": entry.get("weight", 1),
+                            "tier": entry.get("tier", 0),
+                        }
+                    )
+            pool.sort(key=lambda item: item["id"])
         built_strata.append(
             {
                 "name": name,
@@ -834,11 +836,93 @@ def build_manifest(
     # Validate before hashing so that a float or a bad weight is reported with its place,
     # not as a digest problem.
     _check_manifest(manifest, check_digests=False)
+    # Already checked above: encode without walking the pools a second time, and keep the
+    # bytes, which are also the largest part of the manifest's own encoding.
+    encoded_pools = []
     for stratum in built_strata:
-        # Already checked above: encode without walking the pool a second time.
-        stratum["pool_digest"] = _sha256_hex(_dump(stratum["pool"]))
-    manifest["inspectors"]["pool_digest"] = _sha256_hex(_dump(people))
-    return manifest
+        encoded_pools.append(_dump(stratum["pool"]))
+        stratum["pool_digest"] = _sha256_hex(encoded_pools[-1])
+    encoded_people = _dump(people)
+    manifest["inspectors"]["pool_digest"] = _sha256_hex(encoded_people)
+    return manifest, encoded_pools, encoded_people
+
+
+def build_manifest(
+    *,
+    draw: Mapping[str, Any],
+    strata: Sequence[Mapping[str, Any]],
+    inspectors: Sequence[Mapping[str, Any]],
+    witnesses: int,
+    public_value: str | None = None,
+    team_size: int = 2,
+    constraints: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Assemble a canonical manifest from plain data, validate it and return it.
+
+    * ``draw``: descriptive fields (draw id, org code and name, period, plan...).
+    * ``strata``: ``[{"name": str, "quota": int, "pool": [...]}]`` in the order teams are
+      processed; a pool entry is an id string or ``{"id": str, "weight": int = 1,
+      "tier": int = 0}``. Pools are sorted by id and their digests filled in.
+    * ``inspectors``: ``[{"id", "name", "certified": bool, "expert": bool = False,
+      "expertise": [str] = []}]``, sorted by id here.
+    * ``constraints``: ``{object_id: {"requires": [...], "conflicts": [...],
+      "previous": [...]}}``; missing lists are empty, lists are sorted and de-duplicated,
+      inspector ids not in ``inspectors`` are dropped from conflicts/previous (they cannot
+      be drawn, so they cannot matter), and entries left with nothing in them are dropped
+      (a 300,000-object pool should not carry 300,000 empty entries). ``check_manifest``
+      itself is strict and rejects unknown inspector ids.
+    * ``witnesses``/``public_value``: the entropy specification (how many witness values,
+      and a description of the public value or None).
+
+    Raises ManifestError (see ``check_manifest``) when the result would be invalid.
+    """
+    return _build(
+        draw=draw,
+        strata=strata,
+        inspectors=inspectors,
+        witnesses=witnesses,
+        public_value=public_value,
+        team_size=team_size,
+        constraints=constraints,
+    )[0]
+
+
+def build_manifest_encoded(**kwargs: Any) -> tuple[dict[str, Any], bytes]:
+    """``build_manifest`` (same keyword arguments) and ``canonical_json`` of the result, whose
+    SHA-256 is the manifest hash; each pool is encoded once, for its digest and the whole.
+
+    A pool given as a list of ``{"id", "tier", "weight"}`` dicts is used as it is, not
+    copied: the caller must not change it afterwards.
+    """
+    manifest, pools, people = _build(**kwargs, share=True)
+    chunks = _canonical_chunks(manifest, pools, people, checked=True)
+    if chunks is None:  # pragma: no cover - _build makes exactly the canonical layout
+        raise AssertionError("a built manifest has the canonical layout")
+    return manifest, b"".join(chunks)
+
+
+def _manifest_form(entries: Any, share: bool) -> list[dict[str, Any]] | None:
+    """The pool when ``entries`` is already a list of ``{"id", "tier", "weight"}`` dicts with
+    string ids: with ``share``, ``entries`` itself if sorted by id (a sorted list of the same
+    dicts otherwise), so that a pool of 100,000 objects is not copied entry by entry. None
+    sends the caller to the general path. Weights and tiers are checked with the rest of
+    the manifest.
+    """
+    if type(entries) is not list or not entries:
+        return None
+    if set(map(type, entries)) != {dict} or set(map(len, entries)) != {3}:
+        return None
+    try:
+        ids = list(map(operator.itemgetter("id"), entries))
+    except KeyError:
+        return None
+    if set(map(type, ids)) != {str}:
+        return None
+    if not share:
+        entries = [dict(entry) for entry in entries]
+    if all(map(operator.lt, ids, ids[1:])):
+        return entries
+    return sorted(entries, key=operator.itemgetter("id"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -334,7 +334,10 @@ class DrawSelection(models.Model):
         ON_SITE = "on_site", _("On-site inspection")
         OFF_SITE = "off_site", _("Off-site supervision (positive list)")
 
-    draw = models.ForeignKey(Draw, on_delete=models.PROTECT, related_name="selections")
+    # No index of its own on draw: the unique constraints below begin with it.
+    draw = models.ForeignKey(
+        Draw, on_delete=models.PROTECT, related_name="selections", db_index=False
+    )
     stratum = models.CharField(_("class"), max_length=20, choices=SupervisionClass.choices)
     position = models.PositiveIntegerField(_("position in the verifiable order"))
     source = models.ForeignKey(
@@ -345,13 +348,16 @@ class DrawSelection(models.Model):
     )
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.ON_SITE)
     joint = models.BooleanField(_("internal joint inspection"), default=False)
-    substitution = models.OneToOneField(
+    # At most one replacement per substitution (the partial unique constraint below): the
+    # draw's own rows, thousands per draw, have none and stay out of that index.
+    substitution = models.ForeignKey(
         Substitution,
         verbose_name=_("replaces, by substitution"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="replacement_selection",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -363,6 +369,11 @@ class DrawSelection(models.Model):
             models.UniqueConstraint(fields=["draw", "source"], name="selection_source_once"),
             models.UniqueConstraint(
                 fields=["draw", "stratum", "position"], name="selection_position_once"
+            ),
+            models.UniqueConstraint(
+                fields=["substitution"],
+                condition=models.Q(substitution__isnull=False),
+                name="selection_replaces_once",
             ),
         ]
         permissions = [("view_drawn_task", _("Can see this drawn source before disclosure"))]
@@ -379,7 +390,10 @@ class TeamAssignment(models.Model):
         MEMBER = "member", _("Member")
         EXPERT = "expert", _("Technical expert (assists)")
 
-    selection = models.ForeignKey(DrawSelection, on_delete=models.PROTECT, related_name="team")
+    # No index of its own on selection: assignment_once begins with it.
+    selection = models.ForeignKey(
+        DrawSelection, on_delete=models.PROTECT, related_name="team", db_index=False
+    )
     inspector = models.ForeignKey(
         "inspectors.Inspector",
         verbose_name=_("inspector"),
@@ -393,6 +407,7 @@ class TeamAssignment(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="replacement_assignments",
+        db_index=False,  # partial index below: most rows have none
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -406,6 +421,13 @@ class TeamAssignment(models.Model):
                 models.F("inspector"),
                 Coalesce("substitution", 0),
                 name="assignment_once",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["substitution"],
+                condition=models.Q(substitution__isnull=False),
+                name="assignment_by_substitution",
             ),
         ]
 

@@ -10,9 +10,11 @@ same verifiable order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import operator
 from collections import defaultdict
 from datetime import date
 
@@ -20,8 +22,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
+from psycopg.copy import QueuedLibpqWriter
 
 from core.audit import audit_record, model_snapshot
+from core.batch import gc_paused
 from core.bulk import copy_insert
 from core.errors import ServiceError
 from core.models import Organisation
@@ -270,9 +274,13 @@ class Pools:
                 complaints_12m=complaints,
             )
 
-        rows = (
+        # Read through a plain cursor: at 100,000 sources the ORM's row handling costs more
+        # than the query. Unordered: the pools are sorted by id below, in Python's (code
+        # point) order, which is the manifest's, whatever the database's collation.
+        query = (
             _pool_queryset(plan)
             .filter(supervision_class__in=plan.classes)
+            .order_by()
             .values_list(
                 "pk",
                 "source_code",
@@ -285,7 +293,19 @@ class Pools:
                 "complaints_12m",
                 "uscc",
             )
+            .query
         )
+        sql, params = query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        entries, codes, uscc_of = self.entries, self.codes, self.uscc
+        exclusions, off_site, uncovered = self.exclusions, self.off_site, self.uncovered
+        inactive = ("suspended", "cancelled")
+        exclude_listed = bool(positive) and positive["mode"] == "exclude"
+        off_site_listed = bool(positive) and positive["mode"] == "off_site"
+        capped = cap["max_per_year"] if cap else None
+        cap_exempt = set(cap.get("exempt_classes", [])) if cap else set()
         for (
             pk,
             code,
@@ -298,40 +318,37 @@ class Pools:
             complaints,
             uscc,
         ) in rows:
-            if status in ("suspended", "cancelled"):
-                self.exclusions.append((pk, code, status, ""))
+            if status in inactive:
+                exclusions.append((pk, code, status, ""))
                 continue
             listed = on_list and (list_until is None or list_until >= today)
-            if listed and positive and positive["mode"] == "exclude":
-                self.exclusions.append((pk, code, DrawExclusion.Reason.POSITIVE_LIST.value, ""))
+            if listed and exclude_listed:
+                exclusions.append((pk, code, DrawExclusion.Reason.POSITIVE_LIST.value, ""))
                 continue
-            if (
-                cap
-                and klass not in cap.get("exempt_classes", [])
-                and (per_source_max.get(pk, 0) >= cap["max_per_year"])
-            ):
-                self.exclusions.append(
-                    (
-                        pk,
-                        code,
-                        DrawExclusion.Reason.FREQUENCY_CAP.value,
-                        f"{per_source_max[pk]}/{cap['max_per_year']}",
+            if capped is not None and klass not in cap_exempt:
+                done = per_source_max.get(pk, 0)
+                if done >= capped:
+                    exclusions.append(
+                        (pk, code, DrawExclusion.Reason.FREQUENCY_CAP.value, f"{done}/{capped}")
                     )
-                )
-                continue
-            weight = weight_of(credit, penalty, complaints)
+                    continue
             tier = 0
             if klass in coverage:
                 if pk in covered_by_class[klass]:
                     tier = 1
                 else:
-                    self.uncovered[klass] += 1
+                    uncovered[klass] += 1
             # Public ids are the registry's source codes, so anyone can match the record.
-            self.entries[klass].append({"id": code, "weight": weight, "tier": tier})
-            self.codes[pk] = code
-            self.uscc[pk] = uscc
-            if listed and positive and positive["mode"] == "off_site":
-                self.off_site.add(code)
+            # The entries are in the manifest's own form, so it is built without a copy.
+            entries[klass].append(
+                {"id": code, "tier": tier, "weight": weight_of(credit, penalty, complaints)}
+            )
+            codes[pk] = code
+            uscc_of[pk] = uscc
+            if listed and off_site_listed:
+                off_site.add(code)
+        for pool in entries.values():
+            pool.sort(key=operator.itemgetter("id"))
 
 
 def quota_for_plan(plan: Plan, pools: Pools | None = None) -> list[ClassQuota]:
@@ -396,6 +413,7 @@ def _inspector_pool(plan: Plan) -> tuple[list[dict], dict[str, int]]:
     return people, ids
 
 
+@gc_paused()
 def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: str = "") -> Draw:
     """Freeze the pools, exclusions, quotas and constraints into a manifest (no randomness yet).
 
@@ -414,11 +432,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     pools = Pools(plan)
     quotas = quota_for_plan(plan, pools)
     people, inspector_ids = _inspector_pool(plan)
-    certified_ids = [
-        pk
-        for public, pk in inspector_ids.items()
-        if any(p["id"] == public and p["certified"] for p in people)
-    ]
+    certified_ids = [inspector_ids[p["id"]] for p in people if p["certified"]]
     items = list(plan.check_items.all())
     requires_by_class = {
         klass: sorted(
@@ -464,7 +478,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         number_base = f"{plan.period_label}-{org.division_code}{team}"
         attempt = Draw.objects.filter(plan=plan).count() + 1
         number = f"{number_base}-{attempt}"
-        manifest = engine.build_manifest(
+        _manifest, canonical_bytes = engine.build_manifest_encoded(
             draw={
                 "number": number,
                 "organisation": org.name,
@@ -490,7 +504,6 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             team_size=plan.team_size,
             constraints=constraints,
         )
-        canonical_bytes = engine.encode_built_manifest(manifest)
         canonical = canonical_bytes.decode("utf-8")
         try:
             with transaction.atomic():
@@ -554,20 +567,22 @@ def _check_feasible(plan, people, constraints, pools, quotas) -> None:
                 "size": plan.team_size,
             }
         )
+    certified_ids = {p["id"] for p in certified}
     for code, rule in constraints.items():
-        free = [p for p in certified if p["id"] not in rule["conflicts"]]
-        if len(free) < plan.team_size:
+        blocked = certified_ids.intersection(rule["conflicts"])
+        free_count = len(certified_ids) - len(blocked)
+        if free_count < plan.team_size:
             raise ServiceError(
                 _(
                     "Source %(code)s: only %(n)s certified inspectors without a conflict; a "
                     "team needs %(size)s."
                 )
-                % {"code": code, "n": len(free), "size": plan.team_size}
+                % {"code": code, "n": free_count, "size": plan.team_size}
             )
         for need in rule["requires"]:
-            if not any(need in p["expertise"] for p in free) and not any(
-                need in p["expertise"] for p in people if p["expert"]
-            ):
+            if not any(
+                need in p["expertise"] for p in certified if p["id"] not in blocked
+            ) and not any(need in p["expertise"] for p in people if p["expert"]):
                 raise ServiceError(
                     _(
                         "Source %(code)s: nobody available has the expertise “%(need)s” that "
@@ -643,6 +658,7 @@ def draw_add_entropy(
     return entry
 
 
+@gc_paused()
 def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
     """Derive the seed and run the selection. Exactly once: the row lock and the status check
     make a second, simultaneous attempt wait and then fail; unique constraints back it up."""
@@ -680,18 +696,18 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
             )
             seed = engine.compute_seed(draw.manifest_hash, clean, public)
             objects = engine.select_objects(seed, manifest)
-            record = {
-                "entropy": clean,
-                "public_value": public,
-                "seed": seed.hex(),
-                "result": {
-                    "objects": objects,
-                    "teams": engine.assign_teams(seed, manifest, objects),
-                },
-            }
+            # The drawn sources stream into the database while the teams are computed.
+            with _selection_writer(draw, manifest, objects) as selection_ids:
+                teams = engine.assign_teams(seed, manifest, objects)
         except engine.EngineError as exc:
             raise ServiceError(_("The draw cannot be made: %(why)s") % {"why": exc}) from exc
-        _write_result(draw, manifest, record)
+        record = {
+            "entropy": clean,
+            "public_value": public,
+            "seed": seed.hex(),
+            "result": {"objects": objects, "teams": teams},
+        }
+        _write_teams(selection_ids, teams)
         draw.status = Draw.Status.EXECUTED
         draw.seed = record["seed"]
         draw.public_value = record["public_value"] or ""
@@ -714,83 +730,87 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
     return draw
 
 
-def _write_result(draw: Draw, manifest: dict, record: dict) -> None:
+@contextlib.contextmanager
+def _selection_writer(draw: Draw, manifest: dict, objects: dict[str, list[str]]):
+    """Write the drawn sources; yields ``{(stratum, source code): selection pk}``.
+
+    On PostgreSQL the ids are taken from the table's sequence up front and the rows go
+    through COPY, whose writer thread sends them while the block runs (the caller computes
+    the teams meanwhile); the rows are in the table when the block ends. Elsewhere they are
+    inserted before the block.
+    """
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
-    rows = [
-        (stratum, position, code, code in off_site, position <= joint.get(stratum, 0))
-        for stratum, ids in record["result"]["objects"].items()
+    drawn = [
+        (stratum, position, code)
+        for stratum, ids in objects.items()
         for position, code in enumerate(ids, start=1)
     ]
+    source_of = dict(
+        PollutionSource.objects.filter(source_code__in=[code for _s, _p, code in drawn])
+        .order_by()
+        .values_list("source_code", "pk")
+    )
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        # One statement: the database joins the drawn codes to the registry and returns the
-        # new rows' ids, instead of shipping the codes there and back.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO lottery_drawselection
-                    (draw_id, stratum, position, source_id, mode, joint, created_at)
-                SELECT %s, t.stratum, t.position, s.id,
-                       CASE WHEN t.off_site THEN 'off_site' ELSE 'on_site' END, t.joint, %s
-                FROM unnest(%s::text[], %s::int[], %s::text[], %s::bool[], %s::bool[])
-                     AS t(stratum, position, code, off_site, joint)
-                JOIN registry_pollutionsource s ON s.source_code = t.code
-                RETURNING id, stratum, position, source_id
-                """,
-                [draw.pk, now, *(list(column) for column in zip(*rows, strict=True))]
-                if rows
-                else [draw.pk, now, [], [], [], [], []],
-            )
-            returned = cursor.fetchall()
-        code_at = {(stratum, position): code for stratum, position, code, _o, _j in rows}
-        by_key = {(stratum, source_id): pk for pk, stratum, _position, source_id in returned}
-        source_by_code = {
-            code_at[(stratum, position)]: source_id
-            for _pk, stratum, position, source_id in returned
-        }
-    else:
-        source_by_code = dict(
-            PollutionSource.objects.filter(source_code__in=[r[2] for r in rows]).values_list(
-                "source_code", "pk"
-            )
+
+    def values(stratum, position, code):
+        mode = DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE
+        return (
+            draw.pk,
+            stratum,
+            position,
+            source_of[code],
+            mode.value,
+            position <= joint.get(stratum, 0),
+            now,
         )
-        copy_insert(
-            DrawSelection,
-            ["draw", "stratum", "position", "source", "mode", "joint", "created_at"],
-            (
-                (
-                    draw.pk,
-                    stratum,
-                    position,
-                    source_by_code[code],
-                    DrawSelection.Mode.OFF_SITE if off else DrawSelection.Mode.ON_SITE,
-                    is_joint,
-                    now,
-                )
-                for stratum, position, code, off, is_joint in rows
-            ),
-        )
+
+    fields = ["draw", "stratum", "position", "source", "mode", "joint", "created_at"]
+    if connection.vendor != "postgresql" or not drawn:
+        copy_insert(DrawSelection, fields, (values(*row) for row in drawn))
         by_key = {
-            (stratum, source_id): pk
-            for pk, stratum, source_id in DrawSelection.objects.filter(draw=draw).values_list(
-                "pk", "stratum", "source_id"
+            (stratum, code): pk
+            for pk, stratum, code in DrawSelection.objects.filter(draw=draw).values_list(
+                "pk", "stratum", "source__source_code"
             )
         }
-    _write_teams(by_key, source_by_code, record["result"]["teams"])
+        yield by_key
+        return
+    table = DrawSelection._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(drawn)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        columns = ", ".join(
+            connection.ops.quote_name(DrawSelection._meta.get_field(f).column)
+            for f in ["id", *fields]
+        )
+        raw = cursor.cursor  # psycopg's own cursor, for the queued writer
+        with (
+            connection.wrap_database_errors,
+            raw.copy(
+                f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN",
+                writer=QueuedLibpqWriter(raw),
+            ) as copy,
+        ):
+            for pk, row in zip(ids, drawn, strict=True):
+                copy.write_row((pk, *values(*row)))
+            yield {(stratum, code): pk for pk, (stratum, _p, code) in zip(ids, drawn, strict=True)}
 
 
 def _pool_organisations(plan: Plan):
     return _pool_queryset(plan).values("organisation_id").distinct()
 
 
-def _write_teams(by_key, source_by_code, teams, substitution=None) -> None:
-    """Write team rows; ``by_key`` maps (stratum, source pk) to the selection's pk."""
+def _write_teams(selection_ids, teams, substitution=None) -> None:
+    """Write team rows; ``selection_ids`` maps (stratum, source code) to the selection's pk."""
     now = timezone.now()
     sub_id = substitution.pk if substitution is not None else None
     rows = []
     for team in teams:
-        selection_id = by_key[(team["stratum"], source_by_code[team["object"]])]
+        selection_id = selection_ids[(team["stratum"], team["object"])]
         people = [(team["leader"], TeamAssignment.Role.LEADER)]
         people += [(m, TeamAssignment.Role.MEMBER) for m in team["members"]]
         people += [(e, TeamAssignment.Role.EXPERT) for e in team["experts"]]
@@ -935,12 +955,7 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
     _revoke_tasks(sub)
     if sub.kind == Substitution.Kind.INSPECTOR:
         # The whole new team is written as a new snapshot; earlier rows stay untouched.
-        _write_teams(
-            {(sub.selection.stratum, sub.selection.source_id): sub.selection.pk},
-            {code: sub.selection.source_id},
-            [entry["team"]],
-            sub,
-        )
+        _write_teams({(sub.selection.stratum, code): sub.selection.pk}, [entry["team"]], sub)
         return
     new_code = entry["replacement"]
     source = PollutionSource.objects.get(source_code=new_code)
@@ -956,9 +971,7 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
         joint=sub.selection.joint,
         substitution=sub,
     )
-    _write_teams(
-        {(selection.stratum, source.pk): selection.pk}, {new_code: source.pk}, [entry["team"]], sub
-    )
+    _write_teams({(selection.stratum, new_code): selection.pk}, [entry["team"]], sub)
 
 
 # --- disclosure ------------------------------------------------------------------------
