@@ -87,25 +87,14 @@ def run(n_sources: int, n_inspectors: int, preset: str, profile: bool = False) -
     rng = random.Random(n_sources)
     code = f"9{n_sources % 100000:05d}"[:6]
     with connection.cursor() as cursor:  # start clean: the previous run's rows go
-        cursor.execute("SET session_replication_role = replica")
-        for table in (
-            "lottery_teamassignment",
-            "lottery_drawselection",
-            "lottery_substitution",
-            "lottery_drawentropy",
-            "lottery_drawexclusion",
-            "lottery_draw",
-            "lottery_plan_check_items",
-            "lottery_plan",
-            "inspectors_conflict",
-            "inspectors_unavailability",
-            "inspectors_inspectorchange",
-            "inspectors_inspector",
-            "registry_sourcechange",
-            "registry_pollutionsource",
-        ):
-            cursor.execute(f"DELETE FROM {table}")
-        cursor.execute("SET session_replication_role = DEFAULT")
+        # TRUNCATE, not DELETE: a registry in use is not a table of dead rows.
+        cursor.execute(
+            "TRUNCATE lottery_teamassignment, lottery_drawselection, lottery_substitution, "
+            "lottery_drawentropy, lottery_drawexclusion, lottery_draw, lottery_plan_check_items, "
+            "lottery_plan, inspectors_conflict, inspectors_unavailability, "
+            "inspectors_inspectorchange, inspectors_inspector, registry_sourcechange, "
+            "registry_pollutionsource"
+        )
     org, _ = Organisation.objects.get_or_create(
         division_code=code,
         kind=Organisation.Kind.COUNTY_BUREAU,
@@ -167,6 +156,10 @@ def run(n_sources: int, n_inspectors: int, preset: str, profile: bool = False) -
             for s in picked
         ]
     )
+    with connection.cursor() as cursor:  # as autovacuum would have, in a registry in use
+        cursor.execute(
+            "ANALYZE registry_pollutionsource, inspectors_inspector, inspectors_conflict"
+        )
     plan = plan_approve(
         actor=leader,
         plan=plan_create(
