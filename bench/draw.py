@@ -46,6 +46,12 @@ def main() -> None:
         help="ratio regime (default: 本溪 2025, the heaviest: 3-year coverage of general objects)",
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="draw this many times on the same data and print the fastest (the machine is shared)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="print a pyinstrument profile of each phase"
     )
     args = parser.parse_args()
@@ -62,23 +68,21 @@ def main() -> None:
     )
     for spec in args.sizes.split(","):
         n_sources, n_inspectors = (int(x) for x in spec.split(":"))
-        run(n_sources, n_inspectors, args.preset, args.profile)
+        run(n_sources, n_inspectors, args.preset, args.profile, args.repeat)
 
 
-def run(n_sources: int, n_inspectors: int, preset: str, profile: bool = False) -> None:
+def run(
+    n_sources: int, n_inspectors: int, preset: str, profile: bool = False, repeat: int = 3
+) -> None:
     from django.db import connection
 
     from core.models import Organisation, Role
     from core.services import user_create
     from core.uscc import make_uscc
     from inspectors.models import Conflict, Inspector
-    from lottery.models import Draw, Plan
+    from lottery.models import Plan
     from lottery.rules import PRESETS
     from lottery.services import (
-        draw_add_entropy,
-        draw_commit,
-        draw_execute,
-        draw_prepare,
         plan_approve,
         plan_create,
     )
@@ -183,8 +187,34 @@ def run(n_sources: int, n_inspectors: int, preset: str, profile: bool = False) -
             planned_end=date(2026, 6, 20),
         ),
     )
+    best = None
+    for attempt in range(repeat):
+        if attempt:  # the same plan again: the previous attempt's draw goes
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE lottery_teamassignment, lottery_drawselection, "
+                    "lottery_substitution, lottery_drawentropy, lottery_drawexclusion, "
+                    "lottery_draw"
+                )
+        figures = attempt_draw(plan, org, clerk, rng, profile)
+        if best is None or figures[1] + figures[2] < best[1] + best[2]:
+            best = figures
+    read, prepare, execute, drawn = best
+    total = prepare + execute
+    print(
+        f"{n_sources:>8} {n_inspectors:>10} {read:>8.3f}s {prepare:>7.3f}s {execute:>7.3f}s "
+        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6}",
+        flush=True,
+    )
+
+
+def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple[float, float, float, int]:
+    from lottery.models import Draw
+    from lottery.services import draw_add_entropy, draw_commit, draw_execute, draw_prepare
+    from registry.models import PollutionSource
+
     t0 = time.perf_counter()
-    ids = list(PollutionSource.objects.filter(organisation=org).values_list("id", flat=True))
+    list(PollutionSource.objects.filter(organisation=org).values_list("id", flat=True))
     read = time.perf_counter() - t0
     profiler = _profiler(profile)
     t0 = time.perf_counter()
@@ -206,12 +236,7 @@ def run(n_sources: int, n_inspectors: int, preset: str, profile: bool = False) -
     execute = time.perf_counter() - t0
     _report(profiler, "execute")
     drawn = sum(len(v) for v in Draw.objects.get(pk=draw.pk).result["objects"].values())
-    total = prepare + execute
-    print(
-        f"{len(ids):>8} {n_inspectors:>10} {read:>8.3f}s {prepare:>7.3f}s {execute:>7.3f}s "
-        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6}",
-        flush=True,
-    )
+    return read, prepare, execute, drawn
 
 
 def _profiler(enabled: bool):

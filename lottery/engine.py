@@ -59,7 +59,7 @@ import heapq
 import json
 import operator
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "compute_seed",
     "execute",
     "inspector_substitution",
+    "iter_teams",
     "load_json",
     "manifest_hash",
     "next_object_candidate",
@@ -1421,13 +1422,18 @@ def assign_teams(
     ``[{"object", "stratum", "leader", "members", "experts"}]``; raises ConstraintError
     naming the first object for which that is impossible.
     """
+    return list(iter_teams(seed, manifest, objects))
+
+
+def iter_teams(
+    seed: Seed, manifest: Mapping[str, Any], objects: Mapping[str, Sequence[str]]
+) -> Iterator[dict[str, Any]]:
+    """``assign_teams``, one team at a time (so a caller can store each as it comes)."""
     picker = _TeamPicker(_seed_bytes(seed), manifest)
-    teams = []
     for stratum in manifest["strata"]:
         name = stratum["name"]
         for oid in objects.get(name, ()):
-            teams.append(picker.team(oid, name))
-    return teams
+            yield picker.team(oid, name)
 
 
 def _stratum_of(manifest: Mapping[str, Any], object_id: str) -> str:

@@ -10,11 +10,11 @@ same verifiable order.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import operator
+import queue
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -696,9 +696,10 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
             )
             seed = engine.compute_seed(draw.manifest_hash, clean, public)
             objects = engine.select_objects(seed, manifest)
-            # The drawn sources stream into the database while the teams are computed.
-            with _selection_writer(draw, manifest, objects) as selection_ids:
-                teams = engine.assign_teams(seed, manifest, objects)
+            # Stored while they are computed: see _write_result.
+            teams = _write_result(
+                draw, manifest, objects, engine.iter_teams(seed, manifest, objects)
+            )
         except engine.EngineError as exc:
             raise ServiceError(_("The draw cannot be made: %(why)s") % {"why": exc}) from exc
         record = {
@@ -707,7 +708,6 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
             "seed": seed.hex(),
             "result": {"objects": objects, "teams": teams},
         }
-        _write_teams(selection_ids, teams)
         draw.status = Draw.Status.EXECUTED
         draw.seed = record["seed"]
         draw.public_value = record["public_value"] or ""
@@ -730,16 +730,21 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
     return draw
 
 
-@contextlib.contextmanager
-def _selection_writer(draw: Draw, manifest: dict, objects: dict[str, list[str]]):
-    """Write the drawn sources; yields ``{(stratum, source code): selection pk}``.
+_SELECTION_FIELDS = ["draw", "stratum", "position", "source", "mode", "joint", "created_at"]
+_TEAM_FIELDS = ["selection", "inspector", "role", "substitution", "created_at"]
+#: Team rows per COPY statement while the following teams are computed.
+_TEAM_ROWS_PER_COPY = 4000
 
-    On PostgreSQL the database does this work while the block runs (the caller computes the
-    teams meanwhile, in Python, on the other core): the ids are taken from the table's
-    sequence up front, and a thread sends the rows by COPY on the same connection and waits
-    for the database to insert them and check their foreign keys. The block must not use
-    the database; the rows are in the table when it ends. Elsewhere they are inserted
-    before the block.
+
+def _write_result(draw: Draw, manifest: dict, objects: dict[str, list[str]], teams) -> list:
+    """Store the drawn sources and their teams; return the teams.
+
+    ``teams`` is ``engine.iter_teams``, which computes each team as it is asked for. On
+    PostgreSQL the database does its part meanwhile, on the other core: the selections'
+    ids come from the table's sequence up front, and a thread on the same connection sends
+    the drawn sources and then the team rows, a few thousand at a time, by COPY; each
+    statement checks its foreign keys as it ends. This thread only computes. Elsewhere the
+    rows are written once all teams are known.
     """
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
@@ -750,29 +755,32 @@ def _selection_writer(draw: Draw, manifest: dict, objects: dict[str, list[str]])
     ]
     codes = [code for _s, _p, code in drawn]
     now = timezone.now()
-    fields = ["draw", "stratum", "position", "source", "mode", "joint", "created_at"]
 
-    def values(stratum, position, code, source_of):
+    def selection_row(stratum, position, code, source_of):
         mode = DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE
         is_joint = position <= joint.get(stratum, 0)
         return (draw.pk, stratum, position, source_of[code], mode.value, is_joint, now)
 
     if connection.vendor != "postgresql" or not drawn:
+        teams = list(teams)
         source_of = dict(
             PollutionSource.objects.filter(source_code__in=codes)
             .order_by()
             .values_list("source_code", "pk")
         )
-        copy_insert(DrawSelection, fields, (values(*row, source_of) for row in drawn))
-        yield {
+        copy_insert(
+            DrawSelection, _SELECTION_FIELDS, (selection_row(*row, source_of) for row in drawn)
+        )
+        selection_ids = {
             (stratum, code): pk
             for pk, stratum, code in DrawSelection.objects.filter(draw=draw).values_list(
                 "pk", "stratum", "source__source_code"
             )
         }
-        return
+        _write_teams(selection_ids, teams)
+        return teams
+
     quote = connection.ops.quote_name
-    table = DrawSelection._meta.db_table
     with connection.cursor() as cursor:
         # One array parameter: "IN (%s, %s, ...)" with 16,000 parameters costs 0.15 s.
         cursor.execute(
@@ -783,28 +791,62 @@ def _selection_writer(draw: Draw, manifest: dict, objects: dict[str, list[str]])
         source_of = dict(cursor.fetchall())
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, len(drawn)],
+            [DrawSelection._meta.db_table, len(drawn)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-    rows = [(pk, *values(*row, source_of)) for pk, row in zip(ids, drawn, strict=True)]
-    columns = ", ".join(quote(DrawSelection._meta.get_field(f).column) for f in ["id", *fields])
-    raw = connection.connection  # psycopg's connection: thread-safe, one user at a time
+    selections = [(pk, *selection_row(*row, source_of)) for pk, row in zip(ids, drawn, strict=True)]
+    selection_ids = {
+        (stratum, code): pk for pk, (stratum, _p, code) in zip(ids, drawn, strict=True)
+    }
+    chunks: queue.SimpleQueue = queue.SimpleQueue()
+    raw = connection.connection  # psycopg's connection: thread-safe, used by one thread at a time
+
+    def copy(cursor, model, fields, rows) -> None:
+        columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+        with cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as out:
+            for row in rows:
+                out.write_row(row)
 
     def write() -> None:
         with raw.cursor() as cursor:
-            # Check the foreign keys now, in this thread, not at commit in the caller's.
-            # (Restored by _write_teams, the next writer.)
+            # Check the foreign keys statement by statement, here, not all at the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy(cursor, DrawSelection, ["id", *_SELECTION_FIELDS], selections)
+            while (rows := chunks.get()) is not None:
+                copy(cursor, TeamAssignment, _TEAM_FIELDS, rows)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
+    computed: list[dict] = []
+    pairs: list[tuple[int, int]] = []
     with ThreadPoolExecutor(max_workers=1) as executor:
-        done = executor.submit(write)
-        yield {(stratum, code): pk for pk, (stratum, _p, code) in zip(ids, drawn, strict=True)}
-    # Reached only when the block succeeded; the executor waited for the thread either way.
+        writing = executor.submit(write)
+        try:
+            rows: list[tuple] = []
+            for team in teams:
+                computed.append(team)
+                rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team, now)
+                if len(rows) >= _TEAM_ROWS_PER_COPY:
+                    chunks.put(rows)
+                    pairs += [(row[0], row[1]) for row in rows]
+                    rows = []
+                    if writing.done():
+                        break  # the writer failed: its error is raised below
+            chunks.put(rows)
+            pairs += [(row[0], row[1]) for row in rows]
+        finally:
+            chunks.put(None)  # the writer stops; the executor waits for it
     with connection.wrap_database_errors:
-        done.result()
+        writing.result()
+    _grant_tasks(pairs)
+    return computed
+
+
+def _team_rows(selection_id: int, team: dict, now, substitution_id: int | None = None) -> list:
+    """The rows of ``_TEAM_FIELDS`` for one team."""
+    people = [(team["leader"], TeamAssignment.Role.LEADER)]
+    people += [(m, TeamAssignment.Role.MEMBER) for m in team["members"]]
+    people += [(e, TeamAssignment.Role.EXPERT) for e in team["experts"]]
+    return [(selection_id, int(pid[1:]), role.value, substitution_id, now) for pid, role in people]
 
 
 def _pool_organisations(plan: Plan):
@@ -818,16 +860,8 @@ def _write_teams(selection_ids, teams, substitution=None) -> None:
     rows = []
     for team in teams:
         selection_id = selection_ids[(team["stratum"], team["object"])]
-        people = [(team["leader"], TeamAssignment.Role.LEADER)]
-        people += [(m, TeamAssignment.Role.MEMBER) for m in team["members"]]
-        people += [(e, TeamAssignment.Role.EXPERT) for e in team["experts"]]
-        rows += [(selection_id, int(pid[1:]), role, sub_id, now) for pid, role in people]
-    copy_insert(
-        TeamAssignment, ["selection", "inspector", "role", "substitution", "created_at"], rows
-    )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # see _selection_writer
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        rows += _team_rows(selection_id, team, now, sub_id)
+    copy_insert(TeamAssignment, _TEAM_FIELDS, rows)
     _grant_tasks([(selection_id, inspector_id) for selection_id, inspector_id, *_ in rows])
 
 

@@ -491,3 +491,49 @@ def test_a_manifest_changed_after_commitment_is_refused_at_execution(
     with pytest.raises(ServiceError):
         draw_execute(actor=county_clerk, draw=draw)
     assert not DrawSelection.objects.filter(draw=draw).exists()
+
+
+def test_a_failure_while_teams_are_stored_leaves_nothing_written(
+    world, county_clerk, county_leader, monkeypatch
+):
+    """The result is written while the teams are computed (on PostgreSQL by a second thread,
+    a few rows per statement here); a team that cannot be made halfway, or a row the
+    database refuses, must leave no drawn row behind and the draw still committed."""
+    import lottery.services as services
+
+    monkeypatch.setattr(services, "_TEAM_ROWS_PER_COPY", 4)
+    plan = _plan(world, county_clerk, county_leader)
+    draw = draw_commit(actor=county_clerk, draw=draw_prepare(actor=county_clerk, plan=plan))
+    for i in range(2):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name=f"见证人{i}", witness_role="", value="5"
+        )
+    real_iter_teams = engine.iter_teams
+
+    def failing_halfway(seed, manifest, objects):
+        for number, team in enumerate(real_iter_teams(seed, manifest, objects)):
+            if number == 20:
+                raise engine.ConstraintError(team["object"], "nobody left")
+            yield team
+
+    monkeypatch.setattr(engine, "iter_teams", failing_halfway)
+    with pytest.raises(ServiceError, match="nobody left"):
+        draw_execute(actor=county_clerk, draw=draw)
+
+    def unknown_inspector(seed, manifest, objects):
+        for number, team in enumerate(real_iter_teams(seed, manifest, objects)):
+            yield {**team, "leader": "I999999"} if number == 15 else team
+
+    if connection.vendor == "postgresql":  # SQLite checks foreign keys only at the commit
+        monkeypatch.setattr(engine, "iter_teams", unknown_inspector)
+        with pytest.raises(DatabaseError):
+            draw_execute(actor=county_clerk, draw=draw)
+    assert not DrawSelection.objects.filter(draw=draw).exists()
+    assert not TeamAssignment.objects.filter(selection__draw=draw).exists()
+    assert Draw.objects.get(pk=draw.pk).status == Draw.Status.COMMITTED
+
+    monkeypatch.setattr(engine, "iter_teams", real_iter_teams)
+    draw = draw_execute(actor=county_clerk, draw=draw)
+    assert TeamAssignment.objects.filter(selection__draw=draw).count() == 2 * sum(
+        len(codes) for codes in draw.result["objects"].values()
+    )
