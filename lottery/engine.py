@@ -1171,14 +1171,17 @@ class _Category:
     ``buckets[load]`` is the list of the members with that load, sorted by id; ``levels`` the
     loads that have a bucket, ascending. A pick looks at the lowest levels only, and a load
     change moves one id between two neighbouring buckets, so neither costs O(inspectors).
+    Load changes wait in ``pending`` until the category is next picked from (``settle``):
+    the categories of an expertise no drawn object requires are never brought up to date.
     """
 
-    __slots__ = ("buckets", "levels", "members")
+    __slots__ = ("buckets", "levels", "members", "pending")
 
     def __init__(self) -> None:
         self.buckets: dict[int, list[str]] = {}
         self.levels: list[int] = []
         self.members: set[str] = set()
+        self.pending: list[tuple[str, int]] = []  # (id, load before the raise), in order
 
     def add(self, pid: str, load: int) -> None:
         """Add a member (then call ``finish``)."""
@@ -1190,19 +1193,23 @@ class _Category:
             bucket.sort()  # already sorted for a checked manifest (pool in id order)
         self.levels = sorted(self.buckets)
 
-    def raise_load(self, pid: str, load: int) -> None:
-        """Move ``pid`` from the bucket of ``load`` to that of ``load + 1``."""
-        bucket = self.buckets[load]
-        del bucket[bisect.bisect_left(bucket, pid)]
-        if not bucket:
-            del self.buckets[load]
-            self.levels.remove(load)
-        higher = self.buckets.get(load + 1)
-        if higher is None:
-            self.buckets[load + 1] = [pid]
-            bisect.insort(self.levels, load + 1)
-        else:
-            bisect.insort(higher, pid)
+    def settle(self) -> None:
+        """Apply the pending load changes: each moves an id from the bucket of its load to
+        that of load + 1 (the buckets end up the same whenever this is done)."""
+        buckets, levels = self.buckets, self.levels
+        for pid, load in self.pending:
+            bucket = buckets[load]
+            del bucket[bisect.bisect_left(bucket, pid)]
+            if not bucket:
+                del buckets[load]
+                levels.remove(load)
+            higher = buckets.get(load + 1)
+            if higher is None:
+                buckets[load + 1] = [pid]
+                bisect.insort(levels, load + 1)
+            else:
+                bisect.insort(higher, pid)
+        self.pending.clear()
 
 
 class _TeamPicker:
@@ -1269,6 +1276,8 @@ class _TeamPicker:
         r_k = HMAC(seed, prefix k), and after _MAX_TRIES misses the explicit list of the
         eligible, indexed by the next r_k.
         """
+        if kind.pending:
+            kind.settle()
         load, members = self.load, kind.members
         for level in kind.levels:
             bucket = kind.buckets[level]
@@ -1399,7 +1408,7 @@ class _TeamPicker:
             old = load[pid]
             load[pid] = old + 1
             for kind in categories_of[pid]:
-                kind.raise_load(pid, old)
+                kind.pending.append((pid, old))
         return {
             "object": object_id,
             "stratum": stratum,
