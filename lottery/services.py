@@ -259,7 +259,6 @@ class Pools:
         }
         self.entries: dict[str, list[dict]] = {c: [] for c in plan.classes}
         self.codes: dict[int, str] = {}
-        self.uscc: dict[int, str] = {}
         self.off_site: set[str] = set()
         self.exclusions: list[tuple[int, str, str, str]] = []  # pk, code, reason, detail
         self.uncovered: dict[str, int] = defaultdict(int)
@@ -291,7 +290,6 @@ class Pools:
                 "credit_rating",
                 "last_penalty_date",
                 "complaints_12m",
-                "uscc",
             )
             .query
         )
@@ -299,7 +297,7 @@ class Pools:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        entries, codes, uscc_of = self.entries, self.codes, self.uscc
+        entries, codes = self.entries, self.codes
         exclusions, off_site, uncovered = self.exclusions, self.off_site, self.uncovered
         inactive = ("suspended", "cancelled")
         exclude_listed = bool(positive) and positive["mode"] == "exclude"
@@ -316,7 +314,6 @@ class Pools:
             credit,
             penalty,
             complaints,
-            uscc,
         ) in rows:
             if status in inactive:
                 exclusions.append((pk, code, status, ""))
@@ -344,7 +341,6 @@ class Pools:
                 {"id": code, "tier": tier, "weight": weight_of(credit, penalty, complaints)}
             )
             codes[pk] = code
-            uscc_of[pk] = uscc
             if listed and off_site_listed:
                 off_site.add(code)
         for pool in entries.values():
@@ -445,12 +441,8 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         )
         for klass in plan.classes
     }
-    source_ids = list(pools.codes)
     conflicts = conflicts_for(
-        inspector_ids=certified_ids,
-        source_ids=source_ids,
-        uscc_list=[pools.uscc[s] for s in source_ids],
-        on=plan.planned_start,
+        inspector_ids=certified_ids, source_ids=list(pools.codes), on=plan.planned_start
     )
     previous = previous_inspectors([plan.organisation_id], plan.planned_start)
     # Constraints are sparse: only sources with a required expertise, a conflict or a
