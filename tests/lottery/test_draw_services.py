@@ -537,3 +537,33 @@ def test_a_failure_while_teams_are_stored_leaves_nothing_written(
     assert TeamAssignment.objects.filter(selection__draw=draw).count() == 2 * sum(
         len(codes) for codes in draw.result["objects"].values()
     )
+
+
+def test_a_company_wide_conflict_keeps_the_inspector_off_every_site_of_that_company(
+    county, county_clerk, county_leader
+):
+    from inspectors.services import conflict_declare
+    from registry.models import PollutionSource
+
+    sites = make_sources(county, 8, klass="key")
+    # Four sites of one company (one credit code), as in the Shanghai list.
+    PollutionSource.objects.filter(pk__in=[s.pk for s in sites[:4]]).update(uscc=sites[0].uscc)
+    people = make_inspectors(county, 3)
+    conflict_declare(
+        actor=county_clerk,
+        inspector=people[0],
+        company_uscc=sites[0].uscc,
+        reason="亲属持股",
+        valid_from=date(2025, 1, 1),
+    )
+    plan = _plan(county, county_clerk, county_leader, preset="wuzhi_2021")
+    draw = draw_prepare(actor=county_clerk, plan=plan)
+    assert engine.load_json(draw.manifest_json)["constraints"]["objects"] == {
+        site.source_code: {"conflicts": [f"I{people[0].pk}"], "previous": [], "requires": []}
+        for site in sites[:4]
+    }
+    draw = _run(draw, county_clerk)
+    company = {s.pk for s in sites[:4]}
+    teams = TeamAssignment.objects.filter(selection__draw=draw, selection__source__in=company)
+    assert teams.exists()
+    assert not teams.filter(inspector=people[0]).exists()
