@@ -82,6 +82,7 @@ __all__ = [
     "compute_seed",
     "execute",
     "inspector_substitution",
+    "iter_selected",
     "iter_teams",
     "load_json",
     "manifest_hash",
@@ -1120,16 +1121,19 @@ def select_objects(seed: Seed, manifest: Mapping[str, Any]) -> dict[str, list[st
 
     The dict follows manifest order. ``manifest`` must have passed ``check_manifest``.
     """
+    return dict(iter_selected(seed, manifest))
+
+
+def iter_selected(seed: Seed, manifest: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
+    """``select_objects``, one ``(stratum name, drawn ids)`` at a time, in manifest order."""
     mac = _HmacSha256(_seed_bytes(seed))
-    drawn: dict[str, list[str]] = {}
     for stratum in manifest["strata"]:
         pool, quota = stratum["pool"], stratum["quota"]
         if quota == 0:
-            drawn[stratum["name"]] = []
+            yield stratum["name"], []
             continue
         scores = _scores(mac, stratum["name"], pool)
-        drawn[stratum["name"]] = [pool[i]["id"] for i in _ordered_indices(pool, scores, quota)]
-    return drawn
+        yield stratum["name"], [pool[i]["id"] for i in _ordered_indices(pool, scores, quota)]
 
 
 def _find_stratum(manifest: Mapping[str, Any], name: str) -> Mapping[str, Any]:

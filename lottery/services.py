@@ -687,11 +687,7 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
                 manifest["entropy_spec"],
             )
             seed = engine.compute_seed(draw.manifest_hash, clean, public)
-            objects = engine.select_objects(seed, manifest)
-            # Stored while they are computed: see _write_result.
-            teams = _write_result(
-                draw, manifest, objects, engine.iter_teams(seed, manifest, objects)
-            )
+            objects, teams = _draw_and_store(draw, manifest, seed)
         except engine.EngineError as exc:
             raise ServiceError(_("The draw cannot be made: %(why)s") % {"why": exc}) from exc
         record = {
@@ -728,40 +724,46 @@ _TEAM_FIELDS = ["selection", "inspector", "role", "substitution", "created_at"]
 _TEAM_ROWS_PER_COPY = 4000
 
 
-def _write_result(draw: Draw, manifest: dict, objects: dict[str, list[str]], teams) -> list:
-    """Store the drawn sources and their teams; return the teams.
+def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list]:
+    """Run the engine's selection and team assignment and store the result rows; return
+    ``(objects, teams)`` as ``engine.select_objects`` and ``engine.assign_teams`` do.
 
-    ``teams`` is ``engine.iter_teams``, which computes each team as it is asked for. On
-    PostgreSQL the database does its part meanwhile, on the other core: the selections'
-    ids come from the table's sequence up front, and a thread on the same connection sends
-    the drawn sources and then the team rows, a few thousand at a time, by COPY; each
-    statement checks its foreign keys as it ends. This thread only computes. Elsewhere the
-    rows are written once all teams are known.
+    On PostgreSQL the database does its part while the engine computes, on the other core:
+    the selections' ids come from the table's sequence up front (the quotas say how many),
+    and a thread on the same connection takes each stratum's drawn sources, then the team
+    rows a few thousand at a time, and sends them by COPY; each statement checks its foreign
+    keys as it ends. This thread only computes. Elsewhere the rows are written at the end.
     """
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
-    drawn = [
-        (stratum, position, code)
-        for stratum, ids in objects.items()
-        for position, code in enumerate(ids, start=1)
-    ]
-    codes = [code for _s, _p, code in drawn]
     now = timezone.now()
 
-    def selection_row(stratum, position, code, source_of):
-        mode = DrawSelection.Mode.OFF_SITE if code in off_site else DrawSelection.Mode.ON_SITE
-        is_joint = position <= joint.get(stratum, 0)
-        return (draw.pk, stratum, position, source_of[code], mode.value, is_joint, now)
+    def selection_rows(stratum: str, codes: list[str], source_of: dict) -> list[tuple]:
+        on_site, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
+        first_joint = joint.get(stratum, 0)
+        return [
+            (draw.pk, stratum, position, source_of[code], off if code in off_site else on_site)
+            + (position <= first_joint, now)
+            for position, code in enumerate(codes, start=1)
+        ]
 
-    if connection.vendor != "postgresql" or not drawn:
-        teams = list(teams)
+    if connection.vendor != "postgresql":
+        objects = engine.select_objects(seed, manifest)
+        teams = engine.assign_teams(seed, manifest, objects)
+        codes = [code for drawn in objects.values() for code in drawn]
         source_of = dict(
             PollutionSource.objects.filter(source_code__in=codes)
             .order_by()
             .values_list("source_code", "pk")
         )
         copy_insert(
-            DrawSelection, _SELECTION_FIELDS, (selection_row(*row, source_of) for row in drawn)
+            DrawSelection,
+            _SELECTION_FIELDS,
+            [
+                row
+                for name, drawn in objects.items()
+                for row in selection_rows(name, drawn, source_of)
+            ],
         )
         selection_ids = {
             (stratum, code): pk
@@ -770,27 +772,16 @@ def _write_result(draw: Draw, manifest: dict, objects: dict[str, list[str]], tea
             )
         }
         _write_teams(selection_ids, teams)
-        return teams
+        return objects, teams
 
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        # One array parameter: "IN (%s, %s, ...)" with 16,000 parameters costs 0.15 s.
-        cursor.execute(
-            f"SELECT source_code, id FROM {quote(PollutionSource._meta.db_table)} "
-            "WHERE source_code = ANY(%s)",
-            [codes],
-        )
-        source_of = dict(cursor.fetchall())
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [DrawSelection._meta.db_table, len(drawn)],
+            [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    selections = [(pk, *selection_row(*row, source_of)) for pk, row in zip(ids, drawn, strict=True)]
-    selection_ids = {
-        (stratum, code): pk for pk, (stratum, _p, code) in zip(ids, drawn, strict=True)
-    }
-    chunks: queue.SimpleQueue = queue.SimpleQueue()
+        free_ids = [pk for (pk,) in cursor.fetchall()]
+    work: queue.SimpleQueue = queue.SimpleQueue()
     raw = connection.connection  # psycopg's connection: thread-safe, used by one thread at a time
 
     def copy(cursor, model, fields, rows) -> None:
@@ -803,34 +794,62 @@ def _write_result(draw: Draw, manifest: dict, objects: dict[str, list[str]], tea
         with raw.cursor() as cursor:
             # Check the foreign keys statement by statement, here, not all at the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            copy(cursor, DrawSelection, ["id", *_SELECTION_FIELDS], selections)
-            while (rows := chunks.get()) is not None:
-                copy(cursor, TeamAssignment, _TEAM_FIELDS, rows)
+            while (job := work.get()) is not None:
+                kind, rows = job
+                if kind == "teams":
+                    copy(cursor, TeamAssignment, _TEAM_FIELDS, rows)
+                    continue
+                stratum, ids, codes = rows
+                cursor.execute(
+                    f"SELECT source_code, id FROM {quote(PollutionSource._meta.db_table)} "
+                    "WHERE source_code = ANY(%s)",  # one array, not 16,000 parameters
+                    [codes],
+                )
+                source_of = dict(cursor.fetchall())
+                copy(
+                    cursor,
+                    DrawSelection,
+                    ["id", *_SELECTION_FIELDS],
+                    [
+                        (pk, *row)
+                        for pk, row in zip(
+                            ids, selection_rows(stratum, codes, source_of), strict=True
+                        )
+                    ],
+                )
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
-    computed: list[dict] = []
+    objects: dict[str, list[str]] = {}
+    teams: list[dict] = []
     pairs: list[tuple[int, int]] = []
+    selection_ids: dict[tuple[str, str], int] = {}
     with ThreadPoolExecutor(max_workers=1) as executor:
         writing = executor.submit(write)
         try:
+            for stratum, codes in engine.iter_selected(seed, manifest):
+                objects[stratum] = codes
+                ids, free_ids = free_ids[: len(codes)], free_ids[len(codes) :]
+                selection_ids.update(zip(((stratum, c) for c in codes), ids, strict=True))
+                if codes:
+                    work.put(("selections", (stratum, ids, codes)))
             rows: list[tuple] = []
-            for team in teams:
-                computed.append(team)
+            for team in engine.iter_teams(seed, manifest, objects):
+                teams.append(team)
                 rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team, now)
                 if len(rows) >= _TEAM_ROWS_PER_COPY:
-                    chunks.put(rows)
+                    work.put(("teams", rows))
                     pairs += [(row[0], row[1]) for row in rows]
                     rows = []
                     if writing.done():
                         break  # the writer failed: its error is raised below
-            chunks.put(rows)
+            work.put(("teams", rows))
             pairs += [(row[0], row[1]) for row in rows]
         finally:
-            chunks.put(None)  # the writer stops; the executor waits for it
+            work.put(None)  # the writer stops; the executor waits for it
     with connection.wrap_database_errors:
         writing.result()
     _grant_tasks(pairs)
-    return computed
+    return objects, teams
 
 
 def _team_rows(selection_id: int, team: dict, now, substitution_id: int | None = None) -> list:
