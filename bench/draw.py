@@ -64,7 +64,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(
         f"{'sources':>8} {'inspectors':>10} {'read ids':>9} {'prepare':>8} {'execute':>8} "
-        f"{'total':>7} {'total/read':>10} {'drawn':>6}"
+        f"{'total':>7} {'total/read':>10} {'drawn':>6} {'py cpu':>7} {'db cpu':>7}"
     )
     for spec in args.sizes.split(","):
         n_sources, n_inspectors = (int(x) for x in spec.split(":"))
@@ -199,16 +199,16 @@ def run(
         figures = attempt_draw(plan, org, clerk, rng, profile)
         if best is None or figures[1] + figures[2] < best[1] + best[2]:
             best = figures
-    read, prepare, execute, drawn = best
+    read, prepare, execute, drawn, cpu, db = best
     total = prepare + execute
     print(
         f"{n_sources:>8} {n_inspectors:>10} {read:>8.3f}s {prepare:>7.3f}s {execute:>7.3f}s "
-        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6}",
+        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6} {cpu:>6.3f}s {db:>6.3f}s",
         flush=True,
     )
 
 
-def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple[float, float, float, int]:
+def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple:
     from lottery.models import Draw
     from lottery.services import draw_add_entropy, draw_commit, draw_execute, draw_prepare
     from registry.models import PollutionSource
@@ -217,9 +217,12 @@ def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple[float, float, fl
     list(PollutionSource.objects.filter(organisation=org).values_list("id", flat=True))
     read = time.perf_counter() - t0
     profiler = _profiler(profile)
+    db0 = _backend_cpu()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     draw = draw_prepare(actor=clerk, plan=plan)
     prepare = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     _report(profiler, "prepare")
     draw = draw_commit(actor=clerk, draw=draw)
     for i in range(2):
@@ -231,12 +234,30 @@ def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple[float, float, fl
             value=str(rng.randrange(10**6)),
         )
     profiler = _profiler(profile)
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     draw = draw_execute(actor=clerk, draw=draw)
     execute = time.perf_counter() - t0
+    cpu += time.process_time() - cpu0
+    db = _backend_cpu() - db0 if db0 is not None else float("nan")
     _report(profiler, "execute")
     drawn = sum(len(v) for v in Draw.objects.get(pk=draw.pk).result["objects"].values())
-    return read, prepare, execute, drawn
+    return read, prepare, execute, drawn, cpu, db
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (a local server only):
+    with the Python process's own, it shows which side a draw waits for."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _profiler(enabled: bool):

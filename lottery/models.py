@@ -8,7 +8,7 @@ PostgreSQL a trigger refuses it). A change is a new, recorded ``Substitution``.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext_lazy as _
 
 from core.vocab import SupervisionClass
@@ -359,7 +359,8 @@ class DrawSelection(models.Model):
         related_name="replacement_selection",
         db_index=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the database (the transaction's time): a draw writes thousands of rows.
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         verbose_name = _("drawn source")
@@ -409,7 +410,8 @@ class TeamAssignment(models.Model):
         related_name="replacement_assignments",
         db_index=False,  # partial index below: most rows have none
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the database (the transaction's time): a draw writes thousands of rows.
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
         verbose_name = _("team assignment")

@@ -718,8 +718,9 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
     return draw
 
 
-_SELECTION_FIELDS = ["draw", "stratum", "position", "source", "mode", "joint", "created_at"]
-_TEAM_FIELDS = ["selection", "inspector", "role", "substitution", "created_at"]
+# created_at is left to the database (its default: the transaction time).
+_SELECTION_FIELDS = ["draw", "stratum", "position", "source", "mode", "joint"]
+_TEAM_FIELDS = ["selection", "inspector", "role", "substitution"]
 #: Team rows per COPY statement while the following teams are computed.
 _TEAM_ROWS_PER_COPY = 4000
 
@@ -736,14 +737,13 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
     """
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
-    now = timezone.now()
 
     def selection_rows(stratum: str, codes: list[str], source_of: dict) -> list[tuple]:
         on_site, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
         first_joint = joint.get(stratum, 0)
         return [
             (draw.pk, stratum, position, source_of[code], off if code in off_site else on_site)
-            + (position <= first_joint, now)
+            + (position <= first_joint,)
             for position, code in enumerate(codes, start=1)
         ]
 
@@ -835,7 +835,7 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
             rows: list[tuple] = []
             for team in engine.iter_teams(seed, manifest, objects):
                 teams.append(team)
-                rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team, now)
+                rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team)
                 if len(rows) >= _TEAM_ROWS_PER_COPY:
                     work.put(("teams", rows))
                     pairs += [(row[0], row[1]) for row in rows]
@@ -852,12 +852,12 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
     return objects, teams
 
 
-def _team_rows(selection_id: int, team: dict, now, substitution_id: int | None = None) -> list:
+def _team_rows(selection_id: int, team: dict, substitution_id: int | None = None) -> list:
     """The rows of ``_TEAM_FIELDS`` for one team."""
     people = [(team["leader"], TeamAssignment.Role.LEADER)]
     people += [(m, TeamAssignment.Role.MEMBER) for m in team["members"]]
     people += [(e, TeamAssignment.Role.EXPERT) for e in team["experts"]]
-    return [(selection_id, int(pid[1:]), role.value, substitution_id, now) for pid, role in people]
+    return [(selection_id, int(pid[1:]), role.value, substitution_id) for pid, role in people]
 
 
 def _pool_organisations(plan: Plan):
@@ -866,12 +866,11 @@ def _pool_organisations(plan: Plan):
 
 def _write_teams(selection_ids, teams, substitution=None) -> None:
     """Write team rows; ``selection_ids`` maps (stratum, source code) to the selection's pk."""
-    now = timezone.now()
     sub_id = substitution.pk if substitution is not None else None
     rows = []
     for team in teams:
         selection_id = selection_ids[(team["stratum"], team["object"])]
-        rows += _team_rows(selection_id, team, now, sub_id)
+        rows += _team_rows(selection_id, team, sub_id)
     copy_insert(TeamAssignment, _TEAM_FIELDS, rows)
     _grant_tasks([(selection_id, inspector_id) for selection_id, inspector_id, *_ in rows])
 
