@@ -739,6 +739,9 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
     joint = manifest["draw"].get("joint", {})
 
     def selection_rows(stratum: str, codes: list[str], source_of: dict) -> list[tuple]:
+        missing = [code for code in codes if code not in source_of]
+        if missing:  # the registry never deletes or renames a source, but SQL can
+            raise _SourcesGone(sorted(missing))
         on_site, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
         first_joint = joint.get(stratum, 0)
         return [
@@ -747,6 +750,22 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
             for position, code in enumerate(codes, start=1)
         ]
 
+    try:
+        return _store_while_drawing(draw, manifest, seed, selection_rows)
+    except _SourcesGone as gone:
+        raise ServiceError(
+            _("Drawn sources are no longer in the registry: %(codes)s. The draw is refused.")
+            % {"codes": "、".join(gone.codes[:10])}
+        ) from None
+
+
+class _SourcesGone(Exception):
+    def __init__(self, codes: list[str]):
+        super().__init__(codes)
+        self.codes = codes
+
+
+def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows):
     if connection.vendor != "postgresql":
         objects = engine.select_objects(seed, manifest)
         teams = engine.assign_teams(seed, manifest, objects)

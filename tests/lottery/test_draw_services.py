@@ -567,3 +567,27 @@ def test_a_company_wide_conflict_keeps_the_inspector_off_every_site_of_that_comp
     teams = TeamAssignment.objects.filter(selection__draw=draw, selection__source__in=company)
     assert teams.exists()
     assert not teams.filter(inspector=people[0]).exists()
+
+
+def test_a_drawn_source_gone_from_the_registry_refuses_the_draw_and_names_it(
+    world, county_clerk, county_leader
+):
+    from registry.models import PollutionSource
+
+    plan = _plan(world, county_clerk, county_leader)
+    draw = draw_commit(actor=county_clerk, draw=draw_prepare(actor=county_clerk, plan=plan))
+    for i in range(2):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name=f"见证人{i}", witness_role="", value="7"
+        )
+    # Only by hand in the database: the registry itself never deletes a source.
+    gone = PollutionSource.objects.filter(
+        organisation=world, supervision_class="key", status="active"
+    )
+    codes = sorted(gone.values_list("source_code", flat=True))
+    gone.delete()
+    with pytest.raises(ServiceError, match="no longer in the registry") as refused:
+        draw_execute(actor=county_clerk, draw=draw)
+    assert any(code in str(refused.value) for code in codes)
+    assert not DrawSelection.objects.filter(draw=draw).exists()
+    assert Draw.objects.get(pk=draw.pk).status == Draw.Status.COMMITTED
