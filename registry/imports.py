@@ -8,6 +8,7 @@ dry run can point at the cell instead of failing the whole commit.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from core.excel import (
     Column,
     ImportSpec,
     RowResult,
+    RowWriter,
     boolean_column,
     choice_column,
     code_column,
@@ -45,7 +47,7 @@ from registry.models import (
     WeatherGrade,
 )
 from registry.selectors import source_list_for_user
-from registry.services import source_bulk_upsert
+from registry.services import SourceBulkWriter, source_bulk_writer
 
 ORGANISATION_HEADER = "监管单位代码"
 
@@ -296,6 +298,27 @@ def importable_organisations(actor) -> list[Organisation]:
     return [org]
 
 
+class _SourceRows(RowWriter):
+    """Chunks of checked rows, streamed into ``source_bulk_writer``."""
+
+    streams = True
+
+    def __init__(self, bulk: SourceBulkWriter, ctx: SourceImportContext):
+        self.bulk = bulk
+        self.ctx = ctx
+
+    def write(self, rows: list[RowResult]) -> None:
+        organisation_of = self.ctx.organisation_of
+        organisation_by_code = {}
+        for row in rows:
+            # The organisation chose where the row goes; the service takes it separately.
+            # Popped in place: copying 100,000 row dicts would cost time and memory for nothing.
+            row.values.pop("organisation", None)
+            code = row.values["source_code"]
+            organisation_by_code[code] = organisation_of[code]
+        self.bulk.add([row.values for row in rows], organisation_by_code)
+
+
 class SourceImportSpec(ImportSpec):
     kind = "sources"
     title = gettext_lazy("Pollution sources")
@@ -382,19 +405,16 @@ class SourceImportSpec(ImportSpec):
         return found
 
     def commit(self, *, actor, rows, ctx: SourceImportContext, accept_warnings: bool):
-        organisation_by_code = {}
-        for row in rows:
-            # The organisation chose where the row goes; the service takes it separately. Popped
-            # in place: copying 100,000 row dicts would cost time and memory for nothing.
-            row.values.pop("organisation", None)
-            code = row.values["source_code"]
-            organisation_by_code[code] = ctx.organisation_of[code]
-        return source_bulk_upsert(
-            actor=actor,
-            organisation_by_code=organisation_by_code,
-            rows=[row.values for row in rows],
-            accept_bad_checksum=accept_warnings,
-        )
+        with self.writer(actor=actor, ctx=ctx, accept_warnings=accept_warnings) as sink:
+            sink.write(rows)
+        return sink.counts
+
+    @contextmanager
+    def writer(self, *, actor, ctx: SourceImportContext, accept_warnings: bool):
+        with source_bulk_writer(actor=actor, accept_bad_checksum=accept_warnings) as bulk:
+            sink = _SourceRows(bulk, ctx)
+            yield sink
+        sink.counts = bulk.counts
 
     def export_rows(self, *, user):
         for record in (

@@ -10,15 +10,17 @@ next to its field; the bulk helper raises a list of “source code: message” l
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,7 +124,33 @@ def _text(field: str, *, required: bool = False, upper: bool = False) -> Callabl
             )
         return text
 
+    def many(values: list[Any]) -> list[Any] | None:
+        # Already stripped (upper-case) text within the length, none missing: kept as it is.
+        if set(map(type, values)) != {str} or list(map(str.strip, values)) != values:
+            return None
+        if upper and list(map(str.upper, values)) != values:
+            return None
+        if max_length and max(map(len, values)) > max_length:
+            return None
+        if required and not all(values):
+            return None
+        return values
+
+    convert.many = many  # type: ignore[attr-defined]
     return convert
+
+
+def _free_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _free_text_many(values: list[Any]) -> list[Any] | None:
+    if set(map(type, values)) != {str} or list(map(str.strip, values)) != values:
+        return None
+    return values
+
+
+_free_text.many = _free_text_many  # type: ignore[attr-defined]
 
 
 def _choice(choices) -> Callable[[Any], str]:
@@ -136,6 +164,12 @@ def _choice(choices) -> Callable[[Any], str]:
             raise _FieldError(_("“%(value)s” is not one of the choices.") % {"value": text})
         return text
 
+    def many(column: list[Any]) -> list[Any] | None:
+        if set(map(type, column)) == {str} and values.issuperset(column):
+            return column
+        return None
+
+    convert.many = many  # type: ignore[attr-defined]
     return convert
 
 
@@ -152,6 +186,13 @@ def _boolean(value: Any) -> bool:
     raise _FieldError(_("“%(value)s” is not yes or no.") % {"value": value})
 
 
+def _boolean_many(values: list[Any]) -> list[Any] | None:
+    return values if set(map(type, values)) == {bool} else None
+
+
+_boolean.many = _boolean_many  # type: ignore[attr-defined]
+
+
 def _date(value: Any) -> date | None:
     if value.__class__ is date or value is None:
         return value
@@ -165,6 +206,13 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise _FieldError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
+
+
+def _date_many(values: list[Any]) -> list[Any] | None:
+    return values if set(map(type, values)) <= {date, type(None)} else None
+
+
+_date.many = _date_many  # type: ignore[attr-defined]
 
 
 def _count(value: Any) -> int:
@@ -184,6 +232,13 @@ def _count(value: Any) -> int:
     return number
 
 
+def _count_many(values: list[Any]) -> list[Any] | None:
+    return values if set(map(type, values)) == {int} and min(values) >= 0 else None
+
+
+_count.many = _count_many  # type: ignore[attr-defined]
+
+
 def _coordinate(limit: int) -> Callable[[Any], Decimal | None]:
     def convert(value: Any) -> Decimal | None:
         if value is None or value == "":
@@ -199,6 +254,19 @@ def _coordinate(limit: int) -> Callable[[Any], Decimal | None]:
             raise _FieldError(_("Must lie between -%(limit)s and %(limit)s.") % {"limit": limit})
         return number
 
+    def many(values: list[Any]) -> list[Any] | None:
+        if not set(map(type, values)) <= {Decimal, type(None)}:
+            return None
+        try:
+            numbers = [None if v is None else v.quantize(_COORD) for v in values]
+            present = [n for n in numbers if n is not None]
+            if present and not (-limit <= min(present) and max(present) <= limit):
+                return None
+        except (InvalidOperation, ValueError):
+            return None  # each value again, the way ``convert`` reports it
+        return numbers
+
+    convert.many = many  # type: ignore[attr-defined]
     return convert
 
 
@@ -270,6 +338,13 @@ def _pattern(field: str, pattern: re.Pattern, rule: Callable[[], str]) -> Callab
             raise _FieldError(rule())
         return text
 
+    def many(values: list[Any]) -> list[Any] | None:
+        texts = base.many(values)
+        if texts is None or not all(map(pattern.match, filter(None, texts))):
+            return None
+        return texts
+
+    convert.many = many  # type: ignore[attr-defined]
     return convert
 
 
@@ -298,7 +373,7 @@ SOURCE_FIELDS: dict[str, Callable[[Any], Any]] = {
     ),
     "industry_name": _text("industry_name"),
     "supervision_class": _choice(SupervisionClass),
-    "special_reason": lambda v: "" if v is None else str(v).strip(),
+    "special_reason": _free_text,
     "positive_list": _boolean,
     "positive_list_until": _date,
     "credit_rating": _choice(CreditRating),
@@ -306,7 +381,7 @@ SOURCE_FIELDS: dict[str, Callable[[Any], Any]] = {
     "weather_grade": _choice(WeatherGrade),
     "pollution_types": _pollution_types,
     "hazardous_waste_role": _choice(HazardousWasteRole),
-    "violation_record": lambda v: "" if v is None else str(v).strip(),
+    "violation_record": _free_text,
     "last_penalty_date": _date,
     "complaints_12m": _count,
     "status": _choice(SourceStatus),
@@ -338,7 +413,7 @@ def _clean_source_data(
     ``current`` holds the record's present values (None for a new record); cross-field rules
     are checked against the record as it will be after the write. Pure Python, no queries,
     so the bulk helper can run it for 100,000 rows (passing ``today`` once: looking it up
-    costs more than the checks).
+    costs more than the checks). ``_clean_source_rows`` is the same for many rows at once.
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -355,26 +430,51 @@ def _clean_source_data(
         except _FieldError as exc:
             errors[key] = exc.message
     if "uscc" in data:
-        code = uscc_rules.normalise(str(data["uscc"] or ""))
-        values["uscc"] = code
-        values["uscc_checksum_ok"] = True
-        if code:
-            status = uscc_rules.status_of_normalised(code)
-            if status is uscc_rules.UsccStatus.MALFORMED:
-                errors["uscc"] = _(
-                    "“%(code)s” is not a unified social credit code (18 characters, GB 32100-2015)."
-                ) % {"code": code}
-            elif status is uscc_rules.UsccStatus.BAD_CHECK_DIGIT:
-                unchanged = current is not None and current.get("uscc") == code
-                if accept_bad_checksum or unchanged:
-                    values["uscc_checksum_ok"] = False
-                else:
-                    errors["uscc"] = _(
-                        "The check digit of “%(code)s” is wrong (by GB 32100 the last character "
-                        "should be %(digit)s). Check the code against the licence; to keep it as "
-                        "written, confirm that you accept a wrong check digit."
-                    ) % {"code": code, "digit": uscc_rules.check_digit(code[:17])}
+        _clean_uscc(
+            data["uscc"],
+            values,
+            errors,
+            current,
+            accept_bad_checksum,
+            uscc_rules.status_of_normalised,
+        )
+    _check_across_fields(values, errors, current, today or timezone.localdate())
+    return _Cleaned(values, errors)
 
+
+def _clean_uscc(
+    raw: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    current: Mapping[str, Any] | None,
+    accept_bad_checksum: bool,
+    status_of: Callable[[str], uscc_rules.UsccStatus],
+) -> None:
+    code = uscc_rules.normalise(str(raw or ""))
+    values["uscc"] = code
+    values["uscc_checksum_ok"] = True
+    if not code:
+        return
+    status = status_of(code)
+    if status is uscc_rules.UsccStatus.MALFORMED:
+        errors["uscc"] = _(
+            "“%(code)s” is not a unified social credit code (18 characters, GB 32100-2015)."
+        ) % {"code": code}
+    elif status is uscc_rules.UsccStatus.BAD_CHECK_DIGIT:
+        unchanged = current is not None and current.get("uscc") == code
+        if accept_bad_checksum or unchanged:
+            values["uscc_checksum_ok"] = False
+        else:
+            errors["uscc"] = _(
+                "The check digit of “%(code)s” is wrong (by GB 32100 the last character "
+                "should be %(digit)s). Check the code against the licence; to keep it as "
+                "written, confirm that you accept a wrong check digit."
+            ) % {"code": code, "digit": uscc_rules.check_digit(code[:17])}
+
+
+def _check_across_fields(
+    values: dict[str, Any], errors: dict[str, str], current: Mapping[str, Any] | None, today: date
+) -> None:
     merged = values if current is None else {**current, **values}
     if merged.get("supervision_class") == SupervisionClass.SPECIAL and not merged.get(
         "special_reason"
@@ -388,7 +488,7 @@ def _clean_source_data(
             "permit_valid_until", _("The permit cannot expire before it becomes valid.")
         )
     penalty = merged.get("last_penalty_date")
-    if penalty and penalty > (today or timezone.localdate()):
+    if penalty and penalty > today:
         errors.setdefault("last_penalty_date", _("The last penalty cannot be in the future."))
     if merged.get("positive_list_until") and not merged.get("positive_list"):
         if "positive_list_until" in values:
@@ -404,8 +504,73 @@ def _clean_source_data(
         and values["status"] != current.get("status")
         and "status_date" not in values
     ):
-        values["status_date"] = today or timezone.localdate()
-    return _Cleaned(values, errors)
+        values["status_date"] = today
+
+
+_BAD = object()  # a value that did not convert (its message is in the row's errors)
+
+
+def _clean_source_rows(
+    rows: list[Mapping[str, Any]],
+    currents: list[Mapping[str, Any] | None],
+    *,
+    accept_bad_checksum: bool,
+    today: date,
+) -> list[_Cleaned]:
+    """``_clean_source_data`` for each row (with its ``current``), a column at a time.
+
+    Rows with the same fields (every row of an import) are converted field by field: a
+    converter's ``many`` takes a whole column when every value is already in its final form
+    (C-level checks), otherwise each value goes through the converter as in
+    ``_clean_source_data``. The results are the same, row for row.
+    """
+    results: list[_Cleaned | None] = [None] * len(rows)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(tuple(row), []).append(i)
+    status_of = functools.lru_cache(maxsize=None)(uscc_rules.status_of_normalised)
+    for keys, indexes in groups.items():
+        if any(key != "uscc" and key not in SOURCE_FIELDS for key in keys):
+            for i in indexes:
+                results[i] = _clean_source_data(
+                    rows[i],
+                    accept_bad_checksum=accept_bad_checksum,
+                    current=currents[i],
+                    today=today,
+                )
+            continue
+        group = [rows[i] for i in indexes]
+        errors: list[dict[str, str]] = [{} for _i in indexes]
+        fields = [key for key in keys if key != "uscc"]
+        columns = []
+        for field in fields:
+            convert = SOURCE_FIELDS[field]
+            column = list(map(itemgetter(field), group))
+            many = getattr(convert, "many", None)
+            converted = many(column) if many is not None else None
+            if converted is None:
+                converted = []
+                for j, raw in enumerate(column):
+                    try:
+                        converted.append(convert(raw))
+                    except _FieldError as exc:
+                        errors[j][field] = exc.message
+                        converted.append(_BAD)
+            columns.append(converted)
+        if columns:
+            values_of = [dict(zip(fields, t, strict=True)) for t in zip(*columns, strict=True)]
+        else:
+            values_of = [{} for _i in indexes]
+        uscc = list(map(itemgetter("uscc"), group)) if "uscc" in keys else None
+        for j, i in enumerate(indexes):
+            values, row_errors, current = values_of[j], errors[j], currents[i]
+            if row_errors:
+                values = {k: v for k, v in values.items() if v is not _BAD}
+            if uscc is not None:
+                _clean_uscc(uscc[j], values, row_errors, current, accept_bad_checksum, status_of)
+            _check_across_fields(values, row_errors, current, today)
+            results[i] = _Cleaned(values, row_errors)
+    return results  # type: ignore[return-value]
 
 
 def _raise_field_errors(errors: dict[str, str]) -> None:
@@ -603,7 +768,6 @@ def source_set_status(
 
 # --- bulk upsert (the Excel importer) ---------------------------------------------------
 
-BULK_CHUNK = 2000
 AUDIT_CODE_LIMIT = 5000
 # Every column a new source is inserted with (the model's defaults fill what a row leaves out).
 _INSERT_FIELDS = [
@@ -617,6 +781,7 @@ _DEFAULTS = {
     if not f.primary_key and f.name not in ("organisation", "created_at", "updated_at")
 }
 _HISTORY_FIELDS = ["source_id", "at", "actor_id", "actor_name", "action", "changes"]
+_DEADLOCK = "40P01"
 
 
 def _codes_for_audit(codes: list[str]) -> dict[str, Any]:
@@ -629,6 +794,269 @@ def _diff_values(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[
         for field, new in values.items()
         if current[field] != new
     }
+
+
+def _registry_changed() -> ServiceError:
+    return ServiceError(_("The registry changed while importing; nothing was imported. Try again."))
+
+
+class SourceBulkWriter:
+    """``source_bulk_upsert`` for rows that arrive in chunks; made by ``source_bulk_writer``.
+
+    Each ``add`` checks its rows, locks the existing sources they name, and streams the new
+    ones into the table at once (COPY on PostgreSQL), each with its “created” history row.
+    Updates wait for the end of the block, so every row of the batch is compared with the
+    registry as it was before the batch. After the first bad row nothing more is written but
+    every row is still checked; the block then raises the complete list and the transaction
+    rolls back whatever was written.
+    """
+
+    def __init__(self, *, actor, accept_bad_checksum: bool):
+        self.actor = actor
+        self.accept_bad_checksum = accept_bad_checksum
+        self.counts: tuple[int, int, int] | None = None  # set when the block ends cleanly
+        self._now = timezone.now()
+        self._today = timezone.localdate()
+        self._actor_id = getattr(actor, "pk", None)
+        self._actor_name = _actor_name(actor)
+        self._messages: list[str] = []
+        self._codes: set[str] = set()
+        self._managed_by_of: dict[int, str] = {}  # organisations checked, with their level
+        self._created: list[str] = []  # source codes of the new sources, in order
+        self._updated: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
+        self._changed_fields: set[str] = set()
+        self._unchanged = 0
+
+    def _fail(self, code: str, errors: dict[str, str]) -> None:
+        for field, message in errors.items():
+            label = _label(field) if field in WRITABLE_FIELDS else field
+            self._messages.append(f"{code}: {label}: {message}")
+
+    def _managed_by(self, org: Organisation) -> str:
+        managed_by = self._managed_by_of.get(org.pk)
+        if managed_by is None:
+            _ensure_can_write(self.actor, org)
+            managed_by = self._managed_by_of[org.pk] = _managed_by_for(org)
+        return managed_by
+
+    def add(
+        self, rows: Iterable[Mapping[str, Any]], organisation_by_code: Mapping[str, Organisation]
+    ) -> None:
+        """Check these rows (and write the new sources among them, while the batch is clean).
+
+        A row without a code, a code seen before in the batch or one without an organisation
+        refuses the batch at once (``ServiceError``), as does an organisation the actor may
+        not write for.
+        """
+        by_code: dict[str, Mapping[str, Any]] = {}
+        problems: list[str] = []
+        for row in rows:
+            code = str(row.get("source_code") or "").strip()
+            if not code:
+                problems.append(_("A row has no source code."))
+            elif code in by_code or code in self._codes:
+                problems.append(_("%(code)s: appears more than once.") % {"code": code})
+            elif code not in organisation_by_code:
+                problems.append(_("%(code)s: no organisation given.") % {"code": code})
+            else:
+                by_code[code] = row
+        if problems:
+            raise ServiceError(problems)
+        self._codes.update(by_code)
+        managed_by_of = {
+            org.pk: self._managed_by(org)
+            for org in {organisation_by_code[code] for code in by_code}
+        }
+        try:
+            with transaction.atomic():
+                read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
+                existing = {
+                    record["source_code"]: record
+                    for record in bulk.lock_rows_by_key(
+                        PollutionSource, "source_code", list(by_code), read
+                    )
+                }
+                created = self._check(by_code, organisation_by_code, managed_by_of, existing)
+                if created and not self._messages:
+                    # One “created” history row per new source, made by the database from
+                    # the new rows.
+                    bulk.insert_per_key(
+                        SourceChange,
+                        {
+                            "at": self._now,
+                            "actor_id": self._actor_id,
+                            "actor_name": self._actor_name,
+                            "action": SourceChange.Action.CREATE,
+                            "changes": {},
+                        },
+                        fk="source_id",
+                        target=PollutionSource,
+                        key="source_code",
+                        values=created,
+                    )
+        except IntegrityError as exc:
+            # Another import registered one of these codes since we looked.
+            raise _registry_changed() from exc
+        except OperationalError as exc:
+            # Two imports locking the same sources in another order: one of them gives way.
+            if getattr(exc.__cause__, "sqlstate", None) == _DEADLOCK:
+                raise _registry_changed() from exc
+            raise
+
+    def _check(
+        self,
+        by_code: dict[str, Mapping[str, Any]],
+        organisation_by_code: Mapping[str, Organisation],
+        managed_by_of: dict[int, str],
+        existing: dict[str, dict[str, Any]],
+    ) -> list[str]:
+        """Check every row; stream the new sources into the table while no row was bad.
+        Returns the codes written."""
+        now = self._now
+        insert_row = itemgetter(*_INSERT_FIELDS)
+        messages = self._messages
+        written: list[str] = []
+        # Every row is checked first, a column at a time; a source of another organisation
+        # is refused without looking at its values.
+        to_clean: list[Mapping[str, Any]] = []
+        currents: list[Mapping[str, Any] | None] = []
+        for code, row in by_code.items():
+            current = existing.get(code)
+            if current is None:
+                to_clean.append(row if "uscc" in row else {"uscc": "", **row})
+                currents.append(None)
+            elif current["organisation_id"] == organisation_by_code[code].pk:
+                to_clean.append(row)
+                currents.append(current)
+        cleaned_rows = iter(
+            _clean_source_rows(
+                to_clean,
+                currents,
+                accept_bad_checksum=self.accept_bad_checksum,
+                today=self._today,
+            )
+        )
+        # New sources stream into the table meanwhile (on PostgreSQL the server files them on
+        # the other core while the next ones are prepared).
+        with bulk.row_inserter(PollutionSource, _INSERT_FIELDS) as write:
+            for code, row in by_code.items():
+                org = organisation_by_code[code]
+                current = existing.get(code)
+                if current is None:
+                    cleaned = next(cleaned_rows)
+                    for required in ("name", "company_name"):
+                        if required not in row:
+                            cleaned.errors.setdefault(required, _("This field is required."))
+                    managed_by = managed_by_of[org.pk]
+                    if cleaned.values.get("managed_by", managed_by) != managed_by:
+                        cleaned.errors.setdefault(
+                            "managed_by",
+                            _("%(org)s keeps only %(kind)s sources.")
+                            % {"org": org.name, "kind": ManagedBy(managed_by).label},
+                        )
+                    if cleaned.errors:
+                        self._fail(code, cleaned.errors)
+                        continue
+                    self._created.append(code)
+                    if messages:
+                        continue  # nothing will be written: only the checks go on
+                    values = {**_DEFAULTS, **cleaned.values}
+                    values["managed_by"] = managed_by
+                    _default_county_code(values, org, creating=False)
+                    values["organisation_id"] = org.pk
+                    values["created_at"] = values["updated_at"] = now
+                    write(insert_row(values))
+                    written.append(code)
+                    continue
+                if current["organisation_id"] != org.pk:
+                    messages.append(
+                        _("%(code)s: already registered by another organisation.") % {"code": code}
+                    )
+                    continue
+                cleaned = next(cleaned_rows)
+                if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
+                    cleaned.errors.setdefault(
+                        "managed_by",
+                        _(
+                            "Which level manages a source follows its organisation; "
+                            "it cannot be edited."
+                        ),
+                    )
+                if cleaned.errors:
+                    self._fail(code, cleaned.errors)
+                    continue
+                _default_county_code(cleaned.values, org, creating=False)
+                changes = _diff_values(current, cleaned.values)
+                if not changes:
+                    self._unchanged += 1
+                    continue
+                current.update(cleaned.values)
+                self._changed_fields.update(changes)
+                self._updated.append((current, changes))
+        return written
+
+    def _finish(self) -> tuple[int, int, int]:
+        """Refuse the batch if any row was bad; else apply the updates, their history and
+        the audit entry."""
+        if self._messages:
+            raise ServiceError(self._messages)
+        now = self._now
+        updated = self._updated
+        if updated:
+            for record, _changes in updated:
+                record["updated_at"] = now
+            bulk.update_rows(
+                PollutionSource,
+                [*sorted(self._changed_fields), "updated_at"],
+                [record for record, _changes in updated],
+            )
+        history = [
+            {
+                "source_id": record["pk"],
+                "at": now,
+                "actor_id": self._actor_id,
+                "actor_name": self._actor_name,
+                "action": SourceChange.Action.UPDATE,
+                "changes": changes,
+            }
+            for record, changes in updated
+        ]
+        bulk.insert_rows(SourceChange, _HISTORY_FIELDS, history)
+        created = self._created
+        if created or updated:
+            audit_record(
+                actor=self.actor,
+                action="registry.source_bulk_upsert",
+                object_type="registry.pollutionsource",
+                object_repr=_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged")
+                % {"created": len(created), "updated": len(updated), "unchanged": self._unchanged},
+                after={
+                    "organisations": sorted(self._managed_by_of),
+                    "created": _codes_for_audit(created),
+                    "updated": _codes_for_audit([r["source_code"] for r, _c in updated]),
+                    "unchanged": self._unchanged,
+                },
+            )
+        return len(created), len(updated), self._unchanged
+
+
+@contextmanager
+def source_bulk_writer(*, actor, accept_bad_checksum: bool = False) -> Iterator[SourceBulkWriter]:
+    """Create or update many sources, keyed by ``source_code``, from rows that arrive in
+    chunks: ``writer.add(rows, organisation_by_code)`` as often as needed inside the block;
+    when the block ends, ``writer.counts`` is (created, updated, unchanged).
+
+    The rules are ``source_bulk_upsert``'s. All or nothing: one transaction for the whole
+    block; a bad row anywhere raises ``ServiceError`` listing every problem when the block
+    ends, and an exception raised in the block (the caller's own checks failing, say) rolls
+    back everything too. ``add`` may run on another thread than the block, one call at a
+    time, while that thread holds the block's database connection (``core.excel`` does so
+    to read the file while the database writes).
+    """
+    with transaction.atomic():
+        writer = SourceBulkWriter(actor=actor, accept_bad_checksum=accept_bad_checksum)
+        yield writer
+        writer.counts = writer._finish()
 
 
 def source_bulk_upsert(
@@ -650,181 +1078,14 @@ def source_bulk_upsert(
     every problem as “source code: field: message”, and nothing is written.
 
     Built for 100,000 rows: validation is pure Python, existing rows are read (and locked)
-    in chunks of ``BULK_CHUNK`` codes, rows are written with COPY on PostgreSQL
-    (``registry.bulk``), each created or updated source gets its ``SourceChange``, and the
-    audit chain gets one entry for the whole batch.
+    with one query, rows are written with COPY on PostgreSQL (``registry.bulk``), each
+    created or updated source gets its ``SourceChange``, and the audit chain gets one entry
+    for the whole batch.
     """
-    rows = list(rows)
-    messages: list[str] = []
-    by_code: dict[str, Mapping[str, Any]] = {}
-    for row in rows:
-        code = str(row.get("source_code") or "").strip()
-        if not code:
-            messages.append(_("A row has no source code."))
-        elif code in by_code:
-            messages.append(_("%(code)s: appears more than once.") % {"code": code})
-        elif code not in organisation_by_code:
-            messages.append(_("%(code)s: no organisation given.") % {"code": code})
-        else:
-            by_code[code] = row
-    if messages:
-        raise ServiceError(messages)
-
-    organisations = {org.pk: org for org in (organisation_by_code[c] for c in by_code)}
-    managed_by_of: dict[int, str] = {}
-    for org in organisations.values():
-        _ensure_can_write(actor, org)
-        managed_by_of[org.pk] = _managed_by_for(org)
-
-    now = timezone.now()
-    actor_id = getattr(actor, "pk", None)
-    actor_name = _actor_name(actor)
-    created: list[str] = []  # source codes of the new sources
-    updated: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
-    unchanged = 0
-    changed_fields: set[str] = set()
-
-    def fail(code: str, errors: dict[str, str]) -> None:
-        for field, message in errors.items():
-            label = _label(field) if field in WRITABLE_FIELDS else field
-            messages.append(f"{code}: {label}: {message}")
-
-    today = timezone.localdate()
-    insert_row = itemgetter(*_INSERT_FIELDS)
-    with transaction.atomic():
-        read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
-        existing = {
-            record["source_code"]: record
-            for record in bulk.lock_rows_by_key(PollutionSource, "source_code", list(by_code), read)
-        }
-        try:
-            # New sources stream into the table while the rows are checked (on PostgreSQL the
-            # server files them on the other core meanwhile). After the first bad row nothing
-            # more is written, every row is still checked, and the ServiceError rolls back
-            # what was written.
-            with transaction.atomic(), bulk.row_inserter(PollutionSource, _INSERT_FIELDS) as write:
-                for code, row in by_code.items():
-                    org = organisation_by_code[code]
-                    current = existing.get(code)
-                    if current is None:
-                        cleaned = _clean_source_data(
-                            row if "uscc" in row else {"uscc": "", **row},
-                            accept_bad_checksum=accept_bad_checksum,
-                            current=None,
-                            today=today,
-                        )
-                        for required in ("name", "company_name"):
-                            if required not in row:
-                                cleaned.errors.setdefault(required, _("This field is required."))
-                        managed_by = managed_by_of[org.pk]
-                        if cleaned.values.get("managed_by", managed_by) != managed_by:
-                            cleaned.errors.setdefault(
-                                "managed_by",
-                                _("%(org)s keeps only %(kind)s sources.")
-                                % {"org": org.name, "kind": ManagedBy(managed_by).label},
-                            )
-                        if cleaned.errors:
-                            fail(code, cleaned.errors)
-                            continue
-                        created.append(code)
-                        if messages:
-                            continue  # nothing will be written: only the checks go on
-                        values = {**_DEFAULTS, **cleaned.values}
-                        values["managed_by"] = managed_by
-                        _default_county_code(values, org, creating=False)
-                        values["organisation_id"] = org.pk
-                        values["created_at"] = values["updated_at"] = now
-                        write(insert_row(values))
-                        continue
-                    if current["organisation_id"] != org.pk:
-                        messages.append(
-                            _("%(code)s: already registered by another organisation.")
-                            % {"code": code}
-                        )
-                        continue
-                    cleaned = _clean_source_data(
-                        row, accept_bad_checksum=accept_bad_checksum, current=current, today=today
-                    )
-                    if (
-                        cleaned.values.get("managed_by", current["managed_by"])
-                        != current["managed_by"]
-                    ):
-                        cleaned.errors.setdefault(
-                            "managed_by",
-                            _(
-                                "Which level manages a source follows its organisation; "
-                                "it cannot be edited."
-                            ),
-                        )
-                    if cleaned.errors:
-                        fail(code, cleaned.errors)
-                        continue
-                    _default_county_code(cleaned.values, org, creating=False)
-                    changes = _diff_values(current, cleaned.values)
-                    if not changes:
-                        unchanged += 1
-                        continue
-                    current.update(cleaned.values)
-                    changed_fields.update(changes)
-                    updated.append((current, changes))
-
-                if messages:
-                    raise ServiceError(messages)
-        except IntegrityError as exc:
-            # Another import registered one of these codes since we looked.
-            raise ServiceError(
-                _("The registry changed while importing; nothing was imported. Try again.")
-            ) from exc
-        if updated:
-            for record, _changes in updated:
-                record["updated_at"] = now
-            bulk.update_rows(
-                PollutionSource,
-                [*sorted(changed_fields), "updated_at"],
-                [record for record, _changes in updated],
-            )
-        # One “created” history row per new source, made by the database from the new rows.
-        bulk.insert_per_key(
-            SourceChange,
-            {
-                "at": now,
-                "actor_id": actor_id,
-                "actor_name": actor_name,
-                "action": SourceChange.Action.CREATE,
-                "changes": {},
-            },
-            fk="source_id",
-            target=PollutionSource,
-            key="source_code",
-            values=created,
-        )
-        history = [
-            {
-                "source_id": record["pk"],
-                "at": now,
-                "actor_id": actor_id,
-                "actor_name": actor_name,
-                "action": SourceChange.Action.UPDATE,
-                "changes": changes,
-            }
-            for record, changes in updated
-        ]
-        bulk.insert_rows(SourceChange, _HISTORY_FIELDS, history)
-        if created or updated:
-            audit_record(
-                actor=actor,
-                action="registry.source_bulk_upsert",
-                object_type="registry.pollutionsource",
-                object_repr=_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged")
-                % {"created": len(created), "updated": len(updated), "unchanged": unchanged},
-                after={
-                    "organisations": sorted(organisations),
-                    "created": _codes_for_audit(created),
-                    "updated": _codes_for_audit([r["source_code"] for r, _c in updated]),
-                    "unchanged": unchanged,
-                },
-            )
-    return len(created), len(updated), unchanged
+    with source_bulk_writer(actor=actor, accept_bad_checksum=accept_bad_checksum) as writer:
+        writer.add(rows, organisation_by_code)
+    assert writer.counts is not None
+    return writer.counts
 
 
 # --- the check-item list --------------------------------------------------------------------

@@ -1,27 +1,34 @@
 """Validate every row, compare with the registry (the dry run), then commit all or nothing.
 
-The dry run and the commit run the same validation: the commit re-reads the file and checks it
-again against the registry as it is now, because it may have changed since the dry run.
+The dry run and the commit run the same validation, a chunk of rows at a time: the commit
+re-reads the file and checks it again against the registry as it is now, because it may have
+changed since the dry run, and hands each clean chunk to the spec's writer while it reads the
+next one. One transaction holds the whole commit: an error anywhere rolls back everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.batch import gc_paused
 from core.errors import ServiceError
 from core.excel.reader import StructureError, open_table
-from core.excel.spec import CellError, ImportSpec, RowResult, Warned
+from core.excel.spec import CellError, ImportSpec, RowResult, RowWriter, Warned
 
 REPORT_LIMIT = 200  # issues and changes kept in the JSON report; the rest go to the Excel report
 PROGRESS_EVERY = 1000
-KEY_CHUNK = 20000
+CHUNK_ROWS = 5000  # rows parsed, compared and written together
 
 Progress = Callable[[int, int], None]
 
@@ -146,145 +153,218 @@ _MEMO_KINDS = frozenset(
     {"choice", "multi", "boolean", "date", "integer", "decimal", "tags", "code"}
 )
 _MEMO_LIMIT = 20_000
-_ERROR = object()
+# Only these cells are memoised: 1, 1.0 and True are equal keys but not equal cells.
+_MEMO_TYPES = frozenset({str, date, datetime})
+_REQUIRED = object()  # a cell's outcome: required, but empty
+_ABSENT = object()  # in a column of values: the field is left out of the row (it had an error)
+_first = itemgetter(0)
 
 
-def _parse_rows(spec: ImportSpec, table, progress: Progress | None) -> list[RowResult]:
-    plan = []
-    for index, field in sorted(table.fields.items()):
-        column = spec.column(field)
-        try:
-            blank = column.parse("")
-        except CellError:
-            blank = None
-        memo = {} if column.kind in _MEMO_KINDS and field != spec.key else None
-        # Plain text within its length needs no parser call (the common case, inlined below).
-        max_text = getattr(column.parse, "max_length", 0) if column.kind == "text" else 0
-        plan.append(
-            (index, field, column.header, column.parse, column.required, blank, memo, max_text)
-        )
-    required = _("required, but empty")
-    no_header = _("this column has no header, so its data cannot be imported")
-    example_key = ""
-    if spec.key and spec.key_column.example:
-        try:
-            example_key = spec.key_column.parse(spec.key_column.example)
-        except CellError:
-            example_key = ""
-    rows: list[RowResult] = []
-    total = table.row_count
-    seen = 0
-    str_ = str
-    for number, cells in table.rows:
-        seen += 1
-        if progress is not None and seen % PROGRESS_EVERY == 0:
-            progress(seen, max(total, seen))
-        width = len(cells)
-        # Blank rows (formatting left below the data, a spacer line) are skipped, not errors.
-        if all(c is None or c == "" or (c.__class__ is str_ and not c.strip()) for c in cells):
-            continue
-        if len(rows) >= spec.max_rows:
-            raise StructureError(
-                _("The file has more than %(max)s rows. Split it into several files.")
-                % {"max": spec.max_rows}
-            )
-        values: dict[str, Any] = {}
-        row = RowResult(number, values)
-        for index, field, header, parse, is_required, blank, memo, max_text in plan:
-            raw = cells[index] if index < width else None
-            if raw is None or raw == "":
-                if is_required:
-                    row.error(header, required)
-                    continue
-                values[field] = list(blank) if blank.__class__ is list else blank
-                continue
-            if max_text and raw.__class__ is str_:
-                text = raw.strip()
-                if text and len(text) <= max_text and text[0] != "'" and text.isprintable():
-                    values[field] = text
-                    continue
-            # Only text is memoised: 1, 1.0 and True are equal keys but not equal cells.
-            if memo is not None and raw.__class__ is str_:
-                value = memo.get(raw, _ERROR)
-                if value is _ERROR:
-                    try:
-                        value = parse(raw)
-                    except CellError as exc:
-                        value = exc
-                    if len(memo) < _MEMO_LIMIT:
-                        memo[raw] = value
-                if value.__class__ is CellError:
-                    row.error(header, value.message)
-                    continue
-                if value.__class__ is list:
-                    value = list(value)
-            else:
-                try:
-                    value = parse(raw)
-                except CellError as exc:
-                    row.error(header, exc.message)
-                    continue
-            if value.__class__ is Warned:
-                row.warn(header, value.message)
-                value = value.value
-            if is_required and (value is None or value == ""):
-                row.error(header, required)
-                continue
-            values[field] = value
-        for index in table.unmapped:
-            if index < width and not (cells[index] is None or str_(cells[index]).strip() == ""):
-                row.error(_("column %(letter)s") % {"letter": table.letter(index)}, no_header)
-        if example_key and values.get(spec.key) == example_key:
-            row.error(
-                spec.key_column.header,
-                _("this is the template's example row: delete it before importing"),
-            )
-        rows.append(row)
-    if progress is not None:
-        progress(seen, seen)
-    return rows
+class _Column:
+    """How one column of the file is read, a chunk of rows at a time.
 
-
-def _group_by_key(spec: ImportSpec, rows: list[RowResult]) -> dict[str, list[RowResult]]:
-    """Rows by key; a key found on several rows is an error on each, naming the others."""
-    by_key: dict[str, list[RowResult]] = {}
-    for row in rows:
-        key = spec.row_key(row)
-        if key:
-            by_key.setdefault(key, []).append(row)
-    for group in by_key.values():
-        if len(group) < 2:
-            continue
-        for row in group:
-            header, label = spec.key_label(row)
-            others = "、".join(str(r.number) for r in group if r is not row)
-            row.error(
-                header,
-                _("“%(key)s” appears more than once in the file (also on row %(rows)s)")
-                % {"key": label, "rows": others},
-            )
-    return by_key
-
-
-def _compare_with_registry(
-    spec: ImportSpec, rows: list[RowResult], by_key: dict[str, list[RowResult]], ctx: Any
-) -> None:
-    """Mark each row create / update (with its changed fields) / unchanged, or refuse it.
-
-    The registry is read one chunk of keys at a time and each chunk dropped once compared, so a
-    100,000-row re-import never holds the whole registry in memory beside the file.
+    A column whose parser offers ``many`` (plain text, codes, numbers) is read in one go when
+    every cell is plain. Otherwise each cell's outcome is ``(value,)``, a ``CellError``, a
+    ``Warned`` or ``_REQUIRED``, and the outcome of a repeated text is memoised.
     """
-    for row in rows:
-        row.action = "create"  # until the registry says otherwise
-    keys = sorted(by_key)
-    for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start : start + KEY_CHUNK]
-        existing = spec.existing(chunk, ctx)
-        for key in chunk:
-            current = existing.get(key)
-            if current is not None:
-                for row in by_key[key]:
-                    _compare_row(spec, row, current)
+
+    def __init__(self, spec: ImportSpec, index: int, field: str):
+        column = spec.column(field)
+        self.index = index
+        self.field = field
+        self.header = column.header
+        self.parse = column.parse
+        self.required = column.required
+        try:
+            self.blank = column.parse("")
+        except CellError:
+            self.blank = None
+        self.is_list = self.blank.__class__ is list or column.kind in ("multi", "tags")
+        self.memo: dict[Any, Any] | None = (
+            {} if column.kind in _MEMO_KINDS and field != spec.key else None
+        )
+        # Plain text within its length needs no parser call.
+        self.max_text = getattr(column.parse, "max_length", 0) if column.kind == "text" else 0
+        self.many = getattr(column.parse, "many", None)
+
+    def outcome(self, raw: Any) -> Any:
+        """One cell, the general way."""
+        if raw is None or raw == "":
+            return _REQUIRED if self.required else (self.blank,)
+        if self.max_text and raw.__class__ is str:
+            text = raw.strip()
+            if text and len(text) <= self.max_text and text[0] != "'" and text.isprintable():
+                return (text,)
+        try:
+            value = self.parse(raw)
+        except CellError as exc:
+            return exc
+        if value.__class__ is Warned:
+            return value
+        if self.required and (value is None or value == ""):
+            return _REQUIRED
+        return (value,)
+
+    def _read_plain(self, cells: list[Any]) -> list[Any] | None:
+        if self.required and (None in cells or "" in cells):
+            return None
+        values = self.many(cells)
+        if values is None or (self.required and (None in values or "" in values)):
+            return None
+        return list(map(list, values)) if self.is_list else values
+
+    def read(self, cells: list[Any], rows: list[RowResult], required: str) -> list[Any]:
+        """The values of ``cells`` (one per row, ``_ABSENT`` where the cell has an error);
+        errors and warnings go to ``rows``."""
+        if self.many is not None:
+            values = self._read_plain(cells)
+            if values is not None:
+                return values
+        memo = self.memo
+        if memo is None:
+            outcomes = list(map(self.outcome, cells))
+        else:
+            outcomes = list(map(memo.get, cells))
+            if None in outcomes:
+                outcome = self.outcome
+                for i, result in enumerate(outcomes):
+                    if result is None:
+                        raw = cells[i]
+                        result = outcomes[i] = outcome(raw)
+                        if raw.__class__ in _MEMO_TYPES and len(memo) < _MEMO_LIMIT:
+                            memo[raw] = result
+        if set(map(type, outcomes)) == {tuple}:
+            values = list(map(_first, outcomes))
+            return list(map(list, values)) if self.is_list else values
+        values = []
+        header = self.header
+        for row, result in zip(rows, outcomes, strict=True):
+            if result.__class__ is tuple:
+                value = result[0]
+            elif result is _REQUIRED:
+                row.error(header, required)
+                value = _ABSENT
+            elif result.__class__ is Warned:
+                row.warn(header, result.message)
+                value = result.value
+                if self.required and (value is None or value == ""):
+                    row.error(header, required)
+                    value = _ABSENT
+            else:
+                row.error(header, result.message)
+                value = _ABSENT
+            if value.__class__ is list:
+                value = list(value)
+            values.append(value)
+        return values
+
+
+def _is_blank_row(cells: list[Any]) -> bool:
+    for c in cells:
+        if c is None or c == "" or (c.__class__ is str and not c.strip()):
+            continue
+        return False
+    return True
+
+
+class _Parser:
+    """Turns the file's raw rows into ``RowResult``s, a chunk at a time, column by column."""
+
+    def __init__(self, spec: ImportSpec, table):
+        self.spec = spec
+        self.table = table
+        self.columns = [_Column(spec, i, f) for i, f in sorted(table.fields.items())]
+        self.fields = [c.field for c in self.columns]
+        self.width = max([c.index for c in self.columns] + table.unmapped, default=-1) + 1
+        self.required = _("required, but empty")
+        self.no_header = _("this column has no header, so its data cannot be imported")
+        self.example_key = ""
+        if spec.key and spec.key_column.example:
+            try:
+                self.example_key = spec.key_column.parse(spec.key_column.example)
+            except CellError:
+                self.example_key = ""
+
+    def chunks(self, progress: Progress | None, size: int) -> Iterator[list[RowResult]]:
+        """The non-blank rows, parsed, in chunks of up to ``size``."""
+        total = self.table.row_count
+        seen = kept = 0
+        numbers: list[int] = []
+        raw: list[list[Any]] = []
+        max_rows = self.spec.max_rows
+        for number, cells in self.table.rows:
+            seen += 1
+            if progress is not None and seen % PROGRESS_EVERY == 0:
+                progress(seen, max(total, seen))
+            # Blank rows (formatting left below the data, a spacer line) are skipped.
+            if _is_blank_row(cells):
+                continue
+            kept += 1
+            if kept > max_rows:
+                raise StructureError(
+                    _("The file has more than %(max)s rows. Split it into several files.")
+                    % {"max": max_rows}
+                )
+            numbers.append(number)
+            raw.append(cells)
+            if len(raw) >= size:
+                yield self.parse(numbers, raw)
+                numbers, raw = [], []
+        if raw:
+            yield self.parse(numbers, raw)
+        if progress is not None:
+            progress(seen, seen)
+
+    def parse(self, numbers: list[int], raw: list[list[Any]]) -> list[RowResult]:
+        width = self.width
+        if any(len(cells) < width for cells in raw):  # CSV lines may be short
+            raw = [cells + [None] * (width - len(cells)) for cells in raw]
+        columns = list(zip(*raw, strict=False)) if width else []
+        rows = [RowResult(number, {}) for number in numbers]
+        required = self.required
+        values = [
+            column.read(list(columns[column.index]), rows, required) for column in self.columns
+        ]
+        fields = self.fields
+        for row, row_values in zip(rows, zip(*values, strict=True), strict=True):
+            # A cell with an error left ``_ABSENT`` in its column (and an error on its row).
+            if row.errors:
+                row.values = {
+                    f: v for f, v in zip(fields, row_values, strict=True) if v is not _ABSENT
+                }
+            else:
+                row.values = dict(zip(fields, row_values, strict=True))
+        letter = self.table.letter
+        for index in self.table.unmapped:
+            for row, cell in zip(rows, columns[index], strict=True):
+                if not (cell is None or str(cell).strip() == ""):
+                    row.error(_("column %(letter)s") % {"letter": letter(index)}, self.no_header)
+        example_key = self.example_key
+        if example_key:
+            key = self.spec.key
+            for row in rows:
+                if row.values.get(key) == example_key:
+                    row.error(
+                        self.spec.key_column.header,
+                        _("this is the template's example row: delete it before importing"),
+                    )
+        return rows
+
+
+def _duplicate_errors(spec: ImportSpec, group: list[RowResult]) -> None:
+    for row in group:
+        header, label = spec.key_label(row)
+        others = "、".join(str(r.number) for r in group if r is not row)
+        message = _("“%(key)s” appears more than once in the file (also on row %(rows)s)") % {
+            "key": label,
+            "rows": others,
+        }
+        if row.action == "foreign":
+            # Compared with the registry already: its refusal (always the last error) stays
+            # last, as when the file is checked in one piece.
+            row.errors.insert(len(row.errors) - 1, (header, message))
+        else:
+            row.error(header, message)
 
 
 def _compare_row(spec: ImportSpec, row: RowResult, current: dict[str, Any] | None) -> None:
@@ -310,6 +390,140 @@ def _compare_row(spec: ImportSpec, row: RowResult, current: dict[str, Any] | Non
     row.action = "update" if row.changes else "unchanged"
 
 
+class _Check:
+    """One pass over a file: parse and check each chunk of rows (on the calling thread), then
+    compare it with the registry and, for a commit, hand it to the spec's writer.
+
+    The second step needs the database. When the writer streams and the database is
+    PostgreSQL it runs on a second thread that borrows the calling thread's connection (and
+    so its transaction), one chunk behind: the database files chunk n while Python reads
+    chunk n + 1. The calling thread does not touch the database meanwhile.
+    """
+
+    def __init__(self, spec: ImportSpec, ctx: Any, sink: RowWriter | None, accept_warnings: bool):
+        self.spec = spec
+        self.ctx = ctx
+        self.sink = sink
+        self.accept_warnings = accept_warnings
+        self.rows: list[RowResult] = []
+        self.first: dict[str, RowResult] = {}  # key -> its first row
+        self.repeated: dict[str, list[RowResult]] = {}  # key -> every row, for repeated keys
+        self.created: set[str] = set()  # keys compared as new: not looked up again
+        self.blocked = False  # an error, or an unaccepted warning: nothing more is written
+        # The registry's own key lookup, when the spec keeps the base one (a fast path).
+        self.plain_key = type(spec).row_key is ImportSpec.row_key and spec.key
+
+    # -- step 1: parse and check (no database) --------------------------------------------
+
+    def check_rows(self, chunk: list[RowResult]) -> tuple[list[RowResult], list[str], bool]:
+        """Cross-column checks and repeated keys: (the rows, their keys, whether a key repeats
+        so far)."""
+        spec, ctx = self.spec, self.ctx
+        check_row = spec.check_row
+        for row in chunk:
+            check_row(row, ctx)
+        first, repeated = self.first, self.repeated
+        if self.plain_key:
+            key = self.plain_key
+            keys = [row.values.get(key) or "" for row in chunk]
+        else:
+            keys = [spec.row_key(row) for row in chunk]
+        for key, row in zip(keys, chunk, strict=True):
+            if not key:
+                continue
+            seen = first.setdefault(key, row)
+            if seen is not row:
+                group = repeated.get(key)
+                if group is None:
+                    repeated[key] = [seen, row]
+                else:
+                    group.append(row)
+        self.rows.extend(chunk)
+        return chunk, keys, bool(repeated)
+
+    # -- step 2: the registry and the writer (database) ------------------------------------
+
+    def against_registry(self, chunk: list[RowResult], keys: list[str], repeated: bool) -> None:
+        spec, ctx = self.spec, self.ctx
+        by_key: dict[str, list[RowResult]] = {}
+        created = self.created
+        for row, key in zip(chunk, keys, strict=True):
+            row.action = "create"  # until the registry says otherwise
+            if key and key not in created:
+                by_key.setdefault(key, []).append(row)
+        wanted = sorted(by_key)
+        existing = spec.existing(wanted, ctx) if wanted else {}
+        for key in wanted:
+            current = existing.get(key)
+            if current is None:
+                created.add(key)
+            else:
+                for row in by_key[key]:
+                    _compare_row(spec, row, current)
+        spec.check_against_registry(chunk, ctx)
+        if self.sink is None or self.blocked:
+            return
+        if (
+            repeated
+            or any(row.errors for row in chunk)
+            or (not self.accept_warnings and any(row.warnings for row in chunk))
+        ):
+            self.blocked = True
+            return
+        to_write = [row for row in chunk if row.action in ("create", "update")]
+        if to_write:
+            self.sink.write(to_write)
+
+    # -- the pass ------------------------------------------------------------------------
+
+    def run(self, table, progress: Progress | None) -> list[RowResult]:
+        chunks = _Parser(self.spec, table).chunks(progress, CHUNK_ROWS)
+        if self.sink is not None and self.sink.streams and connection.vendor == "postgresql":
+            self._run_beside(chunks)
+        else:
+            for chunk in chunks:
+                self.against_registry(*self.check_rows(chunk))
+        for group in self.repeated.values():
+            _duplicate_errors(self.spec, group)
+        return self.rows
+
+    def _run_beside(self, chunks: Iterator[list[RowResult]]) -> None:
+        handoff: queue.Queue = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        # Messages and dates as on the calling thread (both are activated per thread).
+        language = translation.get_language()
+        zone = timezone.get_current_timezone()
+
+        def database_side() -> None:
+            connections[DEFAULT_DB_ALIAS] = wrapper
+            try:
+                with translation.override(language), timezone.override(zone):
+                    while (item := handoff.get()) is not None:
+                        if not failure:
+                            try:
+                                self.against_registry(*item)
+                            except BaseException as exc:  # noqa: BLE001 - the reader re-raises
+                                failure.append(exc)
+            finally:
+                del connections[DEFAULT_DB_ALIAS]
+
+        wrapper.inc_thread_sharing()
+        worker = threading.Thread(target=database_side, name="import-database", daemon=True)
+        worker.start()
+        try:
+            for chunk in chunks:
+                if failure:
+                    break
+                handoff.put(self.check_rows(chunk))
+        finally:
+            handoff.put(None)
+            worker.join()
+            wrapper.dec_thread_sharing()
+        if failure:
+            raise failure[0]
+
+
 def validate(
     spec: ImportSpec,
     data: bytes,
@@ -324,15 +538,13 @@ def validate(
     """
     table = open_table(data, spec)
     ctx = spec.begin(actor=actor, organisation=organisation)
-    rows = _parse_rows(spec, table, progress)
+    # A 100,000-row file becomes millions of small objects that live until the end: the
+    # cyclic collector would walk them again and again (``core.batch.gc_paused``).
+    with gc_paused():
+        rows = _Check(spec, ctx, None, accept_warnings=False).run(table, progress)
     del table  # the workbook's cells (hundreds of MB for a large file) are no longer needed
     if not rows:
         raise StructureError(_("The file has headers but no data rows."))
-    for row in rows:
-        spec.check_row(row, ctx)
-    by_key = _group_by_key(spec, rows) if spec.key else {}
-    _compare_with_registry(spec, rows, by_key, ctx)
-    spec.check_against_registry(rows, ctx)
     return ValidationResult(spec=spec, rows=rows, ctx=ctx)
 
 
@@ -354,41 +566,48 @@ def commit(
     progress: Progress | None = None,
     on_success: Callable[[ValidationResult, tuple[int, int, int]], None] | None = None,
 ) -> tuple[ValidationResult, tuple[int, int, int]]:
-    """Validate again, then write the new and changed rows with one call of the app's bulk
-    service. Returns the result and (created, updated, unchanged).
+    """Check the file again, against the registry as it is now, and write its new and
+    changed rows through the spec's writer. Returns the result and (created, updated,
+    unchanged).
 
-    All or nothing: any error (or an unaccepted warning) and nothing is written. ``on_success``
-    runs inside the same transaction, so whatever it records (e.g. the job's status) commits
-    or rolls back with the rows.
+    All or nothing, in one transaction: rows are handed to the writer while the rest of the
+    file is still being read, but any error (or an unaccepted warning) anywhere raises
+    ``ImportBlocked`` with the full report, and the transaction rolls back whatever was
+    written. ``on_success`` runs inside the same transaction, so whatever it records (e.g.
+    the job's status) commits or rolls back with the rows.
     """
-    result = validate(spec, data, actor=actor, organisation=organisation, progress=progress)
-    if result.error_count:
-        raise ImportBlocked(
-            _("The file has %(count)s errors: nothing was imported.")
-            % {"count": result.error_count},
-            result,
-        )
-    if result.warning_count and not accept_warnings:
-        raise ImportBlocked(
-            _(
-                "The file has %(count)s warnings: accept them to import, or correct the file. "
-                "Nothing was imported."
-            )
-            % {"count": result.warning_count},
-            result,
-        )
-    # Rows equal to the registry are not sent: the service would only compare them again. (The
-    # service locks and re-compares the rows it is sent; a row edited in the registry since the
-    # comparison above keeps that edit, as if the import had run a moment earlier.)
-    to_write = [row for row in result.rows if row.action in ("create", "update")]
-    skipped = len(result.rows) - len(to_write)
-    with transaction.atomic():
-        created = updated = unchanged = 0
-        if to_write:
-            created, updated, unchanged = spec.commit(
-                actor=actor, rows=to_write, ctx=result.ctx, accept_warnings=accept_warnings
-            )
-        counts = (created, updated, unchanged + skipped)
+    table = open_table(data, spec)
+    ctx = spec.begin(actor=actor, organisation=organisation)
+    with gc_paused(), transaction.atomic():
+        with spec.writer(actor=actor, ctx=ctx, accept_warnings=accept_warnings) as sink:
+            check = _Check(spec, ctx, sink, accept_warnings=accept_warnings)
+            rows = check.run(table, progress)
+            del table
+            if not rows:
+                raise StructureError(_("The file has headers but no data rows."))
+            result = ValidationResult(spec=spec, rows=rows, ctx=ctx)
+            if result.error_count:
+                raise ImportBlocked(
+                    _("The file has %(count)s errors: nothing was imported.")
+                    % {"count": result.error_count},
+                    result,
+                )
+            if result.warning_count and not accept_warnings:
+                raise ImportBlocked(
+                    _(
+                        "The file has %(count)s warnings: accept them to import, or correct "
+                        "the file. Nothing was imported."
+                    )
+                    % {"count": result.warning_count},
+                    result,
+                )
+        # Rows equal to the registry were not sent: the writer would only compare them again.
+        # (The writer locks and re-compares the rows it is sent; a row edited in the registry
+        # since the comparison keeps that edit, as if the import had run a moment earlier.)
+        assert sink.counts is not None
+        created, updated, unchanged = sink.counts
+        sent = sum(1 for row in rows if row.action in ("create", "update"))
+        counts = (created, updated, unchanged + len(rows) - sent)
         if on_success is not None:
             on_success(result, counts)
     return result, counts

@@ -13,10 +13,12 @@ accepts the warning (e.g. a real credit code with a wrong check digit).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from operator import methodcaller
 from typing import Any
 
 from django.utils import translation
@@ -75,6 +77,26 @@ def as_text(raw: Any) -> str:
 
 
 # --- parsers --------------------------------------------------------------------------------
+#
+# A parser may also offer ``parse.many(cells)``: the values of a whole column at once when
+# every cell is of the plain kind it expects (C-level checks, no call per cell), or None to
+# have the engine parse cell by cell. Its values must be exactly what ``parse`` returns for
+# each cell; blank cells are the engine's business (it only calls ``many`` when a required
+# column has none, and rejects a blank value from ``many`` in a required column).
+
+
+def _starts_with_apostrophe(text: str) -> bool:
+    return text[:1] == "'"
+
+
+def _plain_texts(cells: list[Any]) -> list[str] | None:
+    """``as_text`` of every cell when all are text that needs nothing but stripping."""
+    if set(map(type, cells)) != {str}:
+        return None
+    texts = list(map(str.strip, cells))
+    if not all(map(str.isprintable, texts)) or any(map(_starts_with_apostrophe, texts)):
+        return None
+    return texts
 
 
 def parse_text(*, max_length: int, required: bool = False) -> Callable[[Any], str]:
@@ -87,7 +109,14 @@ def parse_text(*, max_length: int, required: bool = False) -> Callable[[Any], st
             )
         return text
 
+    def many(cells: list[Any]) -> list[str] | None:
+        texts = _plain_texts(cells)
+        if texts is None or max(map(len, texts), default=0) > max_length:
+            return None
+        return texts
+
     parse.max_length = max_length  # lets the engine inline the common case
+    parse.many = many
     return parse
 
 
@@ -112,6 +141,20 @@ def parse_code(
             )
         return text
 
+    def many(cells: list[Any]) -> list[str] | None:
+        texts = _plain_texts(cells)
+        # Printable text holds no whitespace but the plain space, which a code drops.
+        if texts is None or " " in "".join(texts):
+            return None
+        if upper:
+            texts = list(map(str.upper, texts))
+        if max(map(len, texts), default=0) > max_length:
+            return None
+        if compiled is not None and not all(map(compiled.fullmatch, filter(None, texts))):
+            return None
+        return texts
+
+    parse.many = many
     return parse
 
 
@@ -141,6 +184,20 @@ def parse_uscc(raw: Any) -> str | Warned:
             % {"digit": uscc_rules.check_digit(code[:17])},
         )
     return code
+
+
+def _uscc_many(cells: list[Any]) -> list[str] | None:
+    texts = _plain_texts(cells)
+    if texts is None:
+        return None
+    codes = [uscc_rules.normalise(text) for text in texts]
+    valid = uscc_rules.UsccStatus.VALID
+    if any(uscc_status(code) is not valid for code in set(codes) if code):
+        return None
+    return codes
+
+
+parse_uscc.many = _uscc_many
 
 
 def parse_division(raw: Any) -> str:
@@ -230,6 +287,19 @@ def parse_integer(*, min_value: int | None = 0, default: int | None = 0) -> Call
             )
         return value
 
+    def many(cells: list[Any]) -> list[int] | None:
+        kinds = set(map(type, cells))
+        if kinds == {int}:
+            values = list(cells)
+        elif kinds == {float} and all(map(float.is_integer, cells)):
+            values = list(map(int, cells))
+        else:
+            return None
+        if values and min_value is not None and min(values) < min_value:
+            return None
+        return values
+
+    parse.many = many
     return parse
 
 
@@ -251,6 +321,21 @@ def parse_decimal(*, places: int, min_value: float, max_value: float) -> Callabl
             )
         return value
 
+    to_quantum = methodcaller("quantize", quantum)
+
+    def many(cells: list[Any]) -> list[Decimal] | None:
+        # A float's repr and ``as_text``'s spelling (12.0 → "12") quantize to the same Decimal.
+        if set(map(type, cells)) != {float}:
+            return None
+        try:
+            values = list(map(to_quantum, map(Decimal, map(repr, cells))))
+            if values and not (min_value <= min(values) and max(values) <= max_value):
+                return None
+        except (InvalidOperation, ValueError):
+            return None
+        return values
+
+    parse.many = many
     return parse
 
 
@@ -549,6 +634,35 @@ class RowResult:
         self.warnings.append((column, message))
 
 
+class RowWriter:
+    """Where a commit sends its checked rows, chunk by chunk, inside one transaction.
+
+    ``write(rows)`` receives the rows of each chunk that create or update a record, in file
+    order, for as long as no row so far has an error (or a warning the user did not accept).
+    The block that ``ImportSpec.writer`` opens ends cleanly only when the whole file was
+    clean; it then finishes the write and sets ``counts`` = (created, updated, unchanged).
+    Any exception in the block rolls back everything written.
+
+    ``streams``: the writer sends rows to the database as they come, so the commit reads the
+    rest of the file on another thread meanwhile (``write`` then runs on that other thread,
+    which holds the database connection; one call at a time).
+    """
+
+    streams = False
+    counts: tuple[int, int, int] | None = None
+
+    def write(self, rows: list[RowResult]) -> None:
+        raise NotImplementedError
+
+
+class _CollectingWriter(RowWriter):
+    def __init__(self) -> None:
+        self.rows: list[RowResult] = []
+
+    def write(self, rows: list[RowResult]) -> None:
+        self.rows.extend(rows)
+
+
 class ImportSpec:
     """What one kind of import looks like and how it reaches its app's bulk service.
 
@@ -606,6 +720,19 @@ class ImportSpec:
     ) -> tuple[int, int, int]:
         """Write every row through the app's bulk service: (created, updated, unchanged)."""
         raise NotImplementedError
+
+    @contextmanager
+    def writer(self, *, actor, ctx: Any, accept_warnings: bool) -> Iterator[RowWriter]:
+        """Where the commit sends its rows (see ``RowWriter``). By default they are collected
+        and handed to ``commit`` in one call when the block ends; a spec whose bulk service
+        takes rows in chunks overrides this to stream them."""
+        collected = _CollectingWriter()
+        yield collected
+        collected.counts = (
+            self.commit(actor=actor, rows=collected.rows, ctx=ctx, accept_warnings=accept_warnings)
+            if collected.rows
+            else (0, 0, 0)
+        )
 
     def export_rows(self, *, user) -> Iterable[dict[str, Any]]:
         """Every record ``user`` may see, as dicts of the spec's field names (for exports)."""

@@ -110,3 +110,64 @@ def test_typed_values_are_stored_like_their_text_and_each_new_source_has_one_his
     with pytest.raises(ServiceError) as exc:
         _upsert(county_clerk, county, [source_data(pollution_types=["air", "smell"])])
     assert "smell" in exc.value.messages[0]
+
+
+def test_checking_a_column_at_a_time_gives_what_checking_each_row_gives():
+    from registry.services import _clean_source_data, _clean_source_rows
+
+    today = date(2026, 6, 1)
+    base = source_data(
+        permit_valid_from=date(2024, 1, 31),
+        permit_valid_until=date(2029, 1, 30),
+        positive_list=False,
+        complaints_12m=0,
+        longitude=Decimal("113.1234567"),
+        latitude=None,
+        pollution_types=["air"],
+        tags=[],
+        county_code="410823",
+        industry_code="C2614",
+        special_reason="",
+        violation_record="",
+        org_code="",
+        permit_number="",
+        last_penalty_date=None,
+    )
+    variants = [
+        {},
+        {"name": " 有空格 "},
+        {"org_code": "abc"},
+        {"supervision_class": "special"},
+        {"supervision_class": "special", "special_reason": "挂牌督办"},
+        {"permit_valid_from": date(2030, 1, 1)},
+        {"last_penalty_date": date(2027, 1, 1)},
+        {"positive_list_until": date(2027, 1, 1)},
+        {"positive_list": True, "positive_list_until": date(2027, 1, 1)},
+        {"complaints_12m": -1},
+        {"complaints_12m": "3"},
+        {"longitude": Decimal("190")},
+        {"longitude": "113.5"},
+        {"county_code": "41082"},
+        {"industry_code": "c2614"},
+        {"uscc": "913101167800233824"},
+        {"uscc": "91310116780023382"},
+        {"uscc": "911411817515053410".lower()},
+        {"credit_rating": "purple"},
+        {"status": "suspended"},
+        {"name": "x" * 300},
+        {"tags": ["园区", "园区"]},
+        {"pollution_types": ["air", "smell"]},
+    ]
+    for accept in (False, True):
+        for variant in variants:
+            for current in (None, {**base, "uscc_checksum_ok": True, "status": "active"}):
+                rows = [{**base, **variant}, dict(base), {**base, **variant}]
+                currents = [current] * len(rows)
+                many = _clean_source_rows(rows, currents, accept_bad_checksum=accept, today=today)
+                one_by_one = [
+                    _clean_source_data(r, accept_bad_checksum=accept, current=c, today=today)
+                    for r, c in zip(rows, currents, strict=True)
+                ]
+                for got, want in zip(many, one_by_one, strict=True):
+                    assert got.values == want.values, variant
+                    assert list(got.errors.items()) == list(want.errors.items()), variant
