@@ -121,14 +121,15 @@ def inspectors_eligible(
     """The pool a draw may pick team members from.
 
     Enforcement staff of these organisations who are on staff, active and hold a certificate
-    valid on ``on`` (a recorded expiry date is required), and who have no leave, training or
-    secondment overlapping ``[on, until]`` (``until`` defaults to ``on``). Technical experts
+    valid through ``[on, until]`` (a recorded expiry date is required: an inspection by
+    someone whose certificate lapsed before it happened is open to challenge), and who have
+    no leave, training or secondment overlapping that period (``until`` defaults to ``on``). Technical experts
     are never in it: they may assist but never count as team members. Not scoped to a user:
     the lottery's own services decide who may run a draw. Ordered by id, so the pool is stable.
     """
     return (
         Inspector.objects.filter(organisation_id__in=list(organisation_ids))
-        .certified(on)
+        .certified(until or on)
         .available(on, until)
         .order_by("id")
     )

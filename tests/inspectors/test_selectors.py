@@ -116,6 +116,23 @@ def test_inspectors_eligible_checks_the_certificate_on_the_draw_date(county, mak
     )
 
 
+def test_a_certificate_must_last_through_the_planned_period(county, make_inspector, today):
+    """Drawn today for inspections until day 30: a certificate lapsing on day 10 would make
+    the inspection open to challenge, so its holder is not in the pool."""
+    make_inspector(county, name="到期", certificate_valid_until=today + timedelta(days=10))
+    make_inspector(county, name="有效", certificate_valid_until=today + timedelta(days=30))
+
+    def pool(until):
+        return set(
+            inspectors_eligible(organisation_ids=[county.pk], on=today, until=until).values_list(
+                "name", flat=True
+            )
+        )
+
+    assert pool(today + timedelta(days=30)) == {"有效"}
+    assert pool(today + timedelta(days=10)) == {"到期", "有效"}
+
+
 # ----------------------------------------------------------------- conflicts
 
 

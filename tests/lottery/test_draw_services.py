@@ -546,8 +546,9 @@ def test_a_company_wide_conflict_keeps_the_inspector_off_every_site_of_that_comp
     from registry.models import PollutionSource
 
     sites = make_sources(county, 8, klass="key")
-    # Four sites of one company (one credit code), as in the Shanghai list.
-    PollutionSource.objects.filter(pk__in=[s.pk for s in sites[:4]]).update(uscc=sites[0].uscc)
+    # Seven sites of one company (one credit code), as in the Shanghai list; one other.
+    company = sites[:7]
+    PollutionSource.objects.filter(pk__in=[s.pk for s in company]).update(uscc=sites[0].uscc)
     people = make_inspectors(county, 3)
     conflict_declare(
         actor=county_clerk,
@@ -560,12 +561,13 @@ def test_a_company_wide_conflict_keeps_the_inspector_off_every_site_of_that_comp
     draw = draw_prepare(actor=county_clerk, plan=plan)
     assert engine.load_json(draw.manifest_json)["constraints"]["objects"] == {
         site.source_code: {"conflicts": [f"I{people[0].pk}"], "previous": [], "requires": []}
-        for site in sites[:4]
+        for site in company
     }
     draw = _run(draw, county_clerk)
-    company = {s.pk for s in sites[:4]}
-    teams = TeamAssignment.objects.filter(selection__draw=draw, selection__source__in=company)
-    assert teams.exists()
+    teams = TeamAssignment.objects.filter(
+        selection__draw=draw, selection__source__in=[s.pk for s in company]
+    )
+    assert teams.exists()  # at least 2 of the 8 are drawn, so at least one of the seven
     assert not teams.filter(inspector=people[0]).exists()
 
 
@@ -586,7 +588,7 @@ def test_a_drawn_source_gone_from_the_registry_refuses_the_draw_and_names_it(
     )
     codes = sorted(gone.values_list("source_code", flat=True))
     gone.delete()
-    with pytest.raises(ServiceError, match="no longer in the registry") as refused:
+    with pytest.raises(ServiceError) as refused:
         draw_execute(actor=county_clerk, draw=draw)
     assert any(code in str(refused.value) for code in codes)
     assert not DrawSelection.objects.filter(draw=draw).exists()
