@@ -1,4 +1,5 @@
-"""Fast bulk inserts: COPY on PostgreSQL, bulk_create elsewhere.
+"""Fast bulk inserts: COPY on PostgreSQL, bulk_create elsewhere; and a helper thread that
+works on the calling thread's database connection, so Python and the database both work.
 
 Django's ``bulk_create`` builds one Python object and one parameter per cell; writing a
 large draw's result that way costs seconds. COPY streams the rows instead. Callers pass every
@@ -7,9 +8,11 @@ column explicitly (COPY applies no ``auto_now_add`` or Python defaults).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils import timezone, translation
 
 
 def copy_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -29,3 +32,40 @@ def copy_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     model.objects.bulk_create(
         (model(**dict(zip(attnames, row, strict=True))) for row in rows), batch_size=1000
     )
+
+
+class SideJob:
+    """``work()`` on a helper thread that uses the calling thread's database connection, and so
+    its transaction: the database files one batch while Python prepares the next.
+
+    The connection serves one thread at a time: until ``wait()`` returns, the calling thread
+    must not use it. ``wait()`` re-raises whatever ``work`` raised. The helper sees the
+    caller's language and time zone (Django activates both per thread).
+    """
+
+    def __init__(self, work: Callable[[], None], *, name: str = "database-side"):
+        self._wrapper = connections[DEFAULT_DB_ALIAS]
+        self._error: BaseException | None = None
+        language = translation.get_language()
+        zone = timezone.get_current_timezone()
+        wrapper = self._wrapper
+
+        def run() -> None:
+            connections[DEFAULT_DB_ALIAS] = wrapper
+            try:
+                with translation.override(language), timezone.override(zone):
+                    work()
+            except BaseException as exc:  # noqa: BLE001 - re-raised by wait()
+                self._error = exc
+            finally:
+                del connections[DEFAULT_DB_ALIAS]
+
+        wrapper.inc_thread_sharing()
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+        self._wrapper.dec_thread_sharing()
+        if self._error is not None:
+            raise self._error

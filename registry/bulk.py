@@ -101,12 +101,13 @@ def insert_rows(
 
 @contextmanager
 def row_inserter(
-    model: type[models.Model], names: Sequence[str]
+    model: type[models.Model], names: Sequence[str], *, queued: bool = True
 ) -> Iterator[Callable[[Sequence[Any]], None]]:
     """Yield ``write(row)`` taking rows as sequences in ``names`` order; the rows are in the
     table when the block ends. On PostgreSQL they stream through COPY as they are written
-    (a writer thread sends them while the caller prepares the next ones); an exception in
-    the block aborts the COPY. Elsewhere they are collected and inserted at the end."""
+    (with ``queued``, a writer thread sends them while the caller prepares the next ones);
+    an exception in the block aborts the COPY. Elsewhere they are collected and inserted at
+    the end."""
     if not _is_postgresql():
         rows: list[Sequence[Any]] = []
         yield rows.append
@@ -123,7 +124,7 @@ def row_inserter(
             connection.wrap_database_errors,
             raw.copy(
                 f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN",
-                writer=QueuedLibpqWriter(raw),
+                writer=QueuedLibpqWriter(raw) if queued else None,
             ) as copy,
         ):
             write_row = copy.write_row

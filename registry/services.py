@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,12 +20,13 @@ from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import uscc as uscc_rules
 from core.audit import audit_record, model_snapshot, to_jsonable
+from core.bulk import SideJob
 from core.errors import ServiceError
 from core.models import Organisation
 from core.vocab import CheckMethod, Expertise, SupervisionClass
@@ -800,6 +801,20 @@ def _registry_changed() -> ServiceError:
     return ServiceError(_("The registry changed while importing; nothing was imported. Try again."))
 
 
+@contextmanager
+def _registry_changes_mapped() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as exc:
+        # Another import registered one of these codes since we looked.
+        raise _registry_changed() from exc
+    except OperationalError as exc:
+        # Two imports locking the same sources in another order: one of them gives way.
+        if getattr(exc.__cause__, "sqlstate", None) == _DEADLOCK:
+            raise _registry_changed() from exc
+        raise
+
+
 class SourceBulkWriter:
     """``source_bulk_upsert`` for rows that arrive in chunks; made by ``source_bulk_writer``.
 
@@ -826,6 +841,7 @@ class SourceBulkWriter:
         self._updated: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
         self._changed_fields: set[str] = set()
         self._unchanged = 0
+        self._pending: list[tuple[str, Sequence[Any]]] | None = None  # checked, not yet written
 
     def _fail(self, code: str, errors: dict[str, str]) -> None:
         for field, message in errors.items():
@@ -867,41 +883,53 @@ class SourceBulkWriter:
             org.pk: self._managed_by(org)
             for org in {organisation_by_code[code] for code in by_code}
         }
-        try:
-            with transaction.atomic():
-                read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
-                existing = {
-                    record["source_code"]: record
-                    for record in bulk.lock_rows_by_key(
-                        PollutionSource, "source_code", list(by_code), read
-                    )
-                }
-                created = self._check(by_code, organisation_by_code, managed_by_of, existing)
-                if created and not self._messages:
-                    # One “created” history row per new source, made by the database from
-                    # the new rows.
-                    bulk.insert_per_key(
-                        SourceChange,
-                        {
-                            "at": self._now,
-                            "actor_id": self._actor_id,
-                            "actor_name": self._actor_name,
-                            "action": SourceChange.Action.CREATE,
-                            "changes": {},
-                        },
-                        fk="source_id",
-                        target=PollutionSource,
-                        key="source_code",
-                        values=created,
-                    )
-        except IntegrityError as exc:
-            # Another import registered one of these codes since we looked.
-            raise _registry_changed() from exc
-        except OperationalError as exc:
-            # Two imports locking the same sources in another order: one of them gives way.
-            if getattr(exc.__cause__, "sqlstate", None) == _DEADLOCK:
-                raise _registry_changed() from exc
-            raise
+        with _registry_changes_mapped():
+            read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
+            existing = {
+                record["source_code"]: record
+                for record in bulk.lock_rows_by_key(
+                    PollutionSource, "source_code", list(by_code), read
+                )
+            }
+            # The previous chunk's new sources go into the table on a helper thread while
+            # these rows are checked (pure Python): the database and Python work at once.
+            side = self._write_pending()
+            try:
+                self._pending = self._check(by_code, organisation_by_code, managed_by_of, existing)
+            finally:
+                if side is not None:
+                    side.wait()
+
+    def _write_pending(self) -> SideJob | None:
+        """Write the rows waiting from the previous ``add`` (on a helper thread on PostgreSQL,
+        returned to be waited for; at once elsewhere)."""
+        pending, self._pending = self._pending, None
+        if not pending or self._messages:
+            return None  # nothing new, or nothing will be kept anyway
+        if connection.vendor != "postgresql":
+            self._write(pending)
+            return None
+        return SideJob(lambda: self._write(pending), name="registry-write")
+
+    def _write(self, pending: list[tuple[str, Sequence[Any]]]) -> None:
+        with bulk.row_inserter(PollutionSource, _INSERT_FIELDS, queued=False) as write:
+            for _code, row in pending:
+                write(row)
+        # One “created” history row per new source, made by the database from the new rows.
+        bulk.insert_per_key(
+            SourceChange,
+            {
+                "at": self._now,
+                "actor_id": self._actor_id,
+                "actor_name": self._actor_name,
+                "action": SourceChange.Action.CREATE,
+                "changes": {},
+            },
+            fk="source_id",
+            target=PollutionSource,
+            key="source_code",
+            values=[code for code, _row in pending],
+        )
 
     def _check(
         self,
@@ -909,13 +937,13 @@ class SourceBulkWriter:
         organisation_by_code: Mapping[str, Organisation],
         managed_by_of: dict[int, str],
         existing: dict[str, dict[str, Any]],
-    ) -> list[str]:
-        """Check every row; stream the new sources into the table while no row was bad.
-        Returns the codes written."""
+    ) -> list[tuple[str, Sequence[Any]]]:
+        """Check every row; return the new sources to insert, as (code, row in
+        ``_INSERT_FIELDS`` order), while no row so far was bad."""
         now = self._now
         insert_row = itemgetter(*_INSERT_FIELDS)
         messages = self._messages
-        written: list[str] = []
+        to_insert: list[tuple[str, Sequence[Any]]] = []
         # Every row is checked first, a column at a time; a source of another organisation
         # is refused without looking at its values.
         to_clean: list[Mapping[str, Any]] = []
@@ -936,70 +964,69 @@ class SourceBulkWriter:
                 today=self._today,
             )
         )
-        # New sources stream into the table meanwhile (on PostgreSQL the server files them on
-        # the other core while the next ones are prepared).
-        with bulk.row_inserter(PollutionSource, _INSERT_FIELDS) as write:
-            for code, row in by_code.items():
-                org = organisation_by_code[code]
-                current = existing.get(code)
-                if current is None:
-                    cleaned = next(cleaned_rows)
-                    for required in ("name", "company_name"):
-                        if required not in row:
-                            cleaned.errors.setdefault(required, _("This field is required."))
-                    managed_by = managed_by_of[org.pk]
-                    if cleaned.values.get("managed_by", managed_by) != managed_by:
-                        cleaned.errors.setdefault(
-                            "managed_by",
-                            _("%(org)s keeps only %(kind)s sources.")
-                            % {"org": org.name, "kind": ManagedBy(managed_by).label},
-                        )
-                    if cleaned.errors:
-                        self._fail(code, cleaned.errors)
-                        continue
-                    self._created.append(code)
-                    if messages:
-                        continue  # nothing will be written: only the checks go on
-                    values = {**_DEFAULTS, **cleaned.values}
-                    values["managed_by"] = managed_by
-                    _default_county_code(values, org, creating=False)
-                    values["organisation_id"] = org.pk
-                    values["created_at"] = values["updated_at"] = now
-                    write(insert_row(values))
-                    written.append(code)
-                    continue
-                if current["organisation_id"] != org.pk:
-                    messages.append(
-                        _("%(code)s: already registered by another organisation.") % {"code": code}
-                    )
-                    continue
+        for code, row in by_code.items():
+            org = organisation_by_code[code]
+            current = existing.get(code)
+            if current is None:
                 cleaned = next(cleaned_rows)
-                if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
+                for required in ("name", "company_name"):
+                    if required not in row:
+                        cleaned.errors.setdefault(required, _("This field is required."))
+                managed_by = managed_by_of[org.pk]
+                if cleaned.values.get("managed_by", managed_by) != managed_by:
                     cleaned.errors.setdefault(
                         "managed_by",
-                        _(
-                            "Which level manages a source follows its organisation; "
-                            "it cannot be edited."
-                        ),
+                        _("%(org)s keeps only %(kind)s sources.")
+                        % {"org": org.name, "kind": ManagedBy(managed_by).label},
                     )
                 if cleaned.errors:
                     self._fail(code, cleaned.errors)
                     continue
-                _default_county_code(cleaned.values, org, creating=False)
-                changes = _diff_values(current, cleaned.values)
-                if not changes:
-                    self._unchanged += 1
-                    continue
-                current.update(cleaned.values)
-                self._changed_fields.update(changes)
-                self._updated.append((current, changes))
-        return written
+                self._created.append(code)
+                if messages:
+                    continue  # nothing will be written: only the checks go on
+                values = {**_DEFAULTS, **cleaned.values}
+                values["managed_by"] = managed_by
+                _default_county_code(values, org, creating=False)
+                values["organisation_id"] = org.pk
+                values["created_at"] = values["updated_at"] = now
+                to_insert.append((code, insert_row(values)))
+                continue
+            if current["organisation_id"] != org.pk:
+                messages.append(
+                    _("%(code)s: already registered by another organisation.") % {"code": code}
+                )
+                continue
+            cleaned = next(cleaned_rows)
+            if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
+                cleaned.errors.setdefault(
+                    "managed_by",
+                    _(
+                        "Which level manages a source follows its organisation; "
+                        "it cannot be edited."
+                    ),
+                )
+            if cleaned.errors:
+                self._fail(code, cleaned.errors)
+                continue
+            _default_county_code(cleaned.values, org, creating=False)
+            changes = _diff_values(current, cleaned.values)
+            if not changes:
+                self._unchanged += 1
+                continue
+            current.update(cleaned.values)
+            self._changed_fields.update(changes)
+            self._updated.append((current, changes))
+        return to_insert
 
     def _finish(self) -> tuple[int, int, int]:
-        """Refuse the batch if any row was bad; else apply the updates, their history and
-        the audit entry."""
+        """Refuse the batch if any row was bad; else write the last new sources, apply the
+        updates, their history and the audit entry."""
         if self._messages:
             raise ServiceError(self._messages)
+        with _registry_changes_mapped():
+            self._write(self._pending or [])
+            self._pending = None
         now = self._now
         updated = self._updated
         if updated:

@@ -8,6 +8,7 @@ next one. One transaction holds the whole commit: an error anywhere rolls back e
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -17,11 +18,11 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.utils import timezone, translation
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from core.batch import gc_paused
+from core.bulk import SideJob
 from core.errors import ServiceError
 from core.excel.reader import StructureError, open_table
 from core.excel.spec import CellError, ImportSpec, RowResult, RowWriter, Warned
@@ -489,39 +490,31 @@ class _Check:
 
     def _run_beside(self, chunks: Iterator[list[RowResult]]) -> None:
         handoff: queue.Queue = queue.Queue(maxsize=2)
-        failure: list[BaseException] = []
-        wrapper = connections[DEFAULT_DB_ALIAS]
-        # Messages and dates as on the calling thread (both are activated per thread).
-        language = translation.get_language()
-        zone = timezone.get_current_timezone()
+        failed = threading.Event()
 
         def database_side() -> None:
-            connections[DEFAULT_DB_ALIAS] = wrapper
             try:
-                with translation.override(language), timezone.override(zone):
-                    while (item := handoff.get()) is not None:
-                        if not failure:
-                            try:
-                                self.against_registry(*item)
-                            except BaseException as exc:  # noqa: BLE001 - the reader re-raises
-                                failure.append(exc)
-            finally:
-                del connections[DEFAULT_DB_ALIAS]
+                while (item := handoff.get()) is not None:
+                    self.against_registry(*item)
+            except BaseException:
+                failed.set()
+                while handoff.get() is not None:  # let the reader's put() calls return
+                    pass
+                raise
 
-        wrapper.inc_thread_sharing()
-        worker = threading.Thread(target=database_side, name="import-database", daemon=True)
-        worker.start()
+        side = SideJob(database_side, name="import-database")
         try:
             for chunk in chunks:
-                if failure:
+                if failed.is_set():
                     break
                 handoff.put(self.check_rows(chunk))
-        finally:
+        except BaseException:
             handoff.put(None)
-            worker.join()
-            wrapper.dec_thread_sharing()
-        if failure:
-            raise failure[0]
+            with contextlib.suppress(BaseException):  # the reader's own error comes first
+                side.wait()
+            raise
+        handoff.put(None)
+        side.wait()
 
 
 def validate(

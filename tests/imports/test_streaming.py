@@ -20,26 +20,25 @@ from tests.imports.conftest import source_row, sources_xlsx
 
 pytestmark = pytest.mark.django_db
 
-ROWS = 130  # three chunks of 50 rows below: the first two are written before the last is read
+ROWS = 130  # six chunks of 25 rows below: most are in the table before the last is read
 
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(engine_module, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(engine_module, "CHUNK_ROWS", 25)
 
 
 @pytest.fixture
 def chunks_written(monkeypatch):
-    """The number of rows each call of the bulk writer received."""
+    """The number of new sources each write of the bulk writer put into the table."""
     sizes: list[int] = []
-    add = services.SourceBulkWriter.add
+    write = services.SourceBulkWriter._write
 
-    def spy(self, rows, organisation_by_code):
-        rows = list(rows)
-        sizes.append(len(rows))
-        return add(self, rows, organisation_by_code)
+    def spy(self, pending):
+        write(self, pending)
+        sizes.append(len(pending))
 
-    monkeypatch.setattr(services.SourceBulkWriter, "add", spy)
+    monkeypatch.setattr(services.SourceBulkWriter, "_write", spy)
     return sizes
 
 
@@ -68,7 +67,7 @@ def nothing_written() -> bool:
 def test_a_clean_file_is_written_chunk_by_chunk_with_its_history(county_clerk, chunks_written):
     result, counts = run_commit(county_clerk, sources_xlsx(rows()))
     assert counts == (ROWS, 0, 0)
-    assert chunks_written == [50, 50, 30]
+    assert chunks_written == [25, 25, 25, 25, 25, 5]
     assert PollutionSource.objects.count() == ROWS
     assert SourceChange.objects.filter(action="create").count() == ROWS
     entry = AuditEntry.objects.get(action="registry.source_bulk_upsert")
@@ -80,8 +79,8 @@ def test_an_error_in_the_last_row_leaves_nothing_written(county_clerk, chunks_wr
     data[-1] = source_row("ST-LAST", supervision_class="特殊监管对象")  # no reason given
     with pytest.raises(ImportBlocked) as blocked:
         run_commit(county_clerk, sources_xlsx(data))
-    # The first two chunks had reached the table before the last row was read ...
-    assert chunks_written == [50, 50]
+    # Four chunks had reached the table before the last row was read ...
+    assert chunks_written == [25, 25, 25, 25]
     # ... and the rollback took them away again, with their history.
     assert nothing_written()
     issues = blocked.value.result.issues("error")
@@ -95,7 +94,7 @@ def test_a_key_repeated_in_a_later_chunk_stops_the_writes_and_names_both_rows(
     data[120] = source_row("ST-0003")  # row 122 repeats row 5 (first chunk, already written)
     with pytest.raises(ImportBlocked) as blocked:
         run_commit(county_clerk, sources_xlsx(data))
-    assert chunks_written == [50, 50]
+    assert chunks_written == [25, 25, 25]
     assert nothing_written()
     assert [(i.row, i.column) for i in blocked.value.result.issues("error")] == [
         (5, "污染源编码"),
