@@ -10,13 +10,15 @@ history and audit stay in the service; these functions only move rows.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
-from psycopg.copy import QueuedLibpqWriter
+from psycopg import Copy
+from psycopg.copy import FileWriter, QueuedLibpqWriter
 
 CHUNK = 2000
 
@@ -139,6 +141,76 @@ def row_inserter(
                 write_row(row)
 
             yield write
+
+
+def encode_rows(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> bytes | list[Sequence[Any]]:
+    """``rows`` (sequences in ``names`` order) made ready for ``insert_encoded``: on PostgreSQL
+    as COPY data (psycopg's own formatting, with no use of the connection, so another thread
+    may be writing meanwhile), elsewhere as they are."""
+    if not _is_postgresql():
+        return list(rows)
+    fields = _columns(model, names)
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    buffer = io.BytesIO()
+    with Copy(connection.connection.cursor(), binary=False, writer=FileWriter(buffer)) as copy:
+        write_row = copy.write_row
+        if json_at:
+            for row in rows:
+                row = list(row)
+                for i in json_at:
+                    row[i] = _json_text(row[i])
+                write_row(row)
+        else:
+            for row in rows:
+                write_row(row)
+    return buffer.getvalue()
+
+
+def insert_encoded(
+    model: type[models.Model], names: Sequence[str], payload: bytes | list[Sequence[Any]]
+) -> None:
+    """INSERT the rows that ``encode_rows`` prepared: one COPY of the whole payload, so the
+    server has all of it at once."""
+    if not _is_postgresql():
+        insert_rows(model, names, [dict(zip(names, row, strict=True)) for row in payload])
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _columns(model, names))
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(payload)
+
+
+@contextmanager
+def checks_at_each_statement(*models: type[models.Model]) -> Iterator[None]:
+    """Check the rows of these tables against their foreign keys at the end of each statement
+    in the block instead of at commit (PostgreSQL; Django declares them DEFERRABLE INITIALLY
+    DEFERRED). The checks are the same; made while the rows stream in, they run on the
+    database's own core while Python prepares the next rows, instead of all at the commit."""
+    if not _is_postgresql():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+            "AND condeferred AND conrelid::regclass::text = ANY(%s) ORDER BY conname",
+            [[m._meta.db_table for m in models]],
+        )
+        names = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
+        if not names:
+            yield
+            return
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+    yield
+    # Only after a clean block: after an error the transaction (or its savepoint, which
+    # restores the setting) is rolled back anyway.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def insert_per_key(

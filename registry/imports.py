@@ -307,6 +307,19 @@ class _SourceRows(RowWriter):
         self.bulk = bulk
         self.ctx = ctx
 
+    def existing(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The commit compares its rows with the sources the service has locked for the write
+        (one query, the same answer ``SourceImportSpec.existing`` gives)."""
+        allowed = {o.pk: o for o in self.ctx.by_code.values()}
+        found = {}
+        for code, record in self.bulk.lock(keys).items():
+            organisation = allowed.get(record["organisation_id"])
+            values = {field: record[field] for field in FIELDS}
+            values["organisation"] = organisation.division_code if organisation else None
+            values["_foreign"] = organisation is None
+            found[code] = values
+        return found
+
     def write(self, rows: list[RowResult]) -> None:
         organisation_of = self.ctx.organisation_of
         organisation_by_code = {}

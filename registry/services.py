@@ -841,7 +841,9 @@ class SourceBulkWriter:
         self._updated: list[tuple[dict[str, Any], dict[str, list[Any]]]] = []
         self._changed_fields: set[str] = set()
         self._unchanged = 0
-        self._pending: list[tuple[str, Sequence[Any]]] | None = None  # checked, not yet written
+        self._locked: dict[str, dict[str, Any]] = {}  # by ``lock``, for the next ``add``
+        # The new sources of the last ``add``: checked, encoded, not yet written.
+        self._pending: tuple[list[str], bytes | list[Sequence[Any]]] | None = None
 
     def _fail(self, code: str, errors: dict[str, str]) -> None:
         for field, message in errors.items():
@@ -879,18 +881,15 @@ class SourceBulkWriter:
         if problems:
             raise ServiceError(problems)
         self._codes.update(by_code)
-        managed_by_of = {
-            org.pk: self._managed_by(org)
-            for org in {organisation_by_code[code] for code in by_code}
-        }
+        organisations = {id(org): org for org in map(organisation_by_code.__getitem__, by_code)}
+        managed_by_of = {org.pk: self._managed_by(org) for org in organisations.values()}
         with _registry_changes_mapped():
-            read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
-            existing = {
-                record["source_code"]: record
-                for record in bulk.lock_rows_by_key(
-                    PollutionSource, "source_code", list(by_code), read
-                )
-            }
+            looked_up = self._locked
+            self._locked = {}
+            missing = [code for code in by_code if code not in looked_up]
+            existing = {code: looked_up[code] for code in by_code if code in looked_up}
+            if missing:
+                existing.update(self._lock(missing))
             # The previous chunk's new sources go into the table on a helper thread while
             # these rows are checked (pure Python): the database and Python work at once.
             side = self._write_pending()
@@ -899,6 +898,23 @@ class SourceBulkWriter:
             finally:
                 if side is not None:
                     side.wait()
+
+    def lock(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        """Lock the existing sources among ``codes`` for this batch and return their current
+        values by code (``TRACKED_FIELDS``, ``pk``, ``organisation_id``, ``managed_by``), so a
+        caller can compare its rows with exactly what the next ``add`` will see (that ``add``
+        then reads them from here instead of asking the database again)."""
+        with _registry_changes_mapped():
+            found = self._lock(codes)
+        self._locked.update(found)
+        return {code: dict(record) for code, record in found.items()}
+
+    def _lock(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
+        return {
+            record["source_code"]: record
+            for record in bulk.lock_rows_by_key(PollutionSource, "source_code", codes, read)
+        }
 
     def _write_pending(self) -> SideJob | None:
         """Write the rows waiting from the previous ``add`` (on a helper thread on PostgreSQL,
@@ -911,10 +927,9 @@ class SourceBulkWriter:
             return None
         return SideJob(lambda: self._write(pending), name="registry-write")
 
-    def _write(self, pending: list[tuple[str, Sequence[Any]]]) -> None:
-        with bulk.row_inserter(PollutionSource, _INSERT_FIELDS, queued=False) as write:
-            for _code, row in pending:
-                write(row)
+    def _write(self, pending: tuple[list[str], bytes | list[Sequence[Any]]]) -> None:
+        codes, payload = pending
+        bulk.insert_encoded(PollutionSource, _INSERT_FIELDS, payload)
         # One “created” history row per new source, made by the database from the new rows.
         bulk.insert_per_key(
             SourceChange,
@@ -928,7 +943,7 @@ class SourceBulkWriter:
             fk="source_id",
             target=PollutionSource,
             key="source_code",
-            values=[code for code, _row in pending],
+            values=codes,
         )
 
     def _check(
@@ -937,13 +952,14 @@ class SourceBulkWriter:
         organisation_by_code: Mapping[str, Organisation],
         managed_by_of: dict[int, str],
         existing: dict[str, dict[str, Any]],
-    ) -> list[tuple[str, Sequence[Any]]]:
-        """Check every row; return the new sources to insert, as (code, row in
-        ``_INSERT_FIELDS`` order), while no row so far was bad."""
+    ) -> tuple[list[str], bytes | list[Sequence[Any]]] | None:
+        """Check every row; while no row so far was bad, return the new sources' codes and
+        their rows encoded for the table (``registry.bulk.encode_rows``)."""
         now = self._now
         insert_row = itemgetter(*_INSERT_FIELDS)
         messages = self._messages
-        to_insert: list[tuple[str, Sequence[Any]]] = []
+        codes: list[str] = []
+        to_insert: list[Sequence[Any]] = []
         # Every row is checked first, a column at a time; a source of another organisation
         # is refused without looking at its values.
         to_clean: list[Mapping[str, Any]] = []
@@ -990,7 +1006,8 @@ class SourceBulkWriter:
                 _default_county_code(values, org, creating=False)
                 values["organisation_id"] = org.pk
                 values["created_at"] = values["updated_at"] = now
-                to_insert.append((code, insert_row(values)))
+                codes.append(code)
+                to_insert.append(insert_row(values))
                 continue
             if current["organisation_id"] != org.pk:
                 messages.append(
@@ -1017,7 +1034,9 @@ class SourceBulkWriter:
             current.update(cleaned.values)
             self._changed_fields.update(changes)
             self._updated.append((current, changes))
-        return to_insert
+        if not codes or messages:
+            return None
+        return codes, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert)
 
     def _finish(self) -> tuple[int, int, int]:
         """Refuse the batch if any row was bad; else write the last new sources, apply the
@@ -1025,8 +1044,9 @@ class SourceBulkWriter:
         if self._messages:
             raise ServiceError(self._messages)
         with _registry_changes_mapped():
-            self._write(self._pending or [])
-            self._pending = None
+            pending, self._pending = self._pending, None
+            if pending:
+                self._write(pending)
         now = self._now
         updated = self._updated
         if updated:
@@ -1080,7 +1100,7 @@ def source_bulk_writer(*, actor, accept_bad_checksum: bool = False) -> Iterator[
     time, while that thread holds the block's database connection (``core.excel`` does so
     to read the file while the database writes).
     """
-    with transaction.atomic():
+    with transaction.atomic(), bulk.checks_at_each_statement(PollutionSource, SourceChange):
         writer = SourceBulkWriter(actor=actor, accept_bad_checksum=accept_bad_checksum)
         yield writer
         writer.counts = writer._finish()

@@ -453,7 +453,14 @@ class _Check:
             if key and key not in created:
                 by_key.setdefault(key, []).append(row)
         wanted = sorted(by_key)
-        existing = spec.existing(wanted, ctx) if wanted else {}
+        # A writer that locks what it will write may answer for the registry itself.
+        lookup = getattr(self.sink, "existing", None)
+        if not wanted:
+            existing = {}
+        elif lookup is not None:
+            existing = lookup(wanted)
+        else:
+            existing = spec.existing(wanted, ctx)
         for key in wanted:
             current = existing.get(key)
             if current is None:

@@ -646,6 +646,9 @@ class RowWriter:
     ``streams``: the writer sends rows to the database as they come, so the commit reads the
     rest of the file on another thread meanwhile (``write`` then runs on that other thread,
     which holds the database connection; one call at a time).
+
+    A writer may also offer ``existing(keys)``, answering like ``ImportSpec.existing`` from the
+    records it has locked for the write; the commit then compares its rows with those.
     """
 
     streams = False

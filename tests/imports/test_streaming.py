@@ -36,7 +36,7 @@ def chunks_written(monkeypatch):
 
     def spy(self, pending):
         write(self, pending)
-        sizes.append(len(pending))
+        sizes.append(len(pending[0]))  # (codes, encoded rows)
 
     monkeypatch.setattr(services.SourceBulkWriter, "_write", spy)
     return sizes
