@@ -12,8 +12,10 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -273,9 +275,12 @@ class ResultStratum:
     name: str
     label: str
     rows: list[ResultRow]
+    total: int | None = None  # drawn sources in force in the whole class, when rows are a page
 
     @property
     def effective_count(self) -> int:
+        if self.total is not None:
+            return self.total
         return sum(1 for r in self.rows if r.effective)
 
 
@@ -291,6 +296,15 @@ class DrawResult:
     strata: list[ResultStratum]
     substitutions: list[SubstitutionRow]
     pending_count: int = 0
+    page: Page | None = None  # when the rows are one page of a filtered list (see draw_result)
+    stratum: str = ""  # the filter applied, if any
+    query: str = ""
+    classes: list[tuple[str, str]] = field(default_factory=list)  # (name, label) to filter by
+
+    @property
+    def filter_query(self) -> str:
+        """The filter as a query string, for the page links."""
+        return urlencode({k: v for k, v in (("class", self.stratum), ("q", self.query)) if v})
 
     @property
     def effective_count(self) -> int:
@@ -311,15 +325,45 @@ def _team_order(a: TeamAssignment) -> int:
     return {"leader": 0, "member": 1, "expert": 2}.get(a.role, 3)
 
 
-def draw_result(draw: Draw) -> DrawResult:
+#: Drawn sources per page of the result on screen: a draw over a large registry takes
+#: thousands, and the whole list would be tens of megabytes of HTML.
+RESULT_PAGE_SIZE = 100
+
+
+def draw_result(
+    draw: Draw, *, page: int | str | None = None, stratum: str = "", query: str = ""
+) -> DrawResult:
     """The drawn list as it stands, per class in the verifiable order: originals (marked when
     replaced), approved replacements, each current team, and every substitution with who,
-    when, why and what replaced what. A fixed number of queries, whatever the size."""
-    selections = list(
-        DrawSelection.objects.filter(draw=draw)
-        .select_related("source", "substitution")
-        .order_by("stratum", "position")
-    )
+    when, why and what replaced what. A fixed number of queries, whatever the size.
+
+    With ``page`` (a page number; out of range gives the last page), only that page of
+    ``RESULT_PAGE_SIZE`` rows, optionally of one class (``stratum``) and of the sources whose
+    code, name or company contains ``query``; the class counts stay those of the whole draw.
+    """
+    order = [q["class"] for q in draw.quotas] or [c.value for c in SupervisionClass]
+    qs = DrawSelection.objects.filter(draw=draw).select_related("source", "substitution")
+    paged = None
+    if page is not None:
+        stratum = stratum if stratum in order else ""
+        query = query.strip()
+        if stratum:
+            qs = qs.filter(stratum=stratum)
+        if query:
+            qs = qs.filter(
+                Q(source__source_code__icontains=query)
+                | Q(source__name__icontains=query)
+                | Q(source__company_name__icontains=query)
+            )
+        rank = Case(
+            *(When(stratum=name, then=Value(i)) for i, name in enumerate(order)),
+            default=Value(len(order)),
+        )
+        qs = qs.annotate(stratum_rank=rank).order_by("stratum_rank", "position", "pk")
+        paged = Paginator(qs, RESULT_PAGE_SIZE).get_page(page)
+        selections = list(paged.object_list)
+    else:
+        selections = list(qs.order_by("stratum", "position"))
     subs = list(
         Substitution.objects.filter(draw=draw)
         .select_related("selection__source", "inspector", "requested_by", "decided_by")
@@ -344,7 +388,6 @@ def draw_result(draw: Draw) -> DrawResult:
             pending[s.selection_id].append(s)
         elif s.status == Substitution.Status.APPROVED and s.kind == Substitution.Kind.INSPECTOR:
             team_changes[s.selection_id].append(s)
-    order = [q["class"] for q in draw.quotas] or [c.value for c in SupervisionClass]
     grouped: dict[str, list[ResultRow]] = {name: [] for name in order}
     for s in selections:
         grouped.setdefault(s.stratum, []).append(
@@ -357,11 +400,22 @@ def draw_result(draw: Draw) -> DrawResult:
                 pending=pending.get(s.pk, []),
             )
         )
+    totals = drawn_counts([draw.pk]).get(draw.pk, {}) if paged is not None else None
     return DrawResult(
         strata=[
-            ResultStratum(name=name, label=class_label(name), rows=rows)
+            ResultStratum(
+                name=name,
+                label=class_label(name),
+                rows=rows,
+                total=totals.get(name, 0) if totals is not None else None,
+            )
             for name, rows in grouped.items()
+            if paged is None or rows  # a page shows the classes it has rows of
         ],
+        page=paged,
+        stratum=stratum,
+        query=query,
+        classes=[(name, class_label(name)) for name in order],
         substitutions=[
             SubstitutionRow(
                 substitution=s,

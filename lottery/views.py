@@ -411,7 +411,15 @@ def _result_context(request: HttpRequest, draw: Draw, via: str, **extra) -> dict
         **extra,
     }
     if visible:
-        context["result"] = draw_result(draw)
+        # The filter and page travel with the page links (GET) and, so a change request
+        # keeps the list where it was, with the forms that swap the result in place (POST).
+        params = request.GET if request.method == "GET" else request.POST
+        context["result"] = draw_result(
+            draw,
+            page=params.get("page") or 1,
+            stratum=params.get("class", ""),
+            query=params.get("q", "")[:100],
+        )
         _audit_result_view(request.user, draw, via)
     return context
 
@@ -428,6 +436,8 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "discard_form": DiscardForm(),
     }
     if draw.status == Draw.Status.EXECUTED:
+        if _is_htmx(request):  # another page of the list, or a filter: only the result card
+            return render(request, "lottery/_result.html", _result_context(request, draw, "page"))
         context.update(_result_context(request, draw, "page"))
     else:
         context["operate"] = can_operate_draw(request.user, draw)

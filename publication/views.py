@@ -49,7 +49,16 @@ def draw_list(request: HttpRequest) -> HttpResponse:
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draw = public_draw_get(pk=pk)
     disclosed = is_disclosed(draw)
-    result = draw_result(draw) if disclosed else None
+    result = (
+        draw_result(
+            draw,
+            page=request.GET.get("page") or 1,
+            stratum=request.GET.get("class", ""),
+            query=request.GET.get("q", "")[:100],
+        )
+        if disclosed
+        else None
+    )
     if result is not None:
         # Requests still open or refused are internal; what changed the result is public.
         result.substitutions = [

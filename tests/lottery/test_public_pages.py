@@ -105,3 +105,26 @@ def test_the_public_home_page_links_to_the_draw_records(client):
 def test_the_verify_script_is_the_engine(client):
     body = b"".join(client.get(reverse("publication:verify_script")).streaming_content)
     assert body == Path(engine.__file__).read_bytes()
+
+
+def test_the_public_list_of_a_large_draw_comes_a_page_at_a_time(
+    client, plan, county_clerk, monkeypatch
+):
+    import lottery.display
+
+    monkeypatch.setattr(lottery.display, "RESULT_PAGE_SIZE", 3)
+    draw = make_draw(plan, county_clerk)
+    draws_disclose_due(today=plan.planned_end.replace(day=28))
+    url = reverse("publication:draw_detail", args=[draw.pk])
+    seen = []
+    page = 1
+    while True:
+        html = client.get(url, {"page": page}).content.decode()
+        seen += [code for code in codes(draw) if f'data-source="{code}"' in html]
+        if 'data-testid="result-next"' not in html:
+            break
+        page += 1
+    assert sorted(seen) == sorted(codes(draw)) and page == -(-len(seen) // 3)
+    one = codes(draw)[2]
+    html = client.get(url, {"q": one}).content.decode()
+    assert html.count('data-testid="result-row"') == 1 and f'data-source="{one}"' in html

@@ -506,3 +506,59 @@ def test_once_drawn_the_plan_page_shows_the_frozen_quotas(client_for, county_cle
     # Recomputed now, this quarter's own draw would count as "already drawn this year".
     assert rows["key"]["drawn_this_year"] == 0 and rows["key"]["required"] == 5
     assert executed.number in page.content.decode()
+
+
+def test_the_drawn_list_comes_a_page_at_a_time_with_a_class_and_text_filter(
+    client_for, county_clerk, executed, monkeypatch
+):
+    """A draw over a large registry takes thousands of sources: the page shows them a page
+    at a time (here 4), filtered by class or by code/name, and keeps the class totals."""
+    import lottery.display
+
+    monkeypatch.setattr(lottery.display, "RESULT_PAGE_SIZE", 4)
+    order = [q["class"] for q in executed.quotas]
+    everything = [
+        (s.stratum, s.source.source_code)
+        for s in sorted(
+            DrawSelection.objects.filter(draw=executed).select_related("source"),
+            key=lambda s: (order.index(s.stratum), s.position),
+        )
+    ]
+    clerk = client_for(county_clerk)
+    url = reverse("lottery:draw_detail", args=[executed.pk])
+
+    def shown(response):
+        return re.findall(
+            r'data-testid="result-row" data-source="([^"]+)"', response.content.decode()
+        )
+
+    first = clerk.get(url)
+    assert shown(first) == [code for _s, code in everything[:4]]
+    assert 'data-testid="result-pager"' in first.content.decode()
+    second = clerk.get(url, {"page": 2}, HTTP_HX_REQUEST="true")
+    assert second.templates[0].name == "lottery/_result.html"  # only the card, in place
+    assert shown(second) == [code for _s, code in everything[4:8]]
+    # The class heading counts the whole class, not the page.
+    key_total = sum(1 for s, _c in everything if s == "key")
+    assert key_total > 4 and f"抽中 {key_total} 家" in first.content.decode()
+
+    general = clerk.get(url, {"class": "general", "page": 1})
+    assert shown(general) == [c for s, c in everything if s == "general"][:4]
+    target_stratum, target = everything[5]
+    found = clerk.get(url, {"q": target.lower()})
+    assert shown(found) == [target]
+    nothing = clerk.get(url, {"q": "没有这个污染源"})
+    assert shown(nothing) == [] and 'data-testid="result-no-match"' in nothing.content.decode()
+    assert clerk.get(url, {"page": "999"}).status_code == 200  # the last page, not an error
+    assert clerk.get(url, {"class": "<script>"}).status_code == 200  # an unknown class: all
+
+    # A change request from page 2 answers with page 2, where the row was.
+    row = DrawSelection.objects.get(draw=executed, source__source_code=everything[5][1])
+    part = clerk.post(
+        reverse("lottery:substitution_request", args=[row.pk]),
+        {"reason": "企业已停产", "page": "2", "class": "", "q": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    assert shown(part) == [code for _s, code in everything[4:8]]
+    assert 'data-testid="row-pending"' in part.content.decode()
+    assert target_stratum in order
