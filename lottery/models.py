@@ -136,6 +136,10 @@ class Plan(models.Model):
         return str(self.year)
 
 
+def draw_record_upload_to(draw: "Draw", filename: str) -> str:
+    return f"draw-records/{draw.pk}/{filename}"
+
+
 class Draw(models.Model):
     """One witnessed draw for a quarterly plan: prepare → commit → entropy → execute."""
 
@@ -189,6 +193,11 @@ class Draw(models.Model):
         blank=True,
         help_text=_("Until then the drawn list is confidential."),
     )
+    # The record PDF as last rendered (lottery.records): kept because a large draw's record
+    # takes minutes to lay out. Confidential like the list: served only through the view.
+    record_pdf = models.FileField(upload_to=draw_record_upload_to, max_length=200, blank=True)
+    record_pdf_state = models.CharField(max_length=200, blank=True, editable=False)
+    record_pdf_queued = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("draw")

@@ -11,3 +11,12 @@ def draws_disclose_due_task() -> int:
     from lottery.services import draws_disclose_due
 
     return draws_disclose_due()
+
+
+@shared_task
+def render_draw_record_task(draw_id: int, state: str) -> bool:
+    """Render a large draw's record PDF (lottery.records); does nothing if the draw changed
+    since it was asked for, or the record is already stored."""
+    from lottery.records import record_pdf_render
+
+    return record_pdf_render(draw_id=draw_id, state=state)

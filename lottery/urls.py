@@ -21,6 +21,7 @@ urlpatterns = [
     path("draws/<int:pk>/record.json", views.draw_record_json, name="draw_record_json"),
     path("draws/<int:pk>/manifest.json", views.draw_manifest_json, name="draw_manifest_json"),
     path("draws/<int:pk>/record.pdf", views.draw_pdf, name="draw_pdf"),
+    path("draws/<int:pk>/record-status/", views.draw_pdf_status, name="draw_pdf_status"),
     path(
         "selections/<int:pk>/substitute/",
         views.substitution_request,

@@ -32,7 +32,7 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
 from inspectors.models import Inspector
-from lottery import engine, services
+from lottery import engine, records, services
 from lottery.display import (
     class_label,
     class_minimums,
@@ -653,19 +653,41 @@ def draw_manifest_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The signed paper record of the ceremony (A4, Chinese)."""
-    from lottery.pdf import draw_record_pdf
+    """The signed paper record of the ceremony (A4, Chinese). A large draw's record is laid
+    out by a worker; meanwhile the page says so and updates itself (lottery.records)."""
+    draw = _record_draw(request, pk)
+    if records.record_pdf_request(draw) == "queued":
+        return render(request, "lottery/record_wait.html", _record_wait_context(draw))
+    _audit_result_view(request.user, draw, "pdf")
+    return FileResponse(
+        draw.record_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"摇号记录-{draw.number}.pdf",
+        content_type="application/pdf",
+    )
 
+
+@login_required
+def draw_pdf_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the waiting page (htmx): still being prepared, or a download link."""
+    draw = _record_draw(request, pk)
+    return render(request, "lottery/_record_status.html", _record_wait_context(draw))
+
+
+def _record_draw(request: HttpRequest, pk: int) -> Draw:
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
     if not can_see_full_result(request.user, draw):
         raise PermissionDenied
-    _audit_result_view(request.user, draw, "pdf")
-    response = HttpResponse(draw_record_pdf(draw), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"摇号记录-{draw.number}.pdf"
-    )
-    return response
+    return draw
+
+
+def _record_wait_context(draw: Draw) -> dict:
+    return {
+        "draw": draw,
+        "ready": records.record_pdf_ready(draw),
+        "rows": DrawSelection.objects.filter(draw=draw).count(),
+    }
 
 
 def verify_script(request: HttpRequest) -> FileResponse:

@@ -76,7 +76,7 @@ def test_the_pdf_download_is_confidential_and_audited(
 ):
     response = client_for(county_leader).get(reverse("lottery:draw_pdf", args=[executed.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
     entry = AuditEntry.objects.get(action="draw.view_result", actor_id=county_leader.pk)
     assert entry.after == {"via": "pdf"}
     reviewer = client_for(city_reviewer)
@@ -110,3 +110,63 @@ def test_a_50_source_draw_renders_in_a_few_seconds(county, county_clerk, county_
     with capsys.disabled():
         print(f"\n50-source draw record PDF: {elapsed:.2f} s, {len(pdf) // 1024} KiB")
     assert elapsed < 15
+
+
+def test_the_record_is_stored_and_rendered_again_only_when_the_draw_changes(
+    client_for, executed, county_leader, county_clerk, monkeypatch
+):
+    import lottery.pdf
+
+    renders = []
+    real = lottery.pdf.draw_record_pdf
+    monkeypatch.setattr(lottery.pdf, "draw_record_pdf", lambda d: renders.append(d.pk) or real(d))
+    leader = client_for(county_leader)
+    url = reverse("lottery:draw_pdf", args=[executed.pk])
+    first = b"".join(leader.get(url).streaming_content)
+    second = b"".join(leader.get(url).streaming_content)
+    assert first == second and renders == [executed.pk]  # the stored file, not a new layout
+    assert (
+        AuditEntry.objects.filter(action="draw.view_result", actor_id=county_leader.pk).count() == 2
+    )
+
+    row = draw_result(executed).strata[0].rows[0].selection
+    substitution_request(actor=county_clerk, selection=row, reason="企业已停产")
+    third = b"".join(leader.get(url).streaming_content)
+    assert renders == [executed.pk, executed.pk] and third != first
+
+
+def test_a_large_draws_record_is_laid_out_by_a_worker_while_the_page_waits(
+    client_for,
+    executed,
+    county_leader,
+    city_reviewer,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    import lottery.records
+    import lottery.tasks
+
+    monkeypatch.setattr(lottery.records, "SYNC_ROWS", 1)
+    queued = []
+    monkeypatch.setattr(
+        lottery.tasks.render_draw_record_task, "delay", lambda *args: queued.append(args)
+    )
+    leader = client_for(county_leader)
+    url = reverse("lottery:draw_pdf", args=[executed.pk])
+    status_url = reverse("lottery:draw_pdf_status", args=[executed.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = leader.get(url)
+    assert waiting["Content-Type"].startswith("text/html")
+    assert 'data-testid="record-preparing"' in waiting.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        leader.get(url)  # asked again meanwhile: not queued twice
+    assert len(queued) == 1 and queued[0][0] == executed.pk
+    assert 'data-testid="record-preparing"' in leader.get(status_url).content.decode()
+
+    assert lottery.tasks.render_draw_record_task(*queued[0]) is True  # the worker's run
+    assert lottery.tasks.render_draw_record_task(*queued[0]) is False  # twice: nothing more
+    assert 'data-testid="record-download"' in leader.get(status_url).content.decode()
+    done = leader.get(url)
+    assert done["Content-Type"] == "application/pdf"
+    assert b"".join(done.streaming_content).startswith(b"%PDF-")
+    assert client_for(city_reviewer).get(status_url).status_code == 403  # confidential
