@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -160,15 +160,56 @@ def _enqueue(task_name: str, job_id: int) -> None:
     getattr(tasks, task_name).delay(job_id)
 
 
-def _progress(job_id: int):
-    def report(done: int, total: int) -> None:
-        # Outside any transaction: the page polling the job sees each step at once. Also
-        # renews the claim, so a long job is never mistaken for an abandoned one.
-        ImportJob.objects.filter(pk=job_id).update(
-            rows_done=done, rows_total=max(total, done), claimed_at=timezone.now()
-        )
+class _Progress:
+    """Records how far a job's check has come, so the page polling the job shows it at once.
+    Each report also renews the claim, so a long job is never mistaken for an abandoned one.
 
-    return report
+    A commit reads its rows inside its own transaction (it writes them as it goes), where an
+    update of the job would stay invisible until the end. For a job in the background (whose
+    page polls) the reports then go through a connection of their own, in autocommit, as
+    best effort: a report that cannot be written at once is skipped, the job's outcome is
+    recorded by the commit itself. An inline job's request simply waits for the outcome.
+    """
+
+    def __init__(self, job_id: int, *, in_background: bool):
+        self.job_id = job_id
+        self.in_background = in_background
+        self._side = None  # the connection of its own, opened on first need
+
+    def __call__(self, done: int, total: int) -> None:
+        now = timezone.now()
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=self.job_id).update(
+                rows_done=done, rows_total=max(total, done), claimed_at=now
+            )
+            return
+        if not self.in_background:
+            return
+        quote = connection.ops.quote_name
+        try:
+            if self._side is None:
+                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+                if self._side.vendor == "postgresql":
+                    with self._side.cursor() as cursor:
+                        cursor.execute("SET lock_timeout = '1s'")
+            with self._side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {quote(ImportJob._meta.db_table)} SET {quote('rows_done')} = %s, "
+                    f"{quote('rows_total')} = %s, {quote('claimed_at')} = %s "
+                    f"WHERE {quote('id')} = %s",
+                    [done, max(total, done), now, self.job_id],
+                )
+        except DatabaseError:
+            logger.warning("import job %s: progress not recorded", self.job_id, exc_info=True)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
+def _progress(job: ImportJob) -> _Progress:
+    return _Progress(job.pk, in_background=job.in_background)
 
 
 def _error_report_file(result: ValidationResult) -> ContentFile | None:
@@ -223,7 +264,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
             data,
             actor=job.created_by,
             organisation=job.organisation,
-            progress=_progress(job.pk),
+            progress=_progress(job),
         )
     except ServiceError as exc:  # StructureError included
         _fail(job.pk, "\n".join(exc.messages))
@@ -312,6 +353,7 @@ def import_job_commit(*, job_id: int) -> ImportJob | None:
             },
         )
 
+    progress = _progress(job)
     try:
         with job.file.open("rb") as handle:
             data = handle.read()
@@ -321,7 +363,7 @@ def import_job_commit(*, job_id: int) -> ImportJob | None:
             actor=job.committed_by,
             organisation=job.organisation,
             accept_warnings=job.accept_warnings,
-            progress=_progress(job.pk),
+            progress=progress,
             on_success=on_success,
         )
     except ImportBlocked as exc:
@@ -339,6 +381,8 @@ def import_job_commit(*, job_id: int) -> ImportJob | None:
     except Exception:
         logger.exception("import job %s: commit crashed", job_id)
         _fail(job.pk, _("The import failed because of an internal error; nothing was written."))
+    finally:
+        progress.close()
     job.refresh_from_db()
     return job
 

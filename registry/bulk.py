@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, models
 from psycopg import Copy
-from psycopg.copy import FileWriter, QueuedLibpqWriter
+from psycopg.copy import FileWriter
 
 CHUNK = 2000
 
@@ -99,48 +99,6 @@ def insert_rows(
             )
         return
     model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)
-
-
-@contextmanager
-def row_inserter(
-    model: type[models.Model], names: Sequence[str], *, queued: bool = True
-) -> Iterator[Callable[[Sequence[Any]], None]]:
-    """Yield ``write(row)`` taking rows as sequences in ``names`` order; the rows are in the
-    table when the block ends. On PostgreSQL they stream through COPY as they are written
-    (with ``queued``, a writer thread sends them while the caller prepares the next ones);
-    an exception in the block aborts the COPY. Elsewhere they are collected and inserted at
-    the end."""
-    if not _is_postgresql():
-        rows: list[Sequence[Any]] = []
-        yield rows.append
-        insert_rows(model, names, [dict(zip(names, row, strict=True)) for row in rows])
-        return
-    fields = _columns(model, names)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor, for the queued writer
-        # Django's error classes (IntegrityError for a duplicate code), as its cursor raises.
-        with (
-            connection.wrap_database_errors,
-            raw.copy(
-                f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN",
-                writer=QueuedLibpqWriter(raw) if queued else None,
-            ) as copy,
-        ):
-            write_row = copy.write_row
-            if not json_at:
-                yield write_row
-                return
-
-            def write(row: Sequence[Any]) -> None:
-                row = list(row)
-                for i in json_at:
-                    row[i] = _json_text(row[i])
-                write_row(row)
-
-            yield write
 
 
 def encode_rows(

@@ -906,7 +906,9 @@ class SourceBulkWriter:
         then reads them from here instead of asking the database again)."""
         with _registry_changes_mapped():
             found = self._lock(codes)
-        self._locked.update(found)
+        # Kept for the next ``add`` only: a chunk with nothing to write never calls it, and
+        # a re-import must not pile up every record it compared.
+        self._locked = found
         return {code: dict(record) for code, record in found.items()}
 
     def _lock(self, codes: list[str]) -> dict[str, dict[str, Any]]:

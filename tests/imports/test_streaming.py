@@ -214,3 +214,44 @@ def test_a_parsers_column_fast_path_gives_exactly_its_cell_by_cell_values(cells)
         expected = _one_by_one(parse, cells)
         assert values == expected, (parse, cells)
         assert [type(v) for v in values] == [type(v) for v in expected]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_commit_shows_its_progress_while_its_transaction_is_open(
+    county_clerk, monkeypatch
+):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from core import imports as imports_module
+    from core.imports import import_job_commit, import_job_create, import_job_request_commit
+    from core.models import ImportJob
+
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
+    monkeypatch.setattr(imports_module, "_enqueue", lambda task, job_id: None)
+    monkeypatch.setattr(engine_module, "PROGRESS_EVERY", 40)
+    job = import_job_create(
+        actor=county_clerk, kind="sources", filename="大.xlsx", data=sources_xlsx(rows())
+    )
+    assert job.in_background
+    imports_module.import_job_validate(job_id=job.pk)
+    job.refresh_from_db()
+    job = import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+
+    outside = connections.create_connection(DEFAULT_DB_ALIAS)  # what the polling page sees
+    seen = []
+    report = imports_module._Progress.__call__
+
+    def spy(self, done, total):
+        report(self, done, total)
+        with outside.cursor() as cursor:
+            cursor.execute("SELECT rows_done FROM core_importjob WHERE id = %s", [job.pk])
+            seen.append(cursor.fetchone()[0])
+
+    monkeypatch.setattr(imports_module._Progress, "__call__", spy)
+    try:
+        job = import_job_commit(job_id=job.pk)
+    finally:
+        outside.close()
+    assert job.status == ImportJob.Status.COMMITTED
+    assert seen == [40, 80, 120, ROWS]
+    assert PollutionSource.objects.count() == ROWS
