@@ -239,6 +239,7 @@ def exclusion_rows(draw: Draw, *, limit: int | None = None) -> list[DrawExclusio
     qs = (
         DrawExclusion.objects.filter(draw=draw)
         .select_related("source")
+        .only("reason", "detail", "source__source_code", "source__name")
         .order_by("reason", "source__source_code")
     )
     return list(qs[:limit] if limit else qs)
