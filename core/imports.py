@@ -122,6 +122,10 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
     if not any(any(not is_blank(c) for c in cells) for _number, cells in table.rows):
         raise StructureError(_("The file has headers but no data rows."))
     in_background = table.row_count > INLINE_MAX_ROWS
+    rows_total = table.row_count
+    # The sheet's cells (a few hundred MB for a large file) must not stay alive beside the
+    # dry run's own copy below.
+    del table
     with transaction.atomic():
         job = ImportJob(
             organisation=actor.organisation,
@@ -130,7 +134,7 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
             original_name=(filename or "upload")[-200:],
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-            rows_total=table.row_count,
+            rows_total=rows_total,
             in_background=in_background,
         )
         job.file.save(filename or "upload", ContentFile(data), save=False)
