@@ -1,0 +1,47 @@
+"""A large draw's record PDF laid out by a real Celery worker on Redis while the page waits."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.urls import reverse
+
+from config.celery_app import app
+from lottery.models import Draw
+from tests.lottery.scenario import build_world, make_draw, make_plan
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker():
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("the worker round trip runs on Redis")
+    app.loader.import_default_modules()
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        yield
+
+
+def test_the_worker_lays_out_a_large_record_and_the_page_offers_it(
+    worker, county, county_clerk, county_leader, client_for, monkeypatch
+):
+    import lottery.records
+
+    monkeypatch.setattr(lottery.records, "SYNC_ROWS", 1)  # every draw counts as large here
+    build_world(county)
+    draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
+    leader = client_for(county_leader)
+    waiting = leader.get(reverse("lottery:draw_pdf", args=[draw.pk]))
+    assert 'data-testid="record-preparing"' in waiting.content.decode()
+    status = reverse("lottery:draw_pdf_status", args=[draw.pk])
+    deadline = time.monotonic() + 60
+    while 'data-testid="record-download"' not in leader.get(status).content.decode():
+        assert time.monotonic() < deadline, "the worker did not lay out the record"
+        time.sleep(0.3)
+    draw = Draw.objects.get(pk=draw.pk)
+    assert draw.record_pdf.name.endswith(".pdf") and draw.record_pdf_queued
+    pdf = leader.get(reverse("lottery:draw_pdf", args=[draw.pk]))
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
