@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -142,33 +141,6 @@ def insert_encoded(
         cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
     ):
         copy.write(payload)
-
-
-@contextmanager
-def checks_at_each_statement(*models: type[models.Model]) -> Iterator[None]:
-    """Check the rows of these tables against their foreign keys at the end of each statement
-    in the block instead of at commit (PostgreSQL; Django declares them DEFERRABLE INITIALLY
-    DEFERRED). The checks are the same; made while the rows stream in, they run on the
-    database's own core while Python prepares the next rows, instead of all at the commit."""
-    if not _is_postgresql():
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
-            "AND condeferred AND conrelid::regclass::text = ANY(%s) ORDER BY conname",
-            [[m._meta.db_table for m in models]],
-        )
-        names = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
-        if not names:
-            yield
-            return
-        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
-    yield
-    # Only after a clean block: after an error the transaction (or its savepoint, which
-    # restores the setting) is rolled back anyway.
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def insert_per_key(

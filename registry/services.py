@@ -1102,7 +1102,7 @@ def source_bulk_writer(*, actor, accept_bad_checksum: bool = False) -> Iterator[
     time, while that thread holds the block's database connection (``core.excel`` does so
     to read the file while the database writes).
     """
-    with transaction.atomic(), bulk.checks_at_each_statement(PollutionSource, SourceChange):
+    with transaction.atomic():
         writer = SourceBulkWriter(actor=actor, accept_bad_checksum=accept_bad_checksum)
         yield writer
         writer.counts = writer._finish()

@@ -30,6 +30,9 @@ from core.excel.spec import CellError, ImportSpec, RowResult, RowWriter, Warned
 REPORT_LIMIT = 200  # issues and changes kept in the JSON report; the rest go to the Excel report
 PROGRESS_EVERY = 1000
 CHUNK_ROWS = 5000  # rows parsed, compared and written together
+# The first chunk, and the last ones, are smaller: the database starts writing sooner, and
+# has less left to write once the last row is read.
+CHUNK_ROWS_MIN = 1000
 
 Progress = Callable[[int, int], None]
 
@@ -286,10 +289,14 @@ class _Parser:
             except CellError:
                 self.example_key = ""
 
-    def chunks(self, progress: Progress | None, size: int) -> Iterator[list[RowResult]]:
-        """The non-blank rows, parsed, in chunks of up to ``size``."""
+    def chunks(
+        self, progress: Progress | None, size: int, smallest: int
+    ) -> Iterator[list[RowResult]]:
+        """The non-blank rows, parsed, in chunks of up to ``size`` rows: ``smallest`` first,
+        and shrinking to it again as the end of the sheet (as far as it is known) nears."""
         total = self.table.row_count
         seen = kept = 0
+        limit = min(size, smallest)
         numbers: list[int] = []
         raw: list[list[Any]] = []
         max_rows = self.spec.max_rows
@@ -308,9 +315,10 @@ class _Parser:
                 )
             numbers.append(number)
             raw.append(cells)
-            if len(raw) >= size:
+            if len(raw) >= limit:
                 yield self.parse(numbers, raw)
                 numbers, raw = [], []
+                limit = min(size, max(smallest, (total - seen) // 2))
         if raw:
             yield self.parse(numbers, raw)
         if progress is not None:
@@ -485,7 +493,7 @@ class _Check:
     # -- the pass ------------------------------------------------------------------------
 
     def run(self, table, progress: Progress | None) -> list[RowResult]:
-        chunks = _Parser(self.spec, table).chunks(progress, CHUNK_ROWS)
+        chunks = _Parser(self.spec, table).chunks(progress, CHUNK_ROWS, CHUNK_ROWS_MIN)
         if self.sink is not None and self.sink.streams and connection.vendor == "postgresql":
             self._run_beside(chunks)
         else:

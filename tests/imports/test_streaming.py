@@ -26,6 +26,7 @@ ROWS = 130  # six chunks of 25 rows below: most are in the table before the last
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
     monkeypatch.setattr(engine_module, "CHUNK_ROWS", 25)
+    monkeypatch.setattr(engine_module, "CHUNK_ROWS_MIN", 25)
 
 
 @pytest.fixture
@@ -130,6 +131,18 @@ def test_a_code_registered_meanwhile_fails_the_commit_and_writes_nothing(county_
         run_commit(county_clerk, sources_xlsx(data))
     assert "changed while importing" in exc.value.messages[0]
     assert list(PollutionSource.objects.values_list("source_code", flat=True)) == ["ST-0120"]
+
+
+def test_chunks_start_small_and_shrink_towards_the_end(monkeypatch):
+    from core.excel.engine import _Parser
+    from core.excel.reader import open_table
+
+    monkeypatch.setattr(engine_module, "CHUNK_ROWS_MIN", 10)
+    spec = SourceImportSpec()
+    table = open_table(sources_xlsx(rows(200)), spec)
+    sizes = [len(chunk) for chunk in _Parser(spec, table).chunks(None, 50, 10)]
+    assert sizes == [10, 50, 50, 45, 22, 11, 10, 2]
+    assert sum(sizes) == 200
 
 
 def test_the_commit_reports_what_the_dry_run_reports(county_clerk, other_county):
