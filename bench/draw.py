@@ -7,6 +7,8 @@ For each size it prints the time to prepare (freeze pools, exclusions, weights, 
 conflicts, quotas into a manifest), to execute (seed, selection, teams, writing the rows),
 and beside them the time to simply read the same pool's ids from the database, so the
 overhead is a ratio. Target: prepare + execute <= 1 s at 100,000 and within 3x the read.
+Also printed: the Python and PostgreSQL CPU time of the draw (which side it waits for), and
+the time to read the pool's rows with the columns the draw's own pool query reads.
 Uses its own database (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sjsj_bench).
 """
 
@@ -64,7 +66,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(
         f"{'sources':>8} {'inspectors':>10} {'read ids':>9} {'prepare':>8} {'execute':>8} "
-        f"{'total':>7} {'total/read':>10} {'drawn':>6} {'py cpu':>7} {'db cpu':>7}"
+        f"{'total':>7} {'total/read':>10} {'drawn':>6} {'py cpu':>7} {'db cpu':>7} {'read rows':>9}"
     )
     for spec in args.sizes.split(","):
         n_sources, n_inspectors = (int(x) for x in spec.split(":"))
@@ -199,11 +201,11 @@ def run(
         figures = attempt_draw(plan, org, clerk, rng, profile)
         if best is None or figures[1] + figures[2] < best[1] + best[2]:
             best = figures
-    read, prepare, execute, drawn, cpu, db = best
+    read, prepare, execute, drawn, cpu, db, read_rows = best
     total = prepare + execute
     print(
         f"{n_sources:>8} {n_inspectors:>10} {read:>8.3f}s {prepare:>7.3f}s {execute:>7.3f}s "
-        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6} {cpu:>6.3f}s {db:>6.3f}s",
+        f"{total:>6.3f}s {total / read:>9.1f}x {drawn:>6} {cpu:>6.3f}s {db:>6.3f}s {read_rows:>8.3f}s",
         flush=True,
     )
 
@@ -216,6 +218,23 @@ def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple:
     t0 = time.perf_counter()
     list(PollutionSource.objects.filter(organisation=org).values_list("id", flat=True))
     read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    list(  # the columns the draw's pool query reads, for a second point of comparison
+        PollutionSource.objects.filter(organisation=org)
+        .order_by()
+        .values_list(
+            "id",
+            "source_code",
+            "supervision_class",
+            "status",
+            "positive_list",
+            "positive_list_until",
+            "credit_rating",
+            "last_penalty_date",
+            "complaints_12m",
+        )
+    )
+    read_rows = time.perf_counter() - t0
     profiler = _profiler(profile)
     db0 = _backend_cpu()
     cpu0 = time.process_time()
@@ -242,7 +261,7 @@ def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple:
     db = _backend_cpu() - db0 if db0 is not None else float("nan")
     _report(profiler, "execute")
     drawn = sum(len(v) for v in Draw.objects.get(pk=draw.pk).result["objects"].values())
-    return read, prepare, execute, drawn, cpu, db
+    return read, prepare, execute, drawn, cpu, db, read_rows
 
 
 def _backend_cpu() -> float | None:
