@@ -916,6 +916,9 @@ def _manifest_form(entries: Any, share: bool) -> list[dict[str, Any]] | None:
         return None
     try:
         ids = list(map(operator.itemgetter("id"), entries))
+        # Exactly these three keys (with len 3): anything else takes the general path,
+        # which fills in defaults and drops unknown keys.
+        list(map(operator.itemgetter("tier", "weight"), entries))
     except KeyError:
         return None
     if set(map(type, ids)) != {str}:

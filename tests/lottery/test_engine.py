@@ -789,3 +789,30 @@ def test_cli_bad_input(tmp_path: Path) -> None:
     done = _run("verify", str(bad))
     assert done.returncode == 1 and "floats are not allowed" in done.stderr
     assert _run().returncode == 2
+
+
+def test_build_manifest_takes_pools_already_in_manifest_form_and_normalises_the_rest():
+    people = [
+        {"id": "I1", "name": "甲", "certified": True},
+        {"id": "I2", "name": "乙", "certified": True},
+    ]
+    ready = [{"id": "b", "tier": 1, "weight": 2}, {"id": "a", "tier": 0, "weight": 1}]
+    odd = [{"id": "b", "weight": 2, "note": "dropped"}, "a"]
+    one = engine.build_manifest(
+        draw={}, strata=[{"name": "key", "quota": 1, "pool": ready}], inspectors=people, witnesses=1
+    )
+    two = engine.build_manifest(
+        draw={}, strata=[{"name": "key", "quota": 1, "pool": odd}], inspectors=people, witnesses=1
+    )
+    assert one["strata"][0]["pool"] == [ready[1], ready[0]]  # sorted by id
+    assert two["strata"][0]["pool"] == [
+        {"id": "a", "tier": 0, "weight": 1},
+        {"id": "b", "tier": 0, "weight": 2},
+    ]
+    one["strata"][0]["pool"][0]["weight"] = 9
+    assert ready[1]["weight"] == 1  # build_manifest copies; only build_manifest_encoded shares
+    manifest, encoded = engine.build_manifest_encoded(
+        draw={}, strata=[{"name": "key", "quota": 1, "pool": ready}], inspectors=people, witnesses=1
+    )
+    assert encoded == engine.canonical_json(manifest)
+    assert engine.manifest_hash(manifest) == hashlib.sha256(encoded).hexdigest()
