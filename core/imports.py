@@ -16,11 +16,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -136,6 +137,7 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
             sha256=hashlib.sha256(data).hexdigest(),
             rows_total=rows_total,
             in_background=in_background,
+            language=translation.get_language() or "",
         )
         job.file.save(filename or "upload", ContentFile(data), save=False)
         job.save()
@@ -212,6 +214,12 @@ class _Progress:
             self._side = None
 
 
+def _in_language(job: ImportJob) -> translation.override:
+    """The uploader's language, for what a worker writes: a task runs outside any request, in
+    the server's default language, whoever asked for the import."""
+    return translation.override(job.language or settings.LANGUAGE_CODE)
+
+
 def _progress(job: ImportJob) -> _Progress:
     return _Progress(job.pk, in_background=job.in_background)
 
@@ -260,6 +268,13 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     if not claimed:
         return None
     job = ImportJob.objects.select_related("organisation", "created_by").get(pk=job_id)
+    with _in_language(job):
+        _validate_claimed(job)
+    job.refresh_from_db()
+    return job
+
+
+def _validate_claimed(job: ImportJob) -> None:
     try:
         with job.file.open("rb") as handle:
             data = handle.read()
@@ -273,12 +288,10 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     except ServiceError as exc:  # StructureError included
         _fail(job.pk, "\n".join(exc.messages))
     except Exception:
-        logger.exception("import job %s: validation crashed", job_id)
+        logger.exception("import job %s: validation crashed", job.pk)
         _fail(job.pk, _("The check failed because of an internal error. Try again later."))
     else:
         _store_report(job, result, status=Status.VALIDATED, validated_at=timezone.now())
-    job.refresh_from_db()
-    return job
 
 
 def import_job_request_commit(*, actor, job: ImportJob, accept_warnings: bool) -> ImportJob:
@@ -330,7 +343,13 @@ def import_job_commit(*, job_id: int) -> ImportJob | None:
     job = ImportJob.objects.select_related("organisation", "created_by", "committed_by").get(
         pk=job_id
     )
+    with _in_language(job):
+        _commit_claimed(job)
+    job.refresh_from_db()
+    return job
 
+
+def _commit_claimed(job: ImportJob) -> None:
     def on_success(result: ValidationResult, counts: tuple[int, int, int]) -> None:
         created, updated, unchanged = counts
         outcome = {"created": created, "updated": updated, "unchanged": unchanged}
@@ -383,12 +402,10 @@ def import_job_commit(*, job_id: int) -> ImportJob | None:
     except ServiceError as exc:
         _fail(job.pk, "\n".join(exc.messages))
     except Exception:
-        logger.exception("import job %s: commit crashed", job_id)
+        logger.exception("import job %s: commit crashed", job.pk)
         _fail(job.pk, _("The import failed because of an internal error; nothing was written."))
     finally:
         progress.close()
-    job.refresh_from_db()
-    return job
 
 
 def registry_export(*, actor, kind: str, target) -> int:

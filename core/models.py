@@ -267,6 +267,9 @@ class ImportJob(models.Model):
     validated_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The uploader's interface language: the worker writes the row errors, the message and the
+    # error report in it, not in the server's default.
+    language = models.CharField(_("language"), max_length=15, blank=True)
 
     class Meta:
         verbose_name = _("import job")

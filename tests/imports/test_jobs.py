@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import imports as imports_module
 from core import tasks
@@ -316,3 +316,55 @@ def test_experts_are_matched_by_name_and_need_no_certificate(county_clerk):
     again = upload(county_clerk, inspectors_xlsx(rows[:2]))
     assert (again.report["unchanged"], again.report["update"]) == (1, 1)
     assert again.report["changes"][0]["key"] == "王专家"
+
+
+def _queue_bad_dates(actor) -> ImportJob:
+    rows = inspector_rows(5)
+    rows[2][3] = "2027-02-30"
+    return upload(actor, inspectors_xlsx(rows))
+
+
+@pytest.mark.parametrize(
+    ("language", "worker_language", "expected"),
+    [
+        ("en", "zh-hans", "“2027-02-30” is not a valid date"),
+        ("zh-hans", "en", "“2027-02-30”不是有效日期"),
+    ],
+)
+def test_the_worker_writes_in_the_uploaders_language(
+    county_clerk, big, monkeypatch, language, worker_language, expected
+):
+    monkeypatch.setattr(imports_module, "_enqueue", lambda name, pk: None)
+    with translation.override(language):
+        job = _queue_bad_dates(county_clerk)
+    assert job.language == language and job.status == Status.UPLOADED
+    # The worker runs in whatever language it happens to have, never the uploader's.
+    with translation.override(worker_language):
+        assert tasks.import_validate(job.pk) == Status.VALIDATED
+    job.refresh_from_db()
+    assert [e["message"] for e in job.report["error_list"]] == [expected]
+
+
+def test_a_worker_failure_message_is_in_the_uploaders_language(county_clerk, big, monkeypatch):
+    monkeypatch.setattr(imports_module, "_enqueue", lambda name, pk: None)
+    with translation.override("en"):
+        job = upload(county_clerk, inspectors_xlsx(inspector_rows(5)))
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(imports_module, "validate", crash)
+    with translation.override("zh-hans"):
+        assert tasks.import_validate(job.pk) == Status.FAILED
+    job.refresh_from_db()
+    assert job.message == "The check failed because of an internal error. Try again later."
+
+
+def test_a_job_without_a_language_is_worked_in_the_default_one(county_clerk, big, monkeypatch):
+    monkeypatch.setattr(imports_module, "_enqueue", lambda name, pk: None)
+    job = _queue_bad_dates(county_clerk)
+    ImportJob.objects.filter(pk=job.pk).update(language="")  # a job from before the field
+    with translation.override("en"):
+        tasks.import_validate(job.pk)
+    job.refresh_from_db()
+    assert job.report["error_list"][0]["message"] == "“2027-02-30”不是有效日期"
