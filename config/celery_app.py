@@ -17,6 +17,10 @@ app.conf.beat_schedule = {
         "task": "core.tasks.calendar_coverage_check",
         "schedule": crontab(hour=7, minute=0),
     },
+    "import-files-purge": {
+        "task": "core.tasks.import_files_purge",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "lottery-draws-disclose-due": {
         "task": "lottery.tasks.draws_disclose_due_task",
         "schedule": crontab(hour=1, minute=30),

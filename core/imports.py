@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -406,6 +406,54 @@ def _commit_claimed(job: ImportJob) -> None:
         _fail(job.pk, _("The import failed because of an internal error; nothing was written."))
     finally:
         progress.close()
+
+
+# Jobs that can change no more: their files are only kept for the user to look back at.
+FINISHED = (Status.COMMITTED, Status.FAILED)
+
+
+def import_jobs_purge_files(*, today: date | None = None) -> int:
+    """Delete the upload and the error report of every job that ended (imported or refused)
+    more than ``SJSJ_IMPORT_FILE_RETENTION_DAYS`` days before ``today``. The job stays, with
+    its report and counts; its file fields are blanked and ``files_purged_at`` set. A job still
+    running or awaiting the user's decision keeps its files. Returns how many jobs were purged:
+    a second run finds none. A file already gone from the disk is no obstacle; one that cannot
+    be deleted leaves its job for the next run.
+    """
+    today = today or timezone.localdate()
+    days = settings.SJSJ_IMPORT_FILE_RETENTION_DAYS
+    cutoff = timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
+    due = ImportJob.objects.filter(files_purged_at__isnull=True).filter(
+        Q(status=Status.COMMITTED, committed_at__lt=cutoff)
+        | Q(status=Status.FAILED, updated_at__lt=cutoff)
+    )
+    purged = 0
+    for job_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            # Locked and checked again, so two purges at once delete and record each job once.
+            job = due.select_for_update(skip_locked=True).filter(pk=job_id).first()
+            if job is None:
+                continue
+            names = {"file": job.file.name, "error_report": job.error_report.name}
+            try:
+                for field in (job.file, job.error_report):
+                    if field.name:
+                        field.storage.delete(field.name)  # a missing file is not an error
+            except OSError:
+                logger.warning("import job %s: files not deleted", job.pk, exc_info=True)
+                continue
+            ImportJob.objects.filter(pk=job.pk).update(
+                file="", error_report="", files_purged_at=timezone.now()
+            )
+            audit_record(
+                actor=None,
+                action="import.purge_files",
+                obj=job,
+                before=names,
+                after={"retention_days": days},
+            )
+            purged += 1
+    return purged
 
 
 def registry_export(*, actor, kind: str, target) -> int:

@@ -267,9 +267,11 @@ class ImportJob(models.Model):
     validated_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    # The uploader's interface language: the worker writes the row errors, the message and the
-    # error report in it, not in the server's default.
+    # The uploader's interface language: the worker writes the row errors and the message in
+    # it, not in the server's default. (The Excel error report is Chinese, like the template.)
     language = models.CharField(_("language"), max_length=15, blank=True)
+    # Set when the retention purge deleted the upload and the error report (both fields blank).
+    files_purged_at = models.DateTimeField(_("files removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import job")
@@ -307,6 +309,10 @@ class ImportJob(models.Model):
         if not self.rows_total:
             return 0
         return min(100, round(100 * self.rows_done / self.rows_total))
+
+    @property
+    def file_retention_days(self) -> int:
+        return settings.SJSJ_IMPORT_FILE_RETENTION_DAYS
 
     @property
     def can_commit(self) -> bool:

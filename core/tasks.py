@@ -41,3 +41,11 @@ def import_commit(job_id: int) -> str | None:
 
     job = import_job_commit(job_id=job_id)
     return job.status if job is not None else None
+
+
+@shared_task
+def import_files_purge() -> int:
+    """Every night: delete the files of imports that ended longer ago than the retention."""
+    from core.imports import import_jobs_purge_files
+
+    return import_jobs_purge_files()

@@ -153,6 +153,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = STORAGES["default"]["OPTIONS"]["location"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Uploaded workbooks and their error reports are deleted this many days after the import ended
+# (imported or refused); the job, its counts and its report stay.
+SJSJ_IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("SJSJ_IMPORT_FILE_RETENTION_DAYS", "30"))
 
 CACHES = {
     "default": {
