@@ -5,7 +5,6 @@ Thin: every decision is in ``core.imports`` (services and selectors) and ``core.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import PurePath
 
 from django import forms
@@ -32,7 +31,9 @@ from core.imports import (
     import_job_get_for_user,
     import_job_list_for_user,
     import_job_request_commit,
-    registry_export,
+    registry_export_get_for_user,
+    registry_export_record_download,
+    registry_export_request,
     spec_for,
     user_can_commit,
     user_can_import,
@@ -190,18 +191,45 @@ def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def registry_export_download(request: HttpRequest, kind: str) -> FileResponse:
-    """Every record of one registry within the user's scope, in the import template's layout."""
+@require_POST
+def registry_export_new(request: HttpRequest, kind: str) -> HttpResponse:
+    """Ask for a copy of one registry: a worker writes it, the next page waits for it."""
     _require_view(request.user)
     if kind not in IMPORT_SPECS:
         raise Http404
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes (deletes) it
-    registry_export(actor=request.user, kind=kind, target=spool)
-    spool.seek(0)
-    stamp = timezone.localdate().strftime("%Y%m%d")
+    export = registry_export_request(actor=request.user, kind=kind)
+    return redirect("core:registry_export_detail", pk=export.pk)
+
+
+@login_required
+def registry_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    export = registry_export_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "core/imports/export.html",
+        {"export": export, "title": spec_for(export.kind).title},
+    )
+
+
+@login_required
+def registry_export_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The export's state, polled by htmx every 3 s until the file is ready (or failed)."""
+    export = registry_export_get_for_user(user=request.user, pk=pk)
+    return render(request, "core/imports/_export_status.html", {"export": export})
+
+
+@login_required
+def registry_export_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The file, for the user who asked for it (anybody else gets 404)."""
+    export = registry_export_get_for_user(user=request.user, pk=pk)
+    if export.status != export.Status.READY or not export.file:
+        raise Http404
+    handle = export.file.open("rb")
+    registry_export_record_download(actor=request.user, export=export)
+    stamp = timezone.localtime(export.finished_at).strftime("%Y%m%d")
     return FileResponse(
-        spool,
+        handle,
         as_attachment=True,
-        filename=f"{spec_for(kind).title}-{stamp}.xlsx",
+        filename=f"{spec_for(export.kind).title}-{stamp}.xlsx",
         content_type=XLSX_CONTENT_TYPE,
     )

@@ -6,18 +6,22 @@ the user's decision; ``import_job_commit`` validates again and writes every row 
 app's bulk service, all or nothing. Small files run inline; larger ones in Celery tasks that
 call the same functions. Each worker step claims its job with a conditional UPDATE, so running a
 task twice (a retry, a redelivered message) does nothing the second time.
+
+A copy of a whole registry (``registry_export_request``) is written the same way, by a worker
+that claims its ``RegistryExport`` row, and is served to the requester alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -39,7 +43,7 @@ from core.excel import (
 )
 from core.excel.reader import MAX_UPLOAD_BYTES
 from core.excel.spec import is_blank
-from core.models import ImportJob
+from core.models import ImportJob, RegistryExport
 from core.roles import Cap, user_can
 from core.selectors import scope_queryset
 
@@ -474,3 +478,123 @@ def registry_export(*, actor, kind: str, target) -> int:
         after={"kind": kind, "rows": count},
     )
     return count
+
+
+# --- whole-registry exports in the background ------------------------------------------------
+# Writing a large registry takes a minute (65 s for 300,000 sources), longer than a proxy waits
+# for a response; so a worker writes the file and the requester's page polls until it is ready.
+
+ExportStatus = RegistryExport.Status
+
+
+def registry_export_request(*, actor, kind: str) -> RegistryExport:
+    """Record the actor's request for a copy of one registry and queue its building."""
+    if not user_can(actor, Cap.VIEW_REGISTRY):
+        raise ServiceError(_("You may not export the registries."))
+    if kind not in IMPORT_SPECS:
+        raise ServiceError(_("There is no such registry."))
+    with transaction.atomic():
+        export = RegistryExport.objects.create(
+            requested_by=actor, kind=kind, language=translation.get_language() or ""
+        )
+        transaction.on_commit(lambda: _enqueue("registry_export_build", export.pk))
+    return export
+
+
+def registry_export_build(*, export_id: int) -> RegistryExport | None:
+    """Write the file of one requested export. Returns None when another run has it or it is
+    already done, so a task delivered twice builds the file once."""
+    now = timezone.now()
+    claimed = (
+        RegistryExport.objects.filter(pk=export_id, status=ExportStatus.REQUESTED)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return None
+    export = RegistryExport.objects.select_related("requested_by").get(pk=export_id)
+    with translation.override(export.language or settings.LANGUAGE_CODE):
+        _build_claimed(export)
+    export.refresh_from_db()
+    return export
+
+
+def _build_claimed(export: RegistryExport) -> None:
+    try:
+        # The audit entry of the copy is written with the file's record: both or neither.
+        with tempfile.TemporaryFile() as spool, transaction.atomic():
+            rows = registry_export(actor=export.requested_by, kind=export.kind, target=spool)
+            spool.seek(0)
+            export.file.save(f"{uuid.uuid4().hex}.xlsx", File(spool), save=False)
+            RegistryExport.objects.filter(pk=export.pk).update(
+                status=ExportStatus.READY,
+                file=export.file.name,
+                rows=rows,
+                claimed_at=None,
+                finished_at=timezone.now(),
+            )
+    except ServiceError as exc:
+        _export_failed(export, "\n".join(exc.messages))
+    except Exception:
+        logger.exception("registry export %s: crashed", export.pk)
+        _export_failed(export, _("The export failed because of an internal error. Try again."))
+
+
+def _export_failed(export: RegistryExport, message: str) -> None:
+    if export.file.name:
+        export.file.storage.delete(export.file.name)
+    RegistryExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.FAILED,
+        file="",
+        message=message,
+        claimed_at=None,
+        finished_at=timezone.now(),
+    )
+
+
+def registry_export_get_for_user(*, user, pk: int) -> RegistryExport:
+    """An export is its requester's alone: anybody else is told it does not exist."""
+    export = RegistryExport.objects.filter(pk=pk, requested_by_id=user.pk).first()
+    if export is None or not user_can(user, Cap.VIEW_REGISTRY):
+        raise Http404
+    return export
+
+
+def registry_export_record_download(*, actor, export: RegistryExport) -> None:
+    """Who fetched the file, and when: the copy itself was recorded (``registry.export``, with
+    its row count) when the file was written."""
+    audit_record(
+        actor=actor,
+        action="registry.export_download",
+        obj=export,
+        after={"kind": export.kind, "rows": export.rows},
+    )
+
+
+def registry_exports_purge_files(*, today: date | None = None) -> int:
+    """Delete the files of exports finished more than ``SJSJ_IMPORT_FILE_RETENTION_DAYS`` days
+    before ``today``; the rows stay, with ``file_purged_at`` set. Returns how many: a second
+    run finds none."""
+    today = today or timezone.localdate()
+    days = settings.SJSJ_IMPORT_FILE_RETENTION_DAYS
+    cutoff = timezone.make_aware(datetime.combine(today - timedelta(days=days), time.min))
+    due = RegistryExport.objects.filter(
+        file_purged_at__isnull=True, status=ExportStatus.READY, finished_at__lt=cutoff
+    )
+    purged = 0
+    for export_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            export = due.select_for_update(skip_locked=True).filter(pk=export_id).first()
+            if export is None:
+                continue
+            try:
+                if export.file.name:
+                    export.file.storage.delete(export.file.name)
+            except OSError:
+                logger.warning("registry export %s: file not deleted", export.pk, exc_info=True)
+                continue
+            RegistryExport.objects.filter(pk=export.pk).update(
+                file="", file_purged_at=timezone.now()
+            )
+            purged += 1
+    return purged

@@ -317,3 +317,63 @@ class ImportJob(models.Model):
     @property
     def can_commit(self) -> bool:
         return self.status == self.Status.VALIDATED and not self.report.get("errors")
+
+
+class RegistryExport(models.Model):
+    """A copy of a whole registry, built by a worker for the one user who asked for it.
+
+    ``status`` moves requested → ready (or failed). The worker claims the row with a
+    conditional UPDATE on ``claimed_at``, so a task that runs twice builds the file once. The
+    file is served to ``requested_by`` only, and deleted by the nightly retention purge.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportJob.Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED
+    )
+    file = models.FileField(_("file"), upload_to="exports/", max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    # The requester's interface language, for the message a worker writes.
+    language = models.CharField(_("language"), max_length=15, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Set when the retention purge deleted the file (the field is then blank).
+    file_purged_at = models.DateTimeField(_("file removed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry export")
+        verbose_name_plural = _("registry exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["sources", "inspectors"]), name="registryexport_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "ready", "failed"]),
+                name="registryexport_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.REQUESTED
+
+    @property
+    def file_retention_days(self) -> int:
+        return settings.SJSJ_IMPORT_FILE_RETENTION_DAYS

@@ -45,7 +45,18 @@ def import_commit(job_id: int) -> str | None:
 
 @shared_task
 def import_files_purge() -> int:
-    """Every night: delete the files of imports that ended longer ago than the retention."""
-    from core.imports import import_jobs_purge_files
+    """Every night: delete the files of imports that ended, and of registry exports written,
+    longer ago than the retention. Returns how many jobs and exports lost their files."""
+    from core.imports import import_jobs_purge_files, registry_exports_purge_files
 
-    return import_jobs_purge_files()
+    return import_jobs_purge_files() + registry_exports_purge_files()
+
+
+@shared_task
+def registry_export_build(export_id: int) -> str | None:
+    """Write the file of a whole-registry export. Claims the export first: a second run
+    returns None."""
+    from core.imports import registry_export_build as build
+
+    export = build(export_id=export_id)
+    return export.status if export is not None else None

@@ -15,5 +15,20 @@ urlpatterns = [
         "imports/<int:pk>/errors.xlsx", import_views.import_error_report, name="import_error_report"
     ),
     path("imports/template/<str:kind>/", import_views.import_template, name="import_template"),
-    path("exports/<str:kind>/", import_views.registry_export_download, name="registry_export"),
+    path("exports/<str:kind>/", import_views.registry_export_new, name="registry_export"),
+    path(
+        "exports/requests/<int:pk>/",
+        import_views.registry_export_detail,
+        name="registry_export_detail",
+    ),
+    path(
+        "exports/requests/<int:pk>/status/",
+        import_views.registry_export_status,
+        name="registry_export_status",
+    ),
+    path(
+        "exports/requests/<int:pk>/download/",
+        import_views.registry_export_download,
+        name="registry_export_download",
+    ),
 ]

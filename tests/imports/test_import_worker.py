@@ -52,3 +52,24 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(worker, county_clerk
     job = wait_for(job, ImportJob.Status.COMMITTED)
     assert job.result == {"created": 1500, "updated": 0, "unchanged": 0}
     assert PollutionSource.objects.count() == 1500
+
+
+def test_a_registry_export_is_written_by_the_worker(worker, county_clerk, client_for):
+    from core.imports import registry_export_request
+    from core.models import RegistryExport
+
+    job = import_job_create(
+        actor=county_clerk,
+        kind="sources",
+        filename="a.xlsx",
+        data=sources_xlsx([source_row(f"EX-{i}") for i in range(3)]),
+    )
+    import_job_request_commit(actor=county_clerk, job=job, accept_warnings=False)
+    export = registry_export_request(actor=county_clerk, kind="sources")
+    deadline = time.monotonic() + 30
+    while export.status == RegistryExport.Status.REQUESTED and time.monotonic() < deadline:
+        time.sleep(0.2)
+        export.refresh_from_db()
+    assert (export.status, export.rows) == (RegistryExport.Status.READY, 3), export.message
+    response = client_for(county_clerk).get(f"/core/exports/requests/{export.pk}/download/")
+    assert response.status_code == 200

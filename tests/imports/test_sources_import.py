@@ -11,7 +11,12 @@ from openpyxl import load_workbook
 
 from core.errors import ServiceError
 from core.excel import template_workbook
-from core.imports import import_job_create, import_job_request_commit
+from core.imports import (
+    import_job_create,
+    import_job_request_commit,
+    registry_export_build,
+    registry_export_request,
+)
 from core.models import AuditEntry, ImportJob
 from registry.imports import SourceImportSpec
 from registry.models import PollutionSource, SourceChange
@@ -212,7 +217,9 @@ def test_the_whole_registry_export_imports_back_unchanged(county_clerk, client_f
         actor=county_clerk, job=upload(county_clerk, sources_xlsx(rows)), accept_warnings=False
     )
     PollutionSource.objects.filter(source_code="EX-1").update(name='=HYPERLINK("http://x")')
-    response = client_for(county_clerk).get("/core/exports/sources/")
+    export = registry_export_request(actor=county_clerk, kind="sources")
+    registry_export_build(export_id=export.pk)
+    response = client_for(county_clerk).get(f"/core/exports/requests/{export.pk}/download/")
     assert response.status_code == 200
     data = b"".join(response.streaming_content)
     sheet = load_workbook(io.BytesIO(data))["污染源"]
