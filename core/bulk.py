@@ -23,6 +23,8 @@ def copy_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
         table = connection.ops.quote_name(meta.db_table)
         with (
             connection.cursor() as cursor,
+            # Django's error classes (IntegrityError...), as its own cursor raises them.
+            connection.wrap_database_errors,
             cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
             for row in rows:

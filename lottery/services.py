@@ -10,13 +10,13 @@ same verifiable order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import operator
 import queue
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
@@ -26,7 +26,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import audit_record, model_snapshot
 from core.batch import gc_paused
-from core.bulk import copy_insert
+from core.bulk import SideJob, copy_insert
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
@@ -731,9 +731,10 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
 
     On PostgreSQL the database does its part while the engine computes, on the other core:
     the selections' ids come from the table's sequence up front (the quotas say how many),
-    and a thread on the same connection takes each stratum's drawn sources, then the team
-    rows a few thousand at a time, and sends them by COPY; each statement checks its foreign
-    keys as it ends. This thread only computes. Elsewhere the rows are written at the end.
+    and a ``core.bulk.SideJob`` on the same connection takes each stratum's drawn sources,
+    then the team rows a few thousand at a time, and sends them by COPY; each statement
+    checks its foreign keys as it ends. This thread only computes. Elsewhere the rows are
+    written at the end.
     """
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
@@ -766,6 +767,8 @@ class _SourcesGone(Exception):
 
 
 def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows):
+    """``_draw_and_store``'s work; ``selection_rows(stratum, codes, source_of)`` gives the
+    rows of ``_SELECTION_FIELDS`` (raising ``_SourcesGone`` for a code not in the registry)."""
     if connection.vendor != "postgresql":
         objects = engine.select_objects(seed, manifest)
         teams = engine.assign_teams(seed, manifest, objects)
@@ -801,22 +804,15 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
         )
         free_ids = [pk for (pk,) in cursor.fetchall()]
     work: queue.SimpleQueue = queue.SimpleQueue()
-    raw = connection.connection  # psycopg's connection: thread-safe, used by one thread at a time
 
-    def copy(cursor, model, fields, rows) -> None:
-        columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
-        with cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as out:
-            for row in rows:
-                out.write_row(row)
-
-    def write() -> None:
-        with raw.cursor() as cursor:
+    def write() -> None:  # on the SideJob's thread, with this thread's connection
+        with connection.cursor() as cursor:
             # Check the foreign keys statement by statement, here, not all at the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             while (job := work.get()) is not None:
                 kind, rows = job
                 if kind == "teams":
-                    copy(cursor, TeamAssignment, _TEAM_FIELDS, rows)
+                    copy_insert(TeamAssignment, _TEAM_FIELDS, rows)
                     continue
                 stratum, ids, codes = rows
                 cursor.execute(
@@ -825,8 +821,7 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
                     [codes],
                 )
                 source_of = dict(cursor.fetchall())
-                copy(
-                    cursor,
+                copy_insert(
                     DrawSelection,
                     ["id", *_SELECTION_FIELDS],
                     [
@@ -842,31 +837,31 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
     teams: list[dict] = []
     pairs: list[tuple[int, int]] = []
     selection_ids: dict[tuple[str, str], int] = {}
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        writing = executor.submit(write)
-        try:
-            for stratum, codes in engine.iter_selected(seed, manifest):
-                objects[stratum] = codes
-                ids, free_ids = free_ids[: len(codes)], free_ids[len(codes) :]
-                selection_ids.update(zip(((stratum, c) for c in codes), ids, strict=True))
-                if codes:
-                    work.put(("selections", (stratum, ids, codes)))
-            rows: list[tuple] = []
-            for team in engine.iter_teams(seed, manifest, objects):
-                teams.append(team)
-                rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team)
-                if len(rows) >= _TEAM_ROWS_PER_COPY:
-                    work.put(("teams", rows))
-                    pairs += [(row[0], row[1]) for row in rows]
-                    rows = []
-                    if writing.done():
-                        break  # the writer failed: its error is raised below
-            work.put(("teams", rows))
-            pairs += [(row[0], row[1]) for row in rows]
-        finally:
-            work.put(None)  # the writer stops; the executor waits for it
-    with connection.wrap_database_errors:
-        writing.result()
+    writer = SideJob(write, name="draw-result-writer")
+    try:
+        for stratum, codes in engine.iter_selected(seed, manifest):
+            objects[stratum] = codes
+            ids, free_ids = free_ids[: len(codes)], free_ids[len(codes) :]
+            selection_ids.update(zip(((stratum, c) for c in codes), ids, strict=True))
+            if codes:
+                work.put(("selections", (stratum, ids, codes)))
+        rows: list[tuple] = []
+        for team in engine.iter_teams(seed, manifest, objects):
+            teams.append(team)
+            rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team)
+            if len(rows) >= _TEAM_ROWS_PER_COPY:
+                work.put(("teams", rows))
+                pairs += [(row[0], row[1]) for row in rows]
+                rows = []
+        work.put(("teams", rows))
+        pairs += [(row[0], row[1]) for row in rows]
+    except BaseException:
+        work.put(None)  # the writer stops; this thread's error is the one that counts
+        with contextlib.suppress(Exception):
+            writer.wait()
+        raise
+    work.put(None)
+    writer.wait()  # the rows are in; re-raises the writer's error, if any
     _grant_tasks(pairs)
     return objects, teams
 

@@ -177,3 +177,19 @@ def login(page):
         return page
 
     return do_login
+
+
+@pytest.fixture
+def worker():
+    """A real Celery worker (solo pool, in this process) consuming the Redis broker; tests
+    that use it need ``django_db(transaction=True)`` so the worker sees their rows."""
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from config.celery_app import app
+
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("the worker round trip runs on Redis")
+    app.loader.import_default_modules()
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        yield

@@ -7,25 +7,13 @@ import io
 import os
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from openpyxl import load_workbook
 
-from config.celery_app import app
 from tests.lottery.factories import make_sources
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker():
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("the worker round trip runs on Redis")
-    app.loader.import_default_modules()
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
 
 
 def test_a_clerk_exports_the_registry_and_downloads_it_when_ready(

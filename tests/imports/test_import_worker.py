@@ -5,10 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 
-from config.celery_app import app
 from core import imports as imports_module
 from core.imports import import_job_create, import_job_request_commit
 from core.models import ImportJob
@@ -16,15 +13,6 @@ from registry.models import PollutionSource
 from tests.imports.conftest import source_row, sources_xlsx
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker():
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("the worker round trip runs on Redis")
-    app.loader.import_default_modules()
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
 
 
 def wait_for(job: ImportJob, status: str, timeout: float = 30) -> ImportJob:

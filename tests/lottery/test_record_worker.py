@@ -5,24 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.urls import reverse
 
-from config.celery_app import app
 from lottery.models import Draw
 from tests.lottery.scenario import build_world, make_draw, make_plan
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker():
-    if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        pytest.skip("the worker round trip runs on Redis")
-    app.loader.import_default_modules()
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
 
 
 def test_the_worker_lays_out_a_large_record_and_the_page_offers_it(
