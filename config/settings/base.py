@@ -173,12 +173,15 @@ if os.environ.get("REDIS_CACHE_URL"):
 _CELERY_DIR = DATA_DIR / "celery"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_DIR / "queue"),
         "data_folder_out": str(_CELERY_DIR / "queue"),
         "processed_folder": str(_CELERY_DIR / "processed"),
+        # Fan-out exchanges (worker control, beat's pidbox): kombu's default is a "control"
+        # folder in whatever directory the process was started from.
+        "control_folder": str(_CELERY_DIR / "control"),
         "store_processed": False,
     }
     (_CELERY_DIR / "results").mkdir(parents=True, exist_ok=True)

@@ -66,3 +66,34 @@ def test_docker_compose_file_is_valid_yaml_with_every_service():
     for name in ("web", "worker", "beat"):
         env = compose["services"][name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+
+
+def test_the_embedded_broker_keeps_its_files_in_the_data_folder(tmp_path):
+    """kombu's file-system transport puts fan-out exchanges (worker control, as beat and the
+    demo's worker use) in a "control" folder of the current directory unless told otherwise:
+    a demo started from the checkout would litter it."""
+    data = tmp_path / "data"
+    script = (
+        "import django; django.setup()\n"
+        "from config.celery_app import app\n"
+        "print(app.control.broadcast('ping', reply=True, timeout=0.2))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CELERY_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        SJSJ_DATA_DIR=str(data),
+        CELERY_BROKER_URL="filesystem://",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        PYTHONPATH=str(ROOT),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "control").exists()
+    assert list((data / "celery" / "control").glob("*.exchange"))
