@@ -7,16 +7,22 @@ response that contains them is audited (``draw.view_result``), like the pages.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from core.audit import audit_record
 from core.roles import Cap, user_can
-from lottery.display import describe_rule, draw_result
+from lottery.display import RESULT_PAGE_SIZE, describe_rule, draw_result, drawn_counts
 from lottery.models import Draw, Plan
 from lottery.selectors import can_see_full_result, draw_list_for_user, plan_list_for_user
 from lottery.services import draw_record
@@ -148,9 +154,22 @@ class DrawnSourceSerializer(serializers.Serializer):
     team = MemberSerializer(many=True)
 
 
-class StratumResultSerializer(_ClassFieldMixin, serializers.Serializer):
-    klass = serializers.CharField(source="name", help_text="key / general / special")
-    sources = DrawnSourceSerializer(source="rows", many=True)
+class SelectionSerializer(_ClassFieldMixin, DrawnSourceSerializer):
+    klass = serializers.CharField(source="selection.stratum", help_text="key / general / special")
+
+
+class SelectionPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Drawn sources matching the filter.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = SelectionSerializer(many=True)
+
+
+class DrawnCountSerializer(_ClassFieldMixin, serializers.Serializer):
+    klass = serializers.CharField(help_text="key / general / special")
+    count = serializers.IntegerField(help_text="Drawn sources in force in the class.")
 
 
 class EntropySerializer(serializers.Serializer):
@@ -166,10 +185,13 @@ class DrawDetailSerializer(DrawSerializer):
 
     entropy = serializers.SerializerMethodField()
     seed = serializers.SerializerMethodField()
-    result = serializers.SerializerMethodField()
+    drawn = serializers.SerializerMethodField(
+        help_text="Per class, how many drawn sources are in force; the list itself is "
+        "`selections/`, a page at a time."
+    )
 
     class Meta(DrawSerializer.Meta):
-        fields = [*DrawSerializer.Meta.fields, "entropy", "seed", "result"]
+        fields = [*DrawSerializer.Meta.fields, "entropy", "seed", "drawn"]
         read_only_fields = fields
 
     def _visible(self, draw: Draw) -> bool:
@@ -185,11 +207,13 @@ class DrawDetailSerializer(DrawSerializer):
     def get_seed(self, draw: Draw) -> str | None:
         return draw.seed if self._visible(draw) else None
 
-    @extend_schema_field(StratumResultSerializer(many=True, allow_null=True))
-    def get_result(self, draw: Draw):
+    @extend_schema_field(DrawnCountSerializer(many=True, allow_null=True))
+    def get_drawn(self, draw: Draw):
         if not self._visible(draw):
             return None
-        return StratumResultSerializer(draw_result(draw).strata, many=True).data
+        counts = drawn_counts([draw.pk]).get(draw.pk, {})
+        order = [q["class"] for q in draw.quotas] or list(counts)
+        return [{"class": name, "count": counts.get(name, 0)} for name in order]
 
 
 def _require(user, *capabilities: str) -> None:
@@ -217,9 +241,9 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Draws you may see (摇号): commitment and status"),
     retrieve=extend_schema(
-        summary="One draw; the drawn list only when you may see it (audited)",
+        summary="One draw; what was drawn only when you may see it (audited)",
         description="Before disclosure only the bureau's draw operators and leaders see "
-        "`result`, `entropy` and `seed`; for everyone else they are null.",
+        "`drawn`, `entropy` and `seed`; for everyone else they are null.",
     ),
 )
 class DrawViewSet(viewsets.ReadOnlyModelViewSet):
@@ -243,6 +267,61 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
                 actor=request.user, action="draw.view_result", obj=draw, after={"via": "api"}
             )
         return Response(self.get_serializer(draw).data)
+
+    @extend_schema(
+        summary="The drawn list, a page at a time, in the verifiable order (audited)",
+        description=f"{RESULT_PAGE_SIZE} drawn sources a page, class by class in the order "
+        "of the quotas, each with its current team; a replaced source stays in the list "
+        "with `current` false and its replacement follows it. Filter by `class` and by "
+        "`q` (part of the source code, name or company). 403 for whoever may not see the "
+        "drawn list yet.",
+        parameters=[
+            OpenApiParameter("class", str, description="key / general / special"),
+            OpenApiParameter("q", str, description="Part of the source code, name or company."),
+            OpenApiParameter("page", int, description="Page number, from 1."),
+        ],
+        responses={200: SelectionPageSerializer},
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def selections(self, request, pk=None):
+        draw = self.get_object()
+        if not can_see_full_result(request.user, draw):
+            raise PermissionDenied
+        raw = request.query_params.get("page", "1")
+        if not raw.isdigit() or int(raw) < 1:
+            raise NotFound(_("Invalid page."))
+        number = int(raw)
+        stratum = request.query_params.get("class", "")
+        query = request.query_params.get("q", "")
+        result = draw_result(draw, page=number, stratum=stratum, query=query)
+        paged = result.page
+        if paged.number != number and paged.paginator.count:
+            raise NotFound(_("Invalid page."))
+        audit_record(
+            actor=request.user,
+            action="draw.view_result",
+            obj=draw,
+            after={"via": "api", "page": number, "class": result.stratum, "q": result.query},
+        )
+
+        def link(n: int | None) -> str | None:
+            if n is None:
+                return None
+            params = request.query_params.copy()
+            params["page"] = n
+            return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+        rows = [row for stratum in result.strata for row in stratum.rows]
+        return Response(
+            {
+                "count": paged.paginator.count,
+                "page": paged.number,
+                "pages": paged.paginator.num_pages,
+                "next": link(paged.next_page_number() if paged.has_next() else None),
+                "previous": link(paged.previous_page_number() if paged.has_previous() else None),
+                "results": SelectionSerializer(rows, many=True).data,
+            }
+        )
 
     @extend_schema(
         summary="The publishable record (what verify_draw.py checks)",

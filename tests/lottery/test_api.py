@@ -46,27 +46,35 @@ def test_the_drawn_list_is_in_the_api_only_for_those_who_may_see_it(
     assert listing[0]["manifest_hash"] == executed.manifest_hash
     assert listing[0]["result_visible"] is False and "result" not in listing[0]
     hidden = api(city_reviewer).get(url).json()
-    assert hidden["result"] is None and hidden["seed"] is None and hidden["entropy"] is None
+    assert hidden["drawn"] is None and hidden["seed"] is None and hidden["entropy"] is None
     assert hidden["quotas"][0]["class"] == "key"
     assert api(city_reviewer).get(url + "record/").status_code == 403
+    assert api(city_reviewer).get(url + "selections/").status_code == 403
     assert not AuditEntry.objects.filter(action="draw.view_result").exists()
 
     full = api(county_clerk).get(url).json()
     assert full["seed"] == executed.seed
-    drawn = {s["source_code"] for stratum in full["result"] for s in stratum["sources"]}
+    assert sum(c["count"] for c in full["drawn"]) == 26
+    page = api(county_clerk).get(url + "selections/").json()
+    drawn = {s["source_code"] for s in page["results"]}
+    assert page["count"] == 26 and page["pages"] == 1 and page["next"] is None
     assert len(drawn) == 26
-    assert all(len(s["team"]) >= 2 for stratum in full["result"] for s in stratum["sources"])
+    assert all(len(s["team"]) >= 2 for s in page["results"])
+    assert [c["count"] for c in full["drawn"]] == [
+        sum(1 for s in page["results"] if s["class"] == c["class"]) for c in full["drawn"]
+    ]
     record = api(county_clerk).get(url + "record/").json()
     assert record["manifest_hash"] == executed.manifest_hash
     assert (
         AuditEntry.objects.filter(
-            action="draw.view_result", actor_id=county_clerk.pk, after={"via": "api"}
+            action="draw.view_result", actor_id=county_clerk.pk, after__via="api"
         ).count()
-        == 2
+        == 3
     )
 
     draws_disclose_due(today=executed.plan.planned_end.replace(day=28))
-    assert api(city_reviewer).get(url).json()["result"] is not None
+    assert api(city_reviewer).get(url).json()["drawn"] is not None
+    assert api(city_reviewer).get(url + "selections/").json()["count"] == 26
     assert api(outsider_clerk).get(url).status_code == 404
 
 
@@ -75,8 +83,46 @@ def test_the_schema_documents_plans_and_draws(client):
     assert "/api/v1/plans/" in schema["paths"]
     assert "/api/v1/draws/{id}/" in schema["paths"]
     assert "/api/v1/draws/{id}/record/" in schema["paths"]
+    assert "/api/v1/draws/{id}/selections/" in schema["paths"]
     detail = schema["components"]["schemas"]["DrawDetail"]["properties"]
-    assert {"result", "seed", "entropy", "manifest_hash", "quotas"} <= set(detail)
+    assert {"drawn", "seed", "entropy", "manifest_hash", "quotas"} <= set(detail)
+    page = schema["components"]["schemas"]["SelectionPage"]["properties"]
+    assert {"count", "next", "results"} <= set(page)
+
+
+def test_the_drawn_list_comes_a_page_at_a_time_filtered_and_in_the_verifiable_order(
+    county, county_clerk, county_leader, monkeypatch
+):
+    monkeypatch.setattr("lottery.display.RESULT_PAGE_SIZE", 5)
+    build_world(county)
+    draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
+    client = api(county_clerk)
+    url = f"/api/v1/draws/{draw.pk}/selections/"
+    seen, link = [], url
+    while link:
+        page = client.get(link).json()
+        assert len(page["results"]) <= 5 and page["pages"] == 6
+        seen += [(s["class"], s["position"], s["source_code"]) for s in page["results"]]
+        link = page["next"]
+    order = [q["class"] for q in draw.quotas]
+    assert len(seen) == 26 and len({code for _, _, code in seen}) == 26
+    assert seen == sorted(seen, key=lambda s: (order.index(s[0]), s[1]))
+    expected = {n: ids for n, ids in draw.result["objects"].items()}
+    for name in order:  # each class in the engine's order: the record and the API agree
+        assert [code for klass, _, code in seen if klass == name] == expected[name]
+
+    key_only = client.get(url, {"class": "key"}).json()
+    assert key_only["count"] == len(expected["key"])
+    assert {s["class"] for s in key_only["results"]} == {"key"}
+    one = expected["general"][0]
+    found = client.get(url, {"q": one}).json()
+    assert [s["source_code"] for s in found["results"]] == [one]
+    assert "q=" in client.get(url, {"q": "S", "page": 1}).json()["next"]  # filter kept
+    assert client.get(url, {"page": 7}).status_code == 404
+    assert client.get(url, {"page": "x"}).status_code == 404
+    assert client.get(url, {"q": "无此对象"}).json()["count"] == 0
+    logged = AuditEntry.objects.filter(action="draw.view_result", after__via="api")
+    assert logged.count() == 6 + 4  # every page that showed the list; refused pages not
 
 
 def test_a_page_of_disclosed_draws_costs_a_fixed_number_of_queries(
