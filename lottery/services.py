@@ -632,7 +632,25 @@ def draw_add_entropy(
             raise ServiceError(
                 _("Entropy is entered only after the commitment and before the draw executes.")
             )
-        position = draw.entropy.count() + 1
+        # The manifest fixes how many values the seed takes, one per witness: an extra value
+        # or a second value from the same witness would make the draw impossible to execute
+        # (and values can never be taken back), so both are refused here, not at execution.
+        given = list(draw.entropy.values_list("witness_name", flat=True))
+        if len(given) >= draw.witnesses_required:
+            raise ServiceError(
+                _("All %(n)s witness values are in; the draw takes no more.")
+                % {"n": draw.witnesses_required},
+                code="entropy_complete",
+            )
+        if engine.normalise_text(witness_name.strip()[:50]) in {
+            engine.normalise_text(g) for g in given
+        }:
+            raise ServiceError(
+                _("%(name)s has already given a value; each witness gives exactly one.")
+                % {"name": name},
+                code="entropy_duplicate_witness",
+            )
+        position = len(given) + 1
         entry = DrawEntropy.objects.create(
             draw=draw,
             position=position,

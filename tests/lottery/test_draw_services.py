@@ -117,6 +117,32 @@ def test_entropy_only_after_commitment_and_witnesses_required(world, county_cler
         )
 
 
+def test_entropy_refuses_a_second_value_from_a_witness_and_any_value_beyond_the_count(
+    world, county_clerk, county_leader
+):
+    """The manifest fixes one value per witness and how many; values can never be removed, so
+    accepting an extra one or a repeated witness would leave a draw that can never execute."""
+    draw = draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader))
+    draw_commit(actor=county_clerk, draw=draw)
+    draw_add_entropy(actor=county_clerk, draw=draw, witness_name="张三", witness_role="", value="1")
+    for same in ("张三", " 张三 ", "张\u200b三"):  # normalised as the engine does
+        with pytest.raises(ServiceError, match="张三"):
+            draw_add_entropy(
+                actor=county_clerk, draw=draw, witness_name=same, witness_role="", value="2"
+            )
+    draw_add_entropy(
+        actor=county_clerk, draw=draw, witness_name="李四", witness_role="", value="abc"
+    )
+    with pytest.raises(ServiceError, match="2"):
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name="王五", witness_role="", value="3"
+        )
+    assert draw.entropy.count() == 2
+    assert AuditEntry.objects.filter(action="draw.entropy", object_id=str(draw.pk)).count() == 2
+    executed = draw_execute(actor=county_clerk, draw=draw)  # the values it has still execute
+    assert executed.status == Draw.Status.EXECUTED
+
+
 def test_an_unapproved_plan_cannot_be_drawn(world, county_clerk):
     plan = plan_create(
         actor=county_clerk,
