@@ -298,6 +298,9 @@ class DrawResult:
     substitutions: list[SubstitutionRow]
     pending_count: int = 0
     page: Page | None = None  # when the rows are one page of a filtered list (see draw_result)
+    #: Of the rows the filter matches, those replaced by an approved substitution: they stay
+    #: listed (struck out) but are not drawn sources in force.
+    matched_replaced: int = 0
     stratum: str = ""  # the filter applied, if any
     query: str = ""
     classes: list[tuple[str, str]] = field(default_factory=list)  # (name, label) to filter by
@@ -310,6 +313,11 @@ class DrawResult:
     @property
     def effective_count(self) -> int:
         return sum(s.effective_count for s in self.strata)
+
+    @property
+    def matched_in_force(self) -> int:
+        """Drawn sources in force among the rows the filter matches."""
+        return self.page.paginator.count - self.matched_replaced if self.page else 0
 
 
 def team_member(a: TeamAssignment) -> Member:
@@ -372,6 +380,9 @@ def draw_result(
     )
     approved = [s for s in subs if s.status == Substitution.Status.APPROVED]
     replaced = {s.selection_id: s for s in approved if s.kind == Substitution.Kind.OBJECT}
+    matched_replaced = (
+        qs.filter(pk__in=list(replaced)).count() if paged is not None and replaced else 0
+    )
     effective = [s for s in selections if s.pk not in replaced]
     teams = effective_teams(effective)
     new_teams: dict[int, list[Member]] = defaultdict(list)
@@ -381,7 +392,13 @@ def draw_result(
         .order_by("pk")
     ):
         new_teams[a.substitution_id].append(team_member(a))
-    by_selection_sub = {s.substitution_id: s for s in selections if s.substitution_id}
+    # Every substitution's replacement, whether or not this page or filter shows its row.
+    by_selection_sub = {
+        s.substitution_id: s
+        for s in DrawSelection.objects.filter(draw=draw, substitution__isnull=False)
+        .select_related("source")
+        .order_by()
+    }
     team_changes: dict[int, list[Substitution]] = defaultdict(list)
     pending: dict[int, list[Substitution]] = defaultdict(list)
     for s in subs:
@@ -414,6 +431,7 @@ def draw_result(
             if paged is None or rows  # a page shows the classes it has rows of
         ],
         page=paged,
+        matched_replaced=matched_replaced,
         stratum=stratum,
         query=query,
         classes=[(name, class_label(name)) for name in order],

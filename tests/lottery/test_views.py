@@ -562,3 +562,39 @@ def test_the_drawn_list_comes_a_page_at_a_time_with_a_class_and_text_filter(
     assert shown(part) == [code for _s, code in everything[4:8]]
     assert 'data-testid="row-pending"' in part.content.decode()
     assert target_stratum in order
+
+
+def test_a_filtered_list_keeps_the_form_counts_sources_in_force_and_shows_every_replacement(
+    client_for, county_clerk, county_leader, executed, monkeypatch
+):
+    """Found by clicking through: a search with no match dropped the filter form (an empty
+    page is falsy); after an approved replacement the count included the struck-out
+    original; and a page or class that did not hold the replacement's row lost it from the
+    change list."""
+    import lottery.display
+    from lottery.services import substitution_decide
+
+    monkeypatch.setattr(lottery.display, "RESULT_PAGE_SIZE", 4)
+    key = DrawSelection.objects.filter(draw=executed, stratum="key").order_by("position")[0]
+    sub = substitution_request(actor=county_clerk, selection=key, reason="企业已关闭")
+    substitution_decide(actor=county_leader, substitution=sub, approve=True)
+    replacement = DrawSelection.objects.select_related("source").get(substitution=sub)
+    clerk = client_for(county_clerk)
+    url = reverse("lottery:draw_detail", args=[executed.pk])
+
+    nothing = clerk.get(url, {"q": "没有这个污染源"}).content.decode()
+    assert 'data-testid="result-filter"' in nothing
+    assert 'data-testid="result-filter-clear"' in nothing
+    assert 'data-count="0"' in nothing
+
+    keys = clerk.get(url, {"class": "key"})
+    in_force = DrawSelection.objects.filter(draw=executed, stratum="key").count() - 1
+    body = keys.content.decode()
+    assert f'data-count="{in_force}"' in body and "已划去" in body
+    assert keys.context["result"].matched_in_force == in_force
+
+    general = clerk.get(url, {"class": "general"})
+    subs = general.context["result"].substitutions
+    assert [row.replacement for row in subs] == [replacement]
+    assert replacement.source.source_code in general.content.decode()
+    assert 'data-testid="result-filter-clear"' in general.content.decode()
