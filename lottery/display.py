@@ -170,6 +170,21 @@ class StratumSummary:
 
 
 @dataclass
+class ExpertiseLoad:
+    """One expertise the check items require: who can bring it, and how the draw will load
+    them if they are few (each drawn source that requires it needs one of them)."""
+
+    name: str
+    label: str
+    sources: int  # pool members that require it
+    expected: float  # of those, how many the quotas are expected to draw
+    certified: int  # certified inspectors holding it
+    experts: int  # technical experts holding it
+    per_holder: float  # expected drawn sources per holder
+    concentrated: bool  # far above the average inspector's load: worth fixing before commit
+
+
+@dataclass
 class ManifestSummary:
     strata: list[StratumSummary]
     inspector_pool: int
@@ -184,6 +199,12 @@ class ManifestSummary:
     off_site: int
     exclusions: list[tuple[str, int]]  # (reason label, count)
     exclusions_total: int
+    expertise: list[ExpertiseLoad] = field(default_factory=list)
+    average_load: float = 0.0  # expected teams per certified inspector
+
+    @property
+    def concentrated(self) -> list[ExpertiseLoad]:
+        return [e for e in self.expertise if e.concentrated]
 
 
 def manifest_summary(draw: Draw) -> ManifestSummary:
@@ -231,7 +252,53 @@ def manifest_summary(draw: Draw) -> ManifestSummary:
             for reason, n in sorted(counts.items(), key=lambda item: -item[1])
         ],
         exclusions_total=sum(counts.values()),
+        **_expertise_loads(manifest),
     )
+
+
+def _expertise_loads(manifest: dict) -> dict:
+    """Per required expertise, the expected drawn sources per person who holds it, beside the
+    average inspector's expected load: a rare expertise sends its few holders to every source
+    that needs it (a team grows past its size to include one), which a clerk should see
+    before committing, while the inspector registry can still be put right."""
+    share = {}  # pool member -> the chance its stratum's quota draws it
+    for stratum in manifest["strata"]:
+        pool = stratum["pool"]
+        chance = min(1.0, stratum["quota"] / len(pool)) if pool else 0.0
+        for entry in pool:
+            share[entry["id"]] = chance
+    people = manifest["inspectors"]["pool"]
+    certified = sum(1 for p in people if p["certified"])
+    team_size = manifest["constraints"]["team_size"]
+    drawn = sum(min(s["quota"], len(s["pool"])) for s in manifest["strata"])
+    average = drawn * team_size / certified if certified else 0.0
+    needed: dict[str, list[str]] = defaultdict(list)
+    for object_id, rule in manifest["constraints"]["objects"].items():
+        for skill in rule["requires"]:
+            needed[skill].append(object_id)
+    from core.vocab import Expertise
+
+    labels = dict(Expertise.choices)
+    loads = []
+    for skill, objects in sorted(needed.items()):
+        expected = sum(share.get(o, 0.0) for o in objects)
+        holders_c = sum(1 for p in people if p["certified"] and skill in p["expertise"])
+        holders_x = sum(1 for p in people if p["expert"] and skill in p["expertise"])
+        holders = holders_c or holders_x
+        per_holder = expected / holders if holders else expected
+        loads.append(
+            ExpertiseLoad(
+                name=skill,
+                label=str(labels.get(skill, skill)),
+                sources=len(objects),
+                expected=round(expected, 1),
+                certified=holders_c,
+                experts=holders_x,
+                per_holder=round(per_holder, 1),
+                concentrated=per_holder >= 3 and per_holder > 2 * average,
+            )
+        )
+    return {"expertise": loads, "average_load": round(average, 1)}
 
 
 def exclusion_rows(draw: Draw, *, limit: int | None = None) -> list[DrawExclusion]:

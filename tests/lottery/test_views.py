@@ -598,3 +598,43 @@ def test_a_filtered_list_keeps_the_form_counts_sources_in_force_and_shows_every_
     assert [row.replacement for row in subs] == [replacement]
     assert replacement.source.source_code in general.content.decode()
     assert 'data-testid="result-filter-clear"' in general.content.decode()
+
+
+def test_a_prepared_draw_warns_when_an_expertise_rests_on_one_inspector(
+    client_for, county, county_clerk, plan
+):
+    """Every drawn source whose check items need an expertise gets someone who has it, so a
+    lone holder goes to all of them: the clerk sees it before committing."""
+    from registry.models import CheckItem
+    from tests.lottery.factories import make_inspectors
+
+    make_inspectors(county, 1, expertise=["permit"])
+    item = CheckItem.objects.create(
+        organisation=county,
+        year=YEAR,
+        code="ZX-01",
+        name="排污许可执行情况",
+        legal_basis="《排污许可管理条例》",
+        checking_body="武陟县生态环境分局",
+        required_expertise=["permit"],
+    )
+    plan.check_items.add(item)
+    draw = make_draw(plan, county_clerk, stage="prepared")
+    page = client_for(county_clerk).get(reverse("lottery:draw_detail", args=[draw.pk]))
+    summary = page.context["summary"]
+    (permit,) = summary.expertise
+    assert (permit.name, permit.certified, permit.experts) == ("permit", 1, 0)
+    drawn = sum(s.quota for s in summary.strata)
+    assert permit.expected == drawn and permit.per_holder == drawn  # every source needs it
+    assert permit.concentrated and summary.average_load < drawn / 2
+    body = page.content.decode()
+    assert 'data-testid="expertise-warning"' in body and "排污许可" in body
+
+    from lottery.services import draw_discard
+
+    draw_discard(actor=county_clerk, draw=draw, reason="补录执法人员专业")
+    make_inspectors(county, 12, expertise=["permit"])  # thirteen holders: no warning
+    again = make_draw(plan, county_clerk, stage="prepared")
+    page = client_for(county_clerk).get(reverse("lottery:draw_detail", args=[again.pk]))
+    assert not page.context["summary"].concentrated
+    assert 'data-testid="expertise-warning"' not in page.content.decode()
