@@ -2125,8 +2125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(sys.stdout, "reconfigure"):
         # Chinese names must not crash the script on a console with a narrower encoding.
         sys.stdout.reconfigure(errors="backslashreplace")
-    parser = argparse.ArgumentParser(
-        prog="engine.py",
+    parser = argparse.ArgumentParser(  # named as it was run: verify_draw.py when downloaded
         description="Verify or recompute a 双随机、一公开 draw record (algorithm "
         f"{ALGORITHM_VERSION}).",
     )

@@ -816,3 +816,13 @@ def test_build_manifest_takes_pools_already_in_manifest_form_and_normalises_the_
     )
     assert encoded == engine.canonical_json(manifest)
     assert engine.manifest_hash(manifest) == hashlib.sha256(encoded).hexdigest()
+
+
+def test_cli_names_itself_as_it_was_run(tmp_path: Path) -> None:
+    """The public downloads the engine as verify_draw.py: its help must say so."""
+    script = tmp_path / "verify_draw.py"
+    script.write_bytes(ENGINE_PATH.read_bytes())
+    done = subprocess.run(
+        [sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.startswith("usage: verify_draw.py ")
