@@ -67,3 +67,16 @@ def test_logout_returns_to_the_public_portal(page, login, county_clerk):
     page.click('[data-testid="logout"]')
     page.wait_for_selector('[data-testid="home-public"]')
     assert page.locator('[data-testid="login-link"]').is_visible()
+
+
+@pytest.mark.parametrize("persona", ["county_clerk", "sysadmin"])
+def test_the_top_bar_fits_a_1366_pixel_screen_in_english_too(request, page, login, persona):
+    """English labels are longer: they wrap to a second row rather than push the language
+    and user menus off the screen (seen at 1366 px, the commonest office resolution)."""
+    login(request.getfixturevalue(persona))
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.select_option('[data-testid="language"]', "en")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    menu = page.locator('[data-testid="user-menu"]').bounding_box()
+    assert menu["x"] + menu["width"] <= 1366
