@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ServiceError
 from lottery.models import Draw, DrawExclusion, Plan, RuleSet
 from lottery.rules import validate_rules
+from lottery.selectors import EARLIER_RESULT_REASONS
 from lottery.services import ruleset_save
 
 
@@ -110,8 +111,16 @@ class DrawAdmin(ReadOnlyAdmin):
 
 @admin.register(DrawExclusion)
 class DrawExclusionAdmin(ReadOnlyAdmin):
-    """Exclusions are part of the committed manifest, public once committed."""
+    """Exclusions taken from the registry (suspended, cancelled, positive list).
+
+    Frequency-cap exclusions are left out: which sources reached the cap follows from earlier
+    draws' results, confidential until disclosure (``lottery.selectors.can_see_manifest``);
+    the draw's page shows them to those who may see them.
+    """
 
     list_display = ["draw", "source", "reason", "detail"]
     list_filter = ["reason"]
     list_select_related = ["draw", "source"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(reason__in=EARLIER_RESULT_REASONS)

@@ -2,7 +2,9 @@
 
 A draw's drawn list, its witness values and its seed are confidential until disclosure: they
 are in the response only when ``lottery.selectors.can_see_full_result`` allows it, and each
-response that contains them is audited (``draw.view_result``), like the pages.
+response that contains them is audited (``draw.view_result``), like the pages. The record
+also holds the manifest, which embeds earlier draws' results: it is served only when
+``lottery.selectors.can_see_manifest`` allows it too.
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ from core.audit import audit_record
 from core.roles import Cap, user_can
 from lottery.display import RESULT_PAGE_SIZE, describe_rule, draw_result, drawn_counts
 from lottery.models import Draw, Plan
-from lottery.selectors import can_see_full_result, draw_list_for_user, plan_list_for_user
-from lottery.services import draw_record
+from lottery.selectors import (
+    can_see_full_result,
+    can_see_record,
+    confidential_earlier_draws,
+    draw_list_for_user,
+    plan_list_for_user,
+)
+from lottery.services import draw_log_manifest_view, draw_record
 
 
 class RuleSerializer(serializers.Serializer):
@@ -325,14 +333,19 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="The publishable record (what verify_draw.py checks)",
+        description="403 until you may see the drawn list and the manifest: the manifest "
+        "embeds earlier draws' results (coverage tiers, previous inspectors), so it waits "
+        "until those are disclosed, except for the bureau's draw operators and leaders.",
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
     def record(self, request, pk=None):
         draw = self.get_object()
-        if not can_see_full_result(request.user, draw):
+        confidential = confidential_earlier_draws(draw)
+        if not can_see_record(request.user, draw, confidential=confidential):
             raise PermissionDenied
         audit_record(actor=request.user, action="draw.view_result", obj=draw, after={"via": "api"})
+        draw_log_manifest_view(actor=request.user, draw=draw, confidential=confidential, via="api")
         return Response(draw_record(draw))
 
 

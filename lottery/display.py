@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -199,6 +200,7 @@ class ManifestSummary:
     off_site: int
     exclusions: list[tuple[str, int]]  # (reason label, count)
     exclusions_total: int
+    exclusions_by_reason: dict[str, int] = field(default_factory=dict)  # reason code: count
     expertise: list[ExpertiseLoad] = field(default_factory=list)
     average_load: float = 0.0  # expected teams per certified inspector
 
@@ -252,6 +254,7 @@ def manifest_summary(draw: Draw) -> ManifestSummary:
             for reason, n in sorted(counts.items(), key=lambda item: -item[1])
         ],
         exclusions_total=sum(counts.values()),
+        exclusions_by_reason=dict(counts),
         **_expertise_loads(manifest),
     )
 
@@ -301,10 +304,14 @@ def _expertise_loads(manifest: dict) -> dict:
     return {"expertise": loads, "average_load": round(average, 1)}
 
 
-def exclusion_rows(draw: Draw, *, limit: int | None = None) -> list[DrawExclusion]:
-    """Every exclusion with its reason and the source's name, by reason then source code."""
+def exclusion_rows(
+    draw: Draw, *, limit: int | None = None, hide_reasons: Iterable[str] = ()
+) -> list[DrawExclusion]:
+    """Every exclusion with its reason and the source's name, by reason then source code;
+    without those of ``hide_reasons`` (the caller decides what the user may see)."""
     qs = (
         DrawExclusion.objects.filter(draw=draw)
+        .exclude(reason__in=list(hide_reasons))
         .select_related("source")
         .only("reason", "detail", "source__source_code", "source__name")
         .order_by("reason", "source__source_code")

@@ -4,6 +4,12 @@ The drawn list is confidential until the draw is disclosed: only the bureau's dr
 operators and leaders see it, and each assigned inspector sees their own tasks (a
 django-guardian grant on the drawn source). Every read of a confidential list is audited by
 the caller (views log ``draw.view_result``).
+
+A draw's manifest embeds the results of earlier draws of the bureau: the pool tiers say which
+sources were already covered in the cycle, ``previous`` names the inspectors last sent to each
+source, the frequency-cap exclusions say which sources were drawn often enough this year.
+While one of those earlier draws is still confidential, so is the manifest
+(``can_see_manifest``); its hash, the quotas and the pool sizes are not.
 """
 
 from __future__ import annotations
@@ -18,7 +24,15 @@ from guardian.shortcuts import get_objects_for_user
 from core.models import Organisation
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to, scope_queryset
-from lottery.models import Draw, DrawSelection, Plan, RuleSet, Substitution, TeamAssignment
+from lottery.models import (
+    Draw,
+    DrawExclusion,
+    DrawSelection,
+    Plan,
+    RuleSet,
+    Substitution,
+    TeamAssignment,
+)
 
 
 def plan_list_for_user(*, user) -> QuerySet[Plan]:
@@ -64,6 +78,62 @@ def can_see_full_result(user, draw: Draw) -> bool:
     if draw.disclosed_at is not None:
         return organisations_visible_to(user).filter(pk=draw.organisation_id).exists()
     return can_operate_draw(user, draw)
+
+
+#: Exclusion reasons that come from earlier draws' results rather than from the registry.
+EARLIER_RESULT_REASONS = frozenset({DrawExclusion.Reason.FREQUENCY_CAP.value})
+
+
+def earlier_draws(draw: Draw) -> QuerySet[Draw]:
+    """The draws whose results went into ``draw``'s manifest.
+
+    ``draw_prepare`` reads executed draws of the plan's own organisation (coverage tiers,
+    previous inspectors, drawn this year) and executed draws of plans with the same check
+    items (frequency cap): every executed draw of either kind executed before ``draw`` was
+    prepared, a superset of what was actually read, so nothing read is missed.
+    """
+    return (
+        Draw.objects.filter(status=Draw.Status.EXECUTED, executed_at__lt=draw.prepared_at)
+        .filter(
+            Q(organisation_id=draw.organisation_id)
+            | Q(plan__check_items__in=draw.plan.check_items.values("pk"))
+        )
+        .exclude(pk=draw.pk)
+        .distinct()
+    )
+
+
+def confidential_earlier_draws(draw: Draw) -> list[Draw]:
+    """The earlier draws embedded in ``draw``'s manifest that are not disclosed yet."""
+    return list(
+        earlier_draws(draw)
+        .filter(disclosed_at__isnull=True)
+        .select_related("organisation")
+        .order_by("executed_at", "pk")
+    )
+
+
+def can_see_manifest(user, draw: Draw, *, confidential: list[Draw] | None = None) -> bool:
+    """Whether ``user`` may see ``draw``'s whole manifest (and, with the result, its record).
+
+    The caller has found the draw through a scoped read (``draw_get_for_user``, or the public
+    portal's ``public_draw_get``). The manifest itself holds no randomness, so it is open to
+    whoever may see the draw, except for what it embeds of earlier draws: every earlier draw
+    still confidential must be one whose full result the user may see (before disclosure:
+    its bureau's draw operators and leaders). The caller audits a view that shows
+    confidential earlier results (``confidential``, if already read, saves a query).
+    """
+    if confidential is None:
+        confidential = confidential_earlier_draws(draw)
+    return all(can_see_full_result(user, earlier) for earlier in confidential)
+
+
+def can_see_record(user, draw: Draw, *, confidential: list[Draw] | None = None) -> bool:
+    """The full record (manifest, witness values, seed, result): this draw's result and its
+    manifest must both be visible to ``user``."""
+    return can_see_full_result(user, draw) and can_see_manifest(
+        user, draw, confidential=confidential
+    )
 
 
 def effective_selections(draw: Draw) -> list[DrawSelection]:

@@ -1137,6 +1137,20 @@ def _substitution_entries(draw: Draw, *, exclude: int | None = None) -> list[dic
     return entries
 
 
+def draw_log_manifest_view(*, actor, draw: Draw, confidential: list[Draw], via: str) -> None:
+    """Audit that ``actor`` saw ``draw``'s manifest (or what it says of earlier draws) while
+    it embedded the results of ``confidential`` earlier draws, as reading a confidential list
+    is audited. Nothing to record when nothing in it is confidential any more."""
+    if not confidential:
+        return
+    audit_record(
+        actor=actor,
+        action="draw.view_manifest",
+        obj=draw,
+        after={"via": via, "confidential_draws": [d.number for d in confidential]},
+    )
+
+
 def draw_record(draw: Draw, *, exclude_substitution: int | None = None) -> dict:
     """The publishable record, rebuilt from the stored rows: what ``verify_draw`` checks.
 

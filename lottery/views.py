@@ -5,7 +5,10 @@ downloads, an inspector's own tasks and the city reviewer's quota overview.
 Thin: ``lottery.selectors`` reads (404 outside the user's scope), ``lottery.services`` writes
 and refuses with a translated message, ``lottery.display`` shapes what is shown. Who may see
 the drawn list is decided in one place, ``lottery.selectors.can_see_full_result``; every time
-the list is shown or downloaded an audit entry ``draw.view_result`` records who saw it.
+the list is shown or downloaded an audit entry ``draw.view_result`` records who saw it. The
+manifest embeds earlier draws' results, so it has its own rule,
+``lottery.selectors.can_see_manifest``, and a view of it while those are confidential is
+recorded as ``draw.view_manifest``.
 """
 
 from __future__ import annotations
@@ -57,8 +60,12 @@ from lottery.forms import (
 from lottery.models import Draw, DrawSelection, Plan, RuleSet, Substitution
 from lottery.rules import PRESETS, preset_for
 from lottery.selectors import (
+    EARLIER_RESULT_REASONS,
     can_operate_draw,
     can_see_full_result,
+    can_see_manifest,
+    can_see_record,
+    confidential_earlier_draws,
     draw_get_for_user,
     draw_list_for_user,
     draw_tasks_for_inspector,
@@ -428,16 +435,29 @@ def _result_context(request: HttpRequest, draw: Draw, via: str, **extra) -> dict
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
+    if draw.status == Draw.Status.EXECUTED and _is_htmx(request):
+        # Another page of the list, or a filter: only the result card.
+        return render(request, "lottery/_result.html", _result_context(request, draw, "page"))
+    confidential = confidential_earlier_draws(draw)
+    manifest_visible = can_see_manifest(request.user, draw, confidential=confidential)
+    # Frequency-cap exclusions say which sources earlier draws took: part of the manifest.
+    hidden = () if manifest_visible else EARLIER_RESULT_REASONS
+    exclusions = exclusion_rows(draw, limit=EXCLUSIONS_SHOWN, hide_reasons=hidden)
+    if any(e.reason in EARLIER_RESULT_REASONS for e in exclusions):
+        services.draw_log_manifest_view(
+            actor=request.user, draw=draw, confidential=confidential, via="page"
+        )
+    summary = manifest_summary(draw)
     context = {
         **_entropy_context(request, draw),
-        "summary": manifest_summary(draw),
-        "exclusions": exclusion_rows(draw, limit=EXCLUSIONS_SHOWN),
+        "summary": summary,
+        "exclusions": exclusions,
         "exclusions_shown": EXCLUSIONS_SHOWN,
+        "exclusions_hidden": sum(summary.exclusions_by_reason.get(r, 0) for r in hidden),
+        "manifest_visible": manifest_visible,
         "discard_form": DiscardForm(),
     }
     if draw.status == Draw.Status.EXECUTED:
-        if _is_htmx(request):  # another page of the list, or a filter: only the result card
-            return render(request, "lottery/_result.html", _result_context(request, draw, "page"))
         context.update(_result_context(request, draw, "page"))
     else:
         context["operate"] = can_operate_draw(request.user, draw)
@@ -631,17 +651,28 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
     As confidential as the drawn list."""
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
-    if not can_see_full_result(request.user, draw):
+    confidential = confidential_earlier_draws(draw)
+    if not can_see_record(request.user, draw, confidential=confidential):
         raise PermissionDenied
     _audit_result_view(request.user, draw, "record.json")
+    services.draw_log_manifest_view(
+        actor=request.user, draw=draw, confidential=confidential, via="record.json"
+    )
     return _json_download(services.draw_record(draw), f"draw-{draw.number}-record.json")
 
 
 @login_required
 def draw_manifest_json(request: HttpRequest, pk: int) -> HttpResponse:
-    """The frozen manifest: no randomness in it; public once committed."""
+    """The frozen manifest: no randomness in it, but earlier draws' results (coverage tiers,
+    previous inspectors): as confidential as the earliest of those (``can_see_manifest``)."""
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
+    confidential = confidential_earlier_draws(draw)
+    if not can_see_manifest(request.user, draw, confidential=confidential):
+        raise PermissionDenied
+    services.draw_log_manifest_view(
+        actor=request.user, draw=draw, confidential=confidential, via="manifest.json"
+    )
     response = HttpResponse(
         draw.manifest_json.encode("utf-8"), content_type="application/json; charset=utf-8"
     )

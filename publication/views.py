@@ -1,5 +1,6 @@
-"""The public portal's draw pages: no login. Every committed draw's commitment; after
-disclosure the full record, with the record JSON and the script that checks it.
+"""The public portal's draw pages: no login. Every committed draw's commitment; its manifest
+once no earlier draw whose results it embeds is confidential; after disclosure the full
+record, with the record JSON and the script that checks it.
 
 Thin: ``publication.selectors`` decides what is public, ``lottery.display`` shapes it the same
 way the staff pages and the PDF do.
@@ -17,7 +18,9 @@ from django.utils.http import content_disposition_header
 
 from lottery import engine
 from lottery.display import draw_result, manifest_summary
-from lottery.services import draw_record
+from lottery.models import Draw
+from lottery.selectors import can_see_manifest, confidential_earlier_draws
+from lottery.services import draw_log_manifest_view, draw_record
 from publication.selectors import (
     is_disclosed,
     public_draw_get,
@@ -49,6 +52,7 @@ def draw_list(request: HttpRequest) -> HttpResponse:
 def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draw = public_draw_get(pk=pk)
     disclosed = is_disclosed(draw)
+    manifest_visible = can_see_manifest(request.user, draw)
     result = (
         draw_result(
             draw,
@@ -71,6 +75,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "draw": draw,
             "summary": manifest_summary(draw),
             "disclosed": disclosed,
+            "manifest_visible": manifest_visible,
             "entropy": list(draw.entropy.all()) if disclosed else [],
             "result": result,
             "public": True,
@@ -84,8 +89,19 @@ def _json(data_bytes: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def _require_manifest(request: HttpRequest, draw: Draw, via: str) -> None:
+    """404 (as for everything not public yet) unless the manifest may be shown to the
+    request's user: it embeds earlier draws' results, which must be disclosed first. A
+    logged-in operator who sees them before that is audited."""
+    confidential = confidential_earlier_draws(draw)
+    if not can_see_manifest(request.user, draw, confidential=confidential):
+        raise Http404
+    draw_log_manifest_view(actor=request.user, draw=draw, confidential=confidential, via=via)
+
+
 def draw_manifest(request: HttpRequest, pk: int) -> HttpResponse:
     draw = public_draw_get(pk=pk)
+    _require_manifest(request, draw, "public manifest.json")
     return _json(draw.manifest_json.encode("utf-8"), f"draw-{draw.number}-manifest.json")
 
 
@@ -93,6 +109,7 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
     draw = public_draw_get(pk=pk)
     if not is_disclosed(draw):
         raise Http404
+    _require_manifest(request, draw, "public record.json")
     body = json.dumps(draw_record(draw), ensure_ascii=False, indent=1, sort_keys=True)
     return _json(body.encode("utf-8"), f"draw-{draw.number}-record.json")
 
