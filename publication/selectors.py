@@ -1,8 +1,10 @@
 """Reads of the public portal: what anyone may see without logging in.
 
-A draw becomes public when it is committed (its manifest hash and everything frozen with it);
-its drawn list, teams, witness values and seed only once it is disclosed, after the
-inspections. Prepared (uncommitted) and discarded draws are never shown.
+A draw becomes public when it is committed (its manifest hash, quotas and pool sizes); its
+manifest once the earlier draws whose results it embeds are disclosed
+(``lottery.selectors.can_see_manifest``); its drawn list, teams, witness values and seed only
+once it is disclosed, after the inspections. Prepared (uncommitted) and discarded draws are
+never shown.
 """
 
 from __future__ import annotations
