@@ -364,6 +364,19 @@ class SubstitutionRow:
     substitution: Substitution
     replacement: DrawSelection | None = None
     new_team: list[Member] = field(default_factory=list)
+    added: set[int] = field(default_factory=set)  # inspector ids new to the team (a recusal)
+
+    @property
+    def nobody_added(self) -> bool:
+        """An approved recusal that took someone off without putting anyone on: the rest of
+        the team already had the team size and every required expertise."""
+        sub = self.substitution
+        return (
+            sub.kind == Substitution.Kind.INSPECTOR
+            and sub.status == Substitution.Status.APPROVED
+            and bool(self.new_team)
+            and not self.added
+        )
 
 
 @dataclass
@@ -392,6 +405,26 @@ class DrawResult:
     def matched_in_force(self) -> int:
         """Drawn sources in force among the rows the filter matches."""
         return self.page.paginator.count - self.matched_replaced if self.page else 0
+
+
+def _added_by_recusal(recusals: list[Substitution]) -> dict[int, set[int]]:
+    """For each approved inspector substitution, who its team snapshot has that the snapshot
+    before it did not (snapshots: see ``effective_teams``)."""
+    if not recusals:
+        return {}
+    recusal_ids = {s.pk for s in recusals}
+    snapshots: dict[int, dict[int | None, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for selection_id, sub_id, inspector_id in TeamAssignment.objects.filter(
+        selection_id__in={s.selection_id for s in recusals}
+    ).values_list("selection_id", "substitution_id", "inspector_id"):
+        # The first team (drawn, or brought by an object substitution) is the base: None.
+        snapshots[selection_id][sub_id if sub_id in recusal_ids else None].add(inspector_id)
+    added = {}
+    for sub in recusals:
+        teams = snapshots[sub.selection_id]
+        before = max((k for k in teams if k is not None and k < sub.pk), default=None)
+        added[sub.pk] = teams[sub.pk] - teams[before]
+    return added
 
 
 def team_member(a: TeamAssignment) -> Member:
@@ -466,6 +499,7 @@ def draw_result(
         .order_by("pk")
     ):
         new_teams[a.substitution_id].append(team_member(a))
+    added = _added_by_recusal([s for s in approved if s.kind == Substitution.Kind.INSPECTOR])
     # Every substitution's replacement, whether or not this page or filter shows its row.
     by_selection_sub = {
         s.substitution_id: s
@@ -514,6 +548,7 @@ def draw_result(
                 substitution=s,
                 replacement=by_selection_sub.get(s.pk),
                 new_team=new_teams.get(s.pk, []),
+                added=added.get(s.pk, set()),
             )
             for s in subs
         ],

@@ -397,6 +397,55 @@ def test_a_recusal_names_the_inspector_and_the_page_shows_the_new_team(
     new_row = next(r for r in result.strata[0].rows if r.selection.pk == row.selection.pk)
     assert member.inspector_id not in {m.inspector_id for m in new_row.team}
     assert result.substitutions[0].new_team
+    (newcomer,) = result.substitutions[0].added  # the team size needs a replacement
+    assert newcomer in {m.inspector_id for m in new_row.team} - {m.inspector_id for m in row.team}
+    assert not result.substitutions[0].nobody_added
+
+
+def test_a_recusal_from_a_team_larger_than_its_size_may_add_nobody_and_says_why(
+    client_for, county, county_clerk, county_leader, plan
+):
+    """A team grows past its size to bring a required expertise; when the recused member's
+    expertise is still on the team, nobody replaces them, and the change list says why."""
+    from registry.models import CheckItem
+    from tests.lottery.factories import make_inspectors
+
+    both = make_inspectors(county, 1, expertise=["air", "water"])[0]
+    air = make_inspectors(county, 1, expertise=["air"])[0]
+    make_inspectors(county, 1, expertise=["permit"])
+    item = CheckItem.objects.create(
+        organisation=county,
+        year=YEAR,
+        code="ZX-02",
+        name="废气、废水与排污许可",
+        legal_basis="《中华人民共和国环境保护法》",
+        checking_body="武陟县生态环境分局",
+        required_expertise=["air", "permit", "water"],
+    )
+    plan.check_items.add(item)
+    draw = make_draw(plan, county_clerk)
+    # A team where the air-only inspector covers air and the air-and-water one water.
+    row = next(
+        r
+        for stratum in draw_result(draw).strata
+        for r in stratum.rows
+        if len(r.team) == 3 and {air.pk, both.pk} <= {m.inspector_id for m in r.team}
+    )
+    client_for(county_clerk).post(
+        reverse("lottery:substitution_request", args=[row.selection.pk]),
+        {"reason": "回避", "inspector": air.pk},
+    )
+    sub = Substitution.objects.get(selection=row.selection)
+    client_for(county_leader).post(
+        reverse("lottery:substitution_decide", args=[sub.pk]), {"decision": "approve"}
+    )
+    change = draw_result(draw).substitutions[0]
+    assert {m.inspector_id for m in change.new_team} == {m.inspector_id for m in row.team} - {
+        air.pk
+    }
+    assert change.added == set() and change.nobody_added
+    page = client_for(county_clerk).get(reverse("lottery:draw_detail", args=[draw.pk]))
+    assert 'data-testid="nobody-added"' in page.content.decode()
 
 
 # --- an inspector's tasks and the reviewer's overview -------------------------------------------
