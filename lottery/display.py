@@ -16,14 +16,14 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.vocab import SupervisionClass
 from lottery.models import Draw, DrawExclusion, DrawSelection, Substitution, TeamAssignment
 from lottery.rules import CYCLE_LABELS
-from lottery.selectors import effective_teams
+from lottery.selectors import QuarterStanding, drawn_counts, effective_teams
 from registry.models import CreditRating
 
 CLASS_LABELS = dict(SupervisionClass.choices)
@@ -559,24 +559,16 @@ def draw_result(
 # --- deadlines -------------------------------------------------------------------------------
 
 
-def draw_due_date(year: int, quarter: int) -> date:
-    """The quarterly draw is due by the 10th of the quarter's first month (本溪 2025)."""
-    return date(year, 3 * (quarter - 1) + 1, 10)
-
-
-def drawn_counts(draw_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Effective drawn sources per draw and class, in one query: originals not replaced by an
-    approved substitution, plus the replacements."""
-    replaced = Substitution.objects.filter(
-        draw_id__in=draw_ids, kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
-    ).values("selection_id")
-    rows = (
-        DrawSelection.objects.filter(draw_id__in=draw_ids)
-        .exclude(pk__in=replaced)
-        .values("draw_id", "stratum")
-        .annotate(n=Count("pk"))
-    )
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in rows:
-        counts[row["draw_id"]][row["stratum"]] = row["n"]
-    return counts
+def deadline_status(standing: QuarterStanding, today: date) -> dict:
+    """A bureau's quarterly draw against its deadline, in words: the reviewer's overview and
+    the home cards say the same thing."""
+    days = standing.days_late(today)
+    if standing.executed:
+        if days > 0:
+            return {"late": True, "text": _("executed %(n)s days late") % {"n": days}}
+        return {"late": False, "text": _("executed on time")}
+    if days > 0:
+        return {"late": True, "text": _("overdue by %(n)s days") % {"n": days}}
+    if days == 0:
+        return {"late": False, "text": _("due today")}
+    return {"late": False, "text": _("due in %(n)s days") % {"n": -days}}

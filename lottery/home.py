@@ -3,11 +3,18 @@
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.home import Card
 from core.roles import Cap, user_can
-from lottery.models import Draw, Plan, Substitution
-from lottery.selectors import draw_list_for_user, draw_tasks_for_inspector, plan_list_for_user
+from lottery.display import class_label, deadline_status
+from lottery.selectors import (
+    DRAWING_KINDS,
+    decisions_pending_for_user,
+    draw_tasks_for_inspector,
+    quarter_standings,
+    quarter_standings_for_user,
+)
 
 
 def cards(user) -> list[Card]:
@@ -24,58 +31,97 @@ def cards(user) -> list[Card]:
                 reverse("lottery:my_draw_tasks"),
             )
         ]
-    result = []
     if user_can(user, Cap.REVIEW_COUNTIES):
-        draws = draw_list_for_user(user=user).filter(plan__year=year, plan__quarter=quarter)
-        executed = draws.filter(status=Draw.Status.EXECUTED).count()
-        plans = plan_list_for_user(user=user).filter(year=year, quarter=quarter).count()
-        late = today.day > 10 and today.month == 3 * (quarter - 1) + 1
-        result.append(
-            Card(
-                "quarter",
-                _("Draws executed this quarter"),
-                f"{executed} / {plans}",
-                _("Due by the 10th of the quarter's first month."),
-                reverse("lottery:quota_overview"),
-                "danger" if late and executed < plans else "",
-            )
-        )
-        return result
-    if not user.organisation_id or not user_can(user, Cap.VIEW_PLANS):
-        return result
-    plan = Plan.objects.filter(
-        organisation_id=user.organisation_id, kind=Plan.Kind.QUARTERLY, year=year, quarter=quarter
-    ).first()
-    if plan is None:
-        value, note, tone = (
-            _("No plan"),
-            _("Quarterly plan due by the 5th of the first month."),
-            "warning",
-        )
-        url = reverse("lottery:plan_list")
-    else:
-        draw = plan.draws.exclude(status=Draw.Status.DISCARDED).first()
-        value = draw.get_status_display() if draw else plan.get_status_display()
-        note, tone = plan.title, "success" if draw and draw.status == Draw.Status.EXECUTED else ""
-        url = reverse("lottery:plan_detail", args=[plan.pk])
-    result.append(Card("quarter", _("This quarter's plan and draw"), value, note, url, tone))
+        return [_review_card(user, today, year, quarter)]
+    organisation = user.organisation
+    if organisation is None or not user_can(user, Cap.VIEW_PLANS):
+        return []
+    result = []
+    if organisation.kind in DRAWING_KINDS:  # only the bureaus that draw have a quarterly plan
+        standing = quarter_standings(organisations=[organisation], year=year, quarter=quarter)[0]
+        result += [_plan_card(standing), _deadline_card(standing, today)]
     if user_can(user, Cap.APPROVE):
-        waiting = (
-            Substitution.objects.filter(
-                draw__organisation_id=user.organisation_id, status=Substitution.Status.REQUESTED
-            ).count()
-            + Plan.objects.filter(
-                organisation_id=user.organisation_id, status=Plan.Status.DRAFT
-            ).count()
-        )
-        result.append(
+        pending = decisions_pending_for_user(user=user)
+        result.insert(
+            min(1, len(result)),
             Card(
                 "approvals",
                 _("Waiting for your approval"),
-                str(waiting),
-                _("Draft plans and substitution requests."),
-                reverse("lottery:plan_list"),
-                "warning" if waiting else "",
-            )
+                str(len(pending)),
+                _("Draft plans %(plans)s, substitution requests %(substitutions)s.")
+                % {"plans": len(pending.plans), "substitutions": len(pending.substitutions)},
+                reverse("lottery:approvals"),
+                "warning" if pending else "",
+            ),
         )
     return result
+
+
+def _review_card(user, today, year: int, quarter: int) -> Card:
+    """The same units and the same test as the reviewer's overview (one selector)."""
+    standings = quarter_standings_for_user(user=user, year=year, quarter=quarter)
+    executed = sum(1 for s in standings if s.executed)
+    late = sum(1 for s in standings if s.late(today))
+    due = standings[0].due if standings else None
+    if late:
+        note = ngettext(
+            "%(n)s unit late; the draw was due by %(due)s.",
+            "%(n)s units late; the draw was due by %(due)s.",
+            late,
+        ) % {"n": late, "due": due.isoformat()}
+    else:
+        note = _("Due by the 10th of the quarter's first month.")
+    return Card(
+        "quarter",
+        _("Units that executed this quarter's draw"),
+        f"{executed} / {len(standings)}",
+        note,
+        reverse("lottery:quota_overview"),
+        "danger" if late else ("success" if standings and executed == len(standings) else ""),
+    )
+
+
+def _plan_card(standing) -> Card:
+    plan, draw = standing.plan, standing.draw
+    if plan is None:
+        return Card(
+            "quarter",
+            _("This quarter's plan and draw"),
+            _("No plan"),
+            _("Quarterly plan due by the 5th of the first month."),
+            reverse("lottery:plan_list"),
+            "warning",
+        )
+    return Card(
+        "quarter",
+        _("This quarter's plan and draw"),
+        draw.get_status_display() if draw else plan.get_status_display(),
+        plan.title,
+        reverse("lottery:plan_detail", args=[plan.pk]),
+        "success" if standing.executed else "",
+    )
+
+
+def _deadline_card(standing, today) -> Card:
+    """The quarter's draw against its deadline, and the drawn counts against the quotas."""
+    status = deadline_status(standing, today)
+    draw = standing.draw
+    if draw is None:
+        note = _("Quotas are fixed when the draw is prepared; the draw is due by %(due)s.") % {
+            "due": standing.due.isoformat()
+        }
+    elif standing.executed:
+        note = " · ".join(
+            f"{class_label(q['class'])} {standing.drawn.get(q['class'], 0)}/{q['required']}"
+            for q in draw.quotas
+        )
+    else:
+        note = " · ".join(f"{class_label(q['class'])} {q['required']}" for q in draw.quotas)
+    if draw is not None:
+        url = reverse("lottery:draw_detail", args=[draw.pk])
+    elif standing.plan is not None:
+        url = reverse("lottery:plan_detail", args=[standing.plan.pk])
+    else:
+        url = reverse("lottery:plan_list")
+    tone = "danger" if status["late"] else ("success" if standing.executed else "")
+    return Card("deadline", _("Quotas and deadlines"), status["text"], note, url, tone)

@@ -15,10 +15,12 @@ While one of those earlier draws is still confidential, so is the manifest
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from core.models import Organisation
@@ -306,3 +308,142 @@ def draw_tasks_for_inspector(*, user) -> list[tuple[DrawSelection, list[TeamAssi
 
     mine = set(Inspector.objects.filter(user=user).values_list("pk", flat=True))
     return [(s, teams[s.pk]) for s in selections if mine & {a.inspector_id for a in teams[s.pk]}]
+
+
+def drawn_counts(draw_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Effective drawn sources per draw and class, in one query: originals not replaced by an
+    approved substitution, plus the replacements."""
+    replaced = Substitution.objects.filter(
+        draw_id__in=draw_ids, kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
+    ).values("selection_id")
+    rows = (
+        DrawSelection.objects.filter(draw_id__in=draw_ids)
+        .exclude(pk__in=replaced)
+        .values("draw_id", "stratum")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        counts[row["draw_id"]][row["stratum"]] = row["n"]
+    return counts
+
+
+# --- the quarter's draws against the deadline ---------------------------------------------------
+
+
+# The units that must draw every quarter: each county bureau and the city enforcement team.
+DRAWING_KINDS = (Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.CITY_TEAM)
+
+
+def draw_due_date(year: int, quarter: int) -> date:
+    """The quarterly draw is due by the 10th of the quarter's first month (本溪 2025)."""
+    return date(year, 3 * (quarter - 1) + 1, 10)
+
+
+@dataclass(frozen=True)
+class QuarterStanding:
+    """One bureau's quarterly plan and draw against the deadline (a row of the overview)."""
+
+    organisation: Organisation
+    plan: Plan | None
+    draw: Draw | None  # the plan's draw that was not discarded
+    due: date
+    drawn: dict[str, int] = field(default_factory=dict)  # per class, executed draws only
+
+    @property
+    def executed(self) -> bool:
+        return self.draw is not None and self.draw.status == Draw.Status.EXECUTED
+
+    def days_late(self, today: date) -> int:
+        """Days past the due date on the day of execution, or today if not executed yet;
+        zero or negative means on time (or days left)."""
+        if self.executed:
+            return (timezone.localdate(self.draw.executed_at) - self.due).days
+        return (today - self.due).days
+
+    def late(self, today: date) -> bool:
+        return self.days_late(today) > 0
+
+
+def quarter_standings(
+    *, organisations: list[Organisation], year: int, quarter: int
+) -> list[QuarterStanding]:
+    """Each of these bureaus' quarterly plan, its live draw and the effective drawn counts,
+    in three queries however many bureaus there are. Every bureau must draw each quarter, so
+    one without a plan is a row too."""
+    ids = [o.pk for o in organisations]
+    plans = {
+        p.organisation_id: p
+        for p in Plan.objects.filter(
+            kind=Plan.Kind.QUARTERLY, year=year, quarter=quarter, organisation_id__in=ids
+        )
+    }
+    draws = {
+        d.plan_id: d
+        for d in Draw.objects.filter(plan__in=[p.pk for p in plans.values()]).exclude(
+            status=Draw.Status.DISCARDED
+        )
+    }
+    counts = drawn_counts([d.pk for d in draws.values() if d.status == Draw.Status.EXECUTED])
+    due = draw_due_date(year, quarter)
+    standings = []
+    for org in organisations:
+        plan = plans.get(org.pk)
+        draw = draws.get(plan.pk) if plan else None
+        standings.append(
+            QuarterStanding(
+                organisation=org,
+                plan=plan,
+                draw=draw,
+                due=due,
+                drawn=counts.get(draw.pk, {}) if draw else {},
+            )
+        )
+    return standings
+
+
+def quarter_standings_for_user(*, user, year: int, quarter: int) -> list[QuarterStanding]:
+    """The county bureaus and city teams in the user's scope (the city team first, then by
+    division code) and where each stands with the quarter's draw. The reviewer's overview and
+    the reviewer's home card both read this, so they cannot count differently."""
+    organisations = sorted(
+        organisations_visible_to(user).filter(kind__in=DRAWING_KINDS),
+        key=lambda o: (o.kind != Organisation.Kind.CITY_TEAM, o.division_code),
+    )
+    return quarter_standings(organisations=organisations, year=year, quarter=quarter)
+
+
+# --- decisions waiting for a leader -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingDecisions:
+    plans: list[Plan]
+    substitutions: list[Substitution]
+
+    def __len__(self) -> int:
+        return len(self.plans) + len(self.substitutions)
+
+
+def decisions_pending_for_user(*, user) -> PendingDecisions:
+    """What waits for this user's decision: draft plans to approve and substitutions requested
+    on any of the bureau's draws. Only a leader decides, and only for their own bureau, so
+    everyone else gets nothing (not even a higher bureau's leaders, who can see more)."""
+    if not user_can(user, Cap.APPROVE) or not user.organisation_id:
+        return PendingDecisions(plans=[], substitutions=[])
+    plans = (
+        plan_list_for_user(user=user)
+        .filter(organisation_id=user.organisation_id, status=Plan.Status.DRAFT)
+        .select_related("created_by")
+        .order_by("created_at", "pk")
+    )
+    substitutions = (
+        Substitution.objects.filter(
+            draw__in=draw_list_for_user(user=user),
+            draw__organisation_id=user.organisation_id,
+            status=Substitution.Status.REQUESTED,
+        )
+        .select_related("draw__plan", "selection__source", "inspector", "requested_by")
+        .order_by("requested_at", "pk")
+    )
+    return PendingDecisions(plans=list(plans), substitutions=list(substitutions))

@@ -31,4 +31,5 @@ urlpatterns = [
     path("verify_draw.py", views.verify_script, name="verify_script"),
     path("my-tasks/", views.my_draw_tasks, name="my_draw_tasks"),
     path("quotas/", views.quota_overview, name="quota_overview"),
+    path("approvals/", views.approvals, name="approvals"),
 ]

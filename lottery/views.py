@@ -33,16 +33,14 @@ from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
-from core.selectors import organisations_visible_to
 from inspectors.models import Inspector
 from lottery import engine, records, services
 from lottery.display import (
     class_label,
     class_minimums,
+    deadline_status,
     describe_rules,
-    draw_due_date,
     draw_result,
-    drawn_counts,
     exclusion_rows,
     manifest_summary,
     team_member,
@@ -66,12 +64,15 @@ from lottery.selectors import (
     can_see_manifest,
     can_see_record,
     confidential_earlier_draws,
+    decisions_pending_for_user,
+    draw_due_date,
     draw_get_for_user,
     draw_list_for_user,
     draw_tasks_for_inspector,
     effective_teams,
     plan_get_for_user,
     plan_list_for_user,
+    quarter_standings_for_user,
     ruleset_choices_for,
 )
 from registry.selectors import checkitem_list_for_user
@@ -763,21 +764,6 @@ def my_draw_tasks(request: HttpRequest) -> HttpResponse:
 # --- the city reviewer's overview --------------------------------------------------------------
 
 
-def _deadline(draw: Draw | None, due: date, today: date) -> dict:
-    if draw is not None and draw.status == Draw.Status.EXECUTED:
-        done = timezone.localdate(draw.executed_at)
-        late = (done - due).days
-        if late > 0:
-            return {"late": True, "text": _("executed %(n)s days late") % {"n": late}}
-        return {"late": False, "text": _("executed on time")}
-    if today > due:
-        return {"late": True, "text": _("overdue by %(n)s days") % {"n": (today - due).days}}
-    left = (due - today).days
-    if left == 0:
-        return {"late": False, "text": _("due today")}
-    return {"late": False, "text": _("due in %(n)s days") % {"n": left}}
-
-
 @login_required
 def quota_overview(request: HttpRequest) -> HttpResponse:
     """Each county (and the city team) of the reviewer's scope: this quarter's plan, its draw,
@@ -790,51 +776,26 @@ def quota_overview(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         year = form.cleaned_data["year"] or year
         quarter = form.cleaned_data["quarter"] or quarter
-    due = draw_due_date(year, quarter)
-    organisations = sorted(
-        organisations_visible_to(request.user).filter(
-            kind__in=[Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.CITY_TEAM]
-        ),
-        key=lambda o: (o.kind != Organisation.Kind.CITY_TEAM, o.division_code),
-    )
-    plans = {
-        p.organisation_id: p
-        for p in plan_list_for_user(user=request.user).filter(
-            kind=Plan.Kind.QUARTERLY,
-            year=year,
-            quarter=quarter,
-            organisation__in=[o.pk for o in organisations],
-        )
-    }
-    draws = {
-        d.plan_id: d
-        for d in draw_list_for_user(user=request.user)
-        .filter(plan__in=[p.pk for p in plans.values()])
-        .exclude(status=Draw.Status.DISCARDED)
-    }
-    counts = drawn_counts([d.pk for d in draws.values() if d.status == Draw.Status.EXECUTED])
     rows = []
-    for org in organisations:
-        plan = plans.get(org.pk)
-        draw = draws.get(plan.pk) if plan else None
-        drawn = counts.get(draw.pk, {}) if draw else {}
+    for standing in quarter_standings_for_user(user=request.user, year=year, quarter=quarter):
+        draw = standing.draw
         quotas = [
             {
                 "label": class_label(q["class"]),
                 "required": q["required"],
-                "drawn": drawn.get(q["class"], 0) if draw.status == Draw.Status.EXECUTED else None,
+                "drawn": standing.drawn.get(q["class"], 0) if standing.executed else None,
             }
             for q in (draw.quotas if draw else [])
         ]
         rows.append(
             {
-                "organisation": org,
-                "plan": plan,
+                "organisation": standing.organisation,
+                "plan": standing.plan,
                 "draw": draw,
                 "quotas": quotas,
                 "required": sum(q["required"] for q in quotas),
                 "drawn": sum(q["drawn"] or 0 for q in quotas),
-                "deadline": _deadline(draw, due, today),
+                "deadline": deadline_status(standing, today),
             }
         )
     previous = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
@@ -846,10 +807,23 @@ def quota_overview(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "year": year,
             "quarter": quarter,
-            "due": due,
+            "due": draw_due_date(year, quarter),
             "today": today,
             "previous": previous,
             "following": following,
             "late_count": sum(1 for r in rows if r["deadline"]["late"]),
         },
     )
+
+
+# --- a leader's pending decisions --------------------------------------------------------------
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """Everything waiting for this leader's decision across the bureau: draft plans and the
+    substitutions requested on any of its draws, each linked to where it is decided."""
+    if not user_can(request.user, Cap.APPROVE):
+        raise PermissionDenied
+    pending = decisions_pending_for_user(user=request.user)
+    return render(request, "lottery/approvals.html", {"pending": pending})
