@@ -26,6 +26,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("imports", _("Excel import"), "core:import_list", Cap.EDIT_REGISTRY),
     NavItem("plans", _("Plans"), "lottery:plan_list", Cap.VIEW_PLANS),
     NavItem("draws", _("Draws"), "lottery:draw_list", Cap.VIEW_DRAWS),
+    NavItem("approvals", _("Waiting for my approval"), "lottery:approvals", Cap.APPROVE),
     NavItem("tasks", _("My tasks"), "lottery:my_draw_tasks", Cap.OWN_TASKS),
     NavItem("review", _("County review"), "lottery:quota_overview", Cap.REVIEW_COUNTIES),
     NavItem("calendar", _("Working-day calendar"), "core:calendar", None),
