@@ -93,6 +93,8 @@ def run(
     from lottery.services import (
         plan_approve,
         plan_create,
+        plan_publish,
+        plan_submit,
     )
     from registry.models import PollutionSource
 
@@ -172,29 +174,28 @@ def run(
         cursor.execute(
             "ANALYZE registry_pollutionsource, inspectors_inspector, inspectors_conflict"
         )
-    plan = plan_approve(
-        actor=leader,
-        plan=plan_create(
-            actor=clerk,
-            organisation=org,
-            kind=Plan.Kind.QUARTERLY,
-            year=2026,
-            quarter=2,
-            title="基准",
-            classes=["key", "general", "special"],
-            rules=[r for r in PRESETS[preset].rules if r["kind"] != "risk_weight"]
-            + [
-                {
-                    "kind": "risk_weight",
-                    "credit": {"red": 3, "yellow": 2},
-                    "complaints_at_least": 3,
-                    "complaints": 2,
-                }
-            ],
-            planned_start=date(2026, 4, 15),
-            planned_end=date(2026, 6, 20),
-        ),
+    plan = plan_create(
+        actor=clerk,
+        organisation=org,
+        kind=Plan.Kind.QUARTERLY,
+        year=2026,
+        quarter=2,
+        title="基准",
+        classes=["key", "general", "special"],
+        rules=[r for r in PRESETS[preset].rules if r["kind"] != "risk_weight"]
+        + [
+            {
+                "kind": "risk_weight",
+                "credit": {"red": 3, "yellow": 2},
+                "complaints_at_least": 3,
+                "complaints": 2,
+            }
+        ],
+        planned_start=date(2026, 4, 15),
+        planned_end=date(2026, 6, 20),
     )
+    plan = plan_submit(actor=clerk, plan=plan)
+    plan = plan_publish(actor=leader, plan=plan_approve(actor=leader, plan=plan))
     best = None
     for attempt in range(repeat):
         if attempt:  # the same plan again: the previous attempt's draw goes

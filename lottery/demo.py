@@ -1,31 +1,26 @@
-"""Demo world, lottery part: the preset rule sets, and for every bureau an approved quarterly
+"""Demo world, lottery part: the preset rule sets, and for every bureau a published quarterly
 plan for the coming quarter under its seed city's regime (no draw: the demo shows the
-ceremony)."""
+ceremony, which needs a published plan)."""
 
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 
-from core.models import Organisation
+from core.models import Organisation, Role
 from lottery.models import Plan
+from lottery.periods import next_quarter, period_bounds
 from lottery.rules import preset_for
 from lottery.services import ruleset_ensure_presets
 
 
-def next_quarter(today: date) -> tuple[int, int]:
-    quarter = (today.month - 1) // 3 + 1
-    return (today.year + 1, 1) if quarter == 4 else (today.year, quarter + 1)
-
-
 def quarter_dates(year: int, quarter: int) -> tuple[date, date]:
-    start_month = 3 * (quarter - 1) + 1
-    end = date(year + 1, 1, 1) if quarter == 4 else date(year, start_month + 3, 1)
-    from datetime import timedelta
-
-    return date(year, start_month, 15), end - timedelta(days=6)
+    """The 15th of the quarter's first month to six days before its end: within the quarter,
+    as ``lottery.periods.inspection_period_error`` requires."""
+    first, last = period_bounds(year, quarter)
+    return first.replace(day=15), last - timedelta(days=5)
 
 
 @transaction.atomic
@@ -45,6 +40,9 @@ def seed(*, stdout, rng: random.Random) -> None:
         preset = preset_for(
             division_code=org.division_code, city_team=org.kind == Organisation.Kind.CITY_TEAM
         )
+        clerk = org.users.filter(role=Role.CLERK).order_by("pk").first()
+        leader = org.users.filter(role=Role.LEADER).order_by("pk").first()
+        now = timezone.now()
         plan = Plan.objects.create(
             organisation=org,
             kind=Plan.Kind.QUARTERLY,
@@ -53,11 +51,18 @@ def seed(*, stdout, rng: random.Random) -> None:
             title=f"{org.short_name or org.name}{year}年第{quarter}季度“双随机、一公开”抽查计划",
             classes=["key", "general", "special"],
             ruleset_code=preset.code,
+            ruleset_name=str(preset.name),
             rules=preset.rules,
             planned_start=start,
             planned_end=end,
-            status=Plan.Status.APPROVED,
-            approved_at=timezone.now(),
+            status=Plan.Status.PUBLISHED,
+            created_by=clerk,
+            submitted_by=clerk,
+            submitted_at=now,
+            approved_by=leader,
+            approved_at=now,
+            published_by=leader,
+            published_at=now,
         )
         items = list(org.check_items.order_by("-year", "code")[:3])
         if items:
@@ -105,6 +110,7 @@ def _showcase_draw(stdout, rng: random.Random) -> None:
                 planned_start=start,
                 planned_end=end,
             )
+            plan = services.plan_submit(actor=clerk, plan=plan)
             plan = services.plan_approve(actor=leader, plan=plan)
             plan = services.plan_publish(actor=leader, plan=plan)
             draw = services.draw_prepare(actor=clerk, plan=plan)

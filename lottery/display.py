@@ -17,16 +17,56 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.vocab import SupervisionClass
-from lottery.models import Draw, DrawExclusion, DrawSelection, Substitution, TeamAssignment
+from lottery.models import (
+    Draw,
+    DrawExclusion,
+    DrawSelection,
+    Plan,
+    Substitution,
+    TeamAssignment,
+)
 from lottery.rules import CYCLE_LABELS
 from lottery.selectors import QuarterStanding, drawn_counts, effective_teams
 from registry.models import CreditRating
 
 CLASS_LABELS = dict(SupervisionClass.choices)
+
+PLAN_STEPS = {
+    "drafted": gettext_lazy("drafted by %(who)s at %(at)s"),
+    "submitted": gettext_lazy("submitted for approval by %(who)s at %(at)s"),
+    "returned": gettext_lazy("returned to draft by %(who)s at %(at)s"),
+    "approved": gettext_lazy("approved by %(who)s at %(at)s"),
+    "published": gettext_lazy("published by %(who)s at %(at)s"),
+}
+
+
+def plan_history(plan: Plan) -> list[dict]:
+    """Who took each step of the plan and when, oldest first; the last return with its
+    reason (the earlier rounds are in the audit log)."""
+    steps = [
+        ("drafted", plan.created_by, plan.created_at),
+        ("submitted", plan.submitted_by, plan.submitted_at),
+        ("returned", plan.returned_by, plan.returned_at),
+        ("approved", plan.approved_by, plan.approved_at),
+        ("published", plan.published_by, plan.published_at),
+    ]
+    rows = []
+    for key, who, at in sorted((s for s in steps if s[2]), key=lambda s: s[2]):
+        rows.append(
+            {
+                "key": key,
+                "text": PLAN_STEPS[key]
+                % {"who": who or "—", "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
+                "reason": plan.return_reason if key == "returned" else "",
+            }
+        )
+    return rows
+
 
 RULE_KIND_LABELS = {
     "class_percentage": gettext_lazy("Ratio per class"),

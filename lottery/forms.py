@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ServiceError
 from core.vocab import SupervisionClass
 from lottery.models import Plan, RuleSet
+from lottery.periods import inspection_period_error
 
 
 class ServiceErrorMixin:
@@ -75,11 +76,18 @@ class PlanForm(ServiceErrorMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == Plan.Kind.QUARTERLY and not data.get("quarter"):
+        quarterly = data.get("kind") == Plan.Kind.QUARTERLY
+        if quarterly and not data.get("quarter"):
             self.add_error("quarter", _("A quarterly plan needs a quarter."))
-        start, end = data.get("planned_start"), data.get("planned_end")
-        if isinstance(start, date) and isinstance(end, date) and end < start:
-            self.add_error("planned_end", _("The inspection period ends before it starts."))
+            return data
+        year, start, end = data.get("year"), data.get("planned_start"), data.get("planned_end")
+        if isinstance(year, int) and isinstance(start, date) and isinstance(end, date):
+            # The service checks the same rule; here it shows beside the dates.
+            error = inspection_period_error(
+                year=year, quarter=data.get("quarter") if quarterly else None, start=start, end=end
+            )
+            if error:
+                self.add_error("planned_end" if end < start else "planned_start", error)
         return data
 
 
@@ -96,6 +104,15 @@ class PrepareForm(ServiceErrorMixin, forms.Form):
         max_length=300,
         required=False,
         help_text=_("E.g. a lottery result drawn after today; it is added to the seed."),
+    )
+
+
+class ReturnForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for return"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The clerk sees it on the plan page, e.g. what to change."),
     )
 
 

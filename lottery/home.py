@@ -48,7 +48,7 @@ def cards(user) -> list[Card]:
                 "approvals",
                 _("Waiting for your approval"),
                 str(len(pending)),
-                _("Draft plans %(plans)s, substitution requests %(substitutions)s.")
+                _("Plans awaiting approval %(plans)s, substitution requests %(substitutions)s.")
                 % {"plans": len(pending.plans), "substitutions": len(pending.substitutions)},
                 reverse("lottery:approvals"),
                 "warning" if pending else "",

@@ -49,7 +49,8 @@ class RuleSet(models.Model):
 
 
 class Plan(models.Model):
-    """An annual or quarterly spot-check plan: drafted, approved by a leader, published."""
+    """An annual or quarterly spot-check plan: drafted and submitted by a clerk, approved by a
+    leader (or returned to draft with a reason), published. Only a draft can be edited."""
 
     class Kind(models.TextChoices):
         ANNUAL = "annual", _("Annual plan")
@@ -57,6 +58,7 @@ class Plan(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Awaiting approval")
         APPROVED = "approved", _("Approved")
         PUBLISHED = "published", _("Published")
 
@@ -79,6 +81,7 @@ class Plan(models.Model):
         help_text=_("Which classes of objects this plan draws from."),
     )
     ruleset_code = models.CharField(_("rule set"), max_length=60, blank=True)
+    ruleset_name = models.CharField(_("rule set name"), max_length=100, blank=True)
     rules = models.JSONField(_("ratio rules"), default=list)
     team_size = models.PositiveSmallIntegerField(_("inspectors per team"), default=2)
     planned_start = models.DateField(_("inspections from"))
@@ -103,6 +106,34 @@ class Plan(models.Model):
         blank=True,
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # The last return to draft; every earlier one stays in the audit log (plan.return).
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     class Meta:

@@ -426,16 +426,16 @@ class PendingDecisions:
 
 
 def decisions_pending_for_user(*, user) -> PendingDecisions:
-    """What waits for this user's decision: draft plans to approve and substitutions requested
+    """What waits for this user's decision: plans submitted for approval and substitutions requested
     on any of the bureau's draws. Only a leader decides, and only for their own bureau, so
     everyone else gets nothing (not even a higher bureau's leaders, who can see more)."""
     if not user_can(user, Cap.APPROVE) or not user.organisation_id:
         return PendingDecisions(plans=[], substitutions=[])
     plans = (
         plan_list_for_user(user=user)
-        .filter(organisation_id=user.organisation_id, status=Plan.Status.DRAFT)
-        .select_related("created_by")
-        .order_by("created_at", "pk")
+        .filter(organisation_id=user.organisation_id, status=Plan.Status.SUBMITTED)
+        .select_related("submitted_by")
+        .order_by("submitted_at", "pk")
     )
     substitutions = (
         Substitution.objects.filter(

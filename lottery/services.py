@@ -44,6 +44,7 @@ from lottery.models import (
     Substitution,
     TeamAssignment,
 )
+from lottery.periods import inspection_period_error
 from lottery.rules import (
     PRESETS,
     ClassFacts,
@@ -121,6 +122,74 @@ def ruleset_save(
     return ruleset
 
 
+PLAN_FIELDS = [
+    "kind",
+    "year",
+    "quarter",
+    "title",
+    "classes",
+    "ruleset_code",
+    "ruleset_name",
+    "rules",
+    "team_size",
+    "planned_start",
+    "planned_end",
+]
+
+
+def _plan_snapshot(plan: Plan) -> dict:
+    """What a clerk may change in a draft, for the before/after of its audit entries."""
+    data = model_snapshot(plan, fields=PLAN_FIELDS)
+    data["check_items"] = sorted(plan.check_items.values_list("pk", flat=True))
+    return data
+
+
+def _check_plan_input(
+    *,
+    organisation: Organisation,
+    kind: str,
+    year: int,
+    quarter: int | None,
+    title: str,
+    classes: list[str],
+    rules: list[dict],
+    items: list,
+    planned_start: date,
+    planned_end: date,
+    team_size: int,
+) -> None:
+    validate_rules(rules)
+    if kind not in Plan.Kind.values:
+        raise ServiceError(_("Choose an annual or a quarterly plan."))
+    if not 2000 <= year <= 2100:
+        raise ServiceError(_("Enter a year from 2000 to 2100."))
+    if not title.strip():
+        raise ServiceError(_("A plan needs a title."))
+    if not classes or any(c not in CLASS_ORDER for c in classes):
+        raise ServiceError(_("Choose at least one supervision class."))
+    if kind == Plan.Kind.QUARTERLY and quarter not in (1, 2, 3, 4):
+        raise ServiceError(_("A quarterly plan needs a quarter from 1 to 4."))
+    error = inspection_period_error(
+        year=year,
+        quarter=quarter if kind == Plan.Kind.QUARTERLY else None,
+        start=planned_start,
+        end=planned_end,
+    )
+    if error:
+        raise ServiceError(error)
+    if team_size < 2:
+        raise ServiceError(_("A team has at least two inspectors."))
+    if any(item.organisation_id != organisation.pk for item in items):
+        raise ServiceError(_("Check items must come from this organisation's list."))
+
+
+def _duplicate_quarter(year: int, quarter: int | None) -> ServiceError:
+    return ServiceError(
+        _("This organisation already has a quarterly plan for %(year)s Q%(quarter)s.")
+        % {"year": year, "quarter": quarter}
+    )
+
+
 def plan_create(
     *,
     actor,
@@ -137,22 +206,27 @@ def plan_create(
     planned_end: date,
     team_size: int = 2,
 ) -> Plan:
-    """Draft a plan; its ratio rules are a snapshot of the chosen rule set (or given rules)."""
+    """Draft a plan; its ratio rules are a snapshot of the chosen rule set (or given rules).
+
+    The inspection period lies within the plan's quarter (quarterly) or year (annual).
+    """
     _require(actor, Cap.EDIT_PLANS, organisation)
     if ruleset is not None:
         rules = ruleset.rules
-    validate_rules(rules or [])
-    if not classes or any(c not in CLASS_ORDER for c in classes):
-        raise ServiceError(_("Choose at least one supervision class."))
-    if kind == Plan.Kind.QUARTERLY and quarter not in (1, 2, 3, 4):
-        raise ServiceError(_("A quarterly plan needs a quarter from 1 to 4."))
-    if planned_end < planned_start:
-        raise ServiceError(_("The inspection period ends before it starts."))
-    if team_size < 2:
-        raise ServiceError(_("A team has at least two inspectors."))
     items = list(check_items)
-    if any(item.organisation_id != organisation.pk for item in items):
-        raise ServiceError(_("Check items must come from this organisation's list."))
+    _check_plan_input(
+        organisation=organisation,
+        kind=kind,
+        year=year,
+        quarter=quarter,
+        title=title,
+        classes=classes,
+        rules=rules or [],
+        items=items,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        team_size=team_size,
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -164,6 +238,7 @@ def plan_create(
                     title=title,
                     classes=[c for c in CLASS_ORDER if c in classes],
                     ruleset_code=ruleset.code if ruleset else "",
+                    ruleset_name=ruleset.name if ruleset else "",
                     rules=rules or [],
                     team_size=team_size,
                     planned_start=planned_start,
@@ -171,22 +246,171 @@ def plan_create(
                     created_by=actor,
                 )
         except IntegrityError:
-            raise ServiceError(
-                _("This organisation already has a quarterly plan for %(year)s Q%(quarter)s.")
-                % {"year": year, "quarter": quarter}
-            ) from None
+            raise _duplicate_quarter(year, quarter) from None
         plan.check_items.set(items)
         audit_record(actor=actor, action="plan.create", obj=plan, after=model_snapshot(plan))
     return plan
 
 
+def _locked_plan(plan: Plan) -> Plan:
+    return Plan.objects.select_for_update().select_related("organisation").get(pk=plan.pk)
+
+
+def plan_edit(
+    *,
+    actor,
+    plan: Plan,
+    kind: str,
+    year: int,
+    quarter: int | None,
+    title: str,
+    classes: list[str],
+    ruleset: RuleSet | None = None,
+    rules: list[dict] | None = None,
+    check_items=(),
+    planned_start: date,
+    planned_end: date,
+    team_size: int = 2,
+) -> Plan:
+    """Change a draft plan: the same fields and checks as ``plan_create``. A plan awaiting
+    approval or approved is changed only after a leader returns it to draft."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    if ruleset is not None:
+        rules = ruleset.rules
+    items = list(check_items)
+    _check_plan_input(
+        organisation=plan.organisation,
+        kind=kind,
+        year=year,
+        quarter=quarter,
+        title=title,
+        classes=classes,
+        rules=rules or [],
+        items=items,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        team_size=team_size,
+    )
+    with transaction.atomic():
+        # Locked: a leader approving or a second clerk editing waits for this change.
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be changed."))
+        before = _plan_snapshot(plan)
+        plan.kind = kind
+        plan.year = year
+        plan.quarter = quarter if kind == Plan.Kind.QUARTERLY else None
+        plan.title = title
+        plan.classes = [c for c in CLASS_ORDER if c in classes]
+        plan.ruleset_code = ruleset.code if ruleset else ""
+        plan.ruleset_name = ruleset.name if ruleset else ""
+        plan.rules = rules or []
+        plan.team_size = team_size
+        plan.planned_start = planned_start
+        plan.planned_end = planned_end
+        try:
+            with transaction.atomic():
+                plan.save(update_fields=PLAN_FIELDS)
+        except IntegrityError:
+            raise _duplicate_quarter(year, quarter) from None
+        plan.check_items.set(items)
+        audit_record(
+            actor=actor, action="plan.edit", obj=plan, before=before, after=_plan_snapshot(plan)
+        )
+    return plan
+
+
+def plan_delete(*, actor, plan: Plan) -> None:
+    """Delete a draft plan that never had a draw (a draw's record must keep its plan)."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be deleted."))
+        if Draw.objects.filter(plan=plan).exists():
+            raise ServiceError(_("A plan that has a draw cannot be deleted."))
+        audit_record(actor=actor, action="plan.delete", obj=plan, before=_plan_snapshot(plan))
+        plan.delete()
+
+
+def plan_submit(*, actor, plan: Plan) -> Plan:
+    """A clerk submits a draft for a leader's approval; it can no longer be changed."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be submitted for approval."))
+        # A draft saved before the period rule existed must be fixed before it goes further.
+        error = inspection_period_error(
+            year=plan.year, quarter=plan.quarter, start=plan.planned_start, end=plan.planned_end
+        )
+        if error:
+            raise ServiceError(error)
+        plan.status = Plan.Status.SUBMITTED
+        plan.submitted_by = actor
+        plan.submitted_at = timezone.now()
+        plan.save(update_fields=["status", "submitted_by", "submitted_at"])
+        audit_record(
+            actor=actor,
+            action="plan.submit",
+            obj=plan,
+            before={"status": Plan.Status.DRAFT},
+            after={"status": plan.status},
+        )
+    return plan
+
+
+def plan_return(*, actor, plan: Plan, reason: str) -> Plan:
+    """A leader sends a plan awaiting approval, or approved but not yet published and without
+    a draw, back to draft with a reason the clerk sees on the plan page."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Say why the plan goes back to draft."))
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status not in (Plan.Status.SUBMITTED, Plan.Status.APPROVED):
+            raise ServiceError(
+                _(
+                    "Only a plan awaiting approval or approved and not yet published can be returned."
+                )
+            )
+        if Draw.objects.filter(plan=plan).exists():
+            raise ServiceError(_("A plan that has a draw cannot go back to draft."))
+        before = model_snapshot(plan, fields=["status", "approved_by", "approved_at"])
+        plan.status = Plan.Status.DRAFT
+        plan.approved_by = None
+        plan.approved_at = None
+        plan.returned_by = actor
+        plan.returned_at = timezone.now()
+        plan.return_reason = reason
+        plan.save(
+            update_fields=[
+                "status",
+                "approved_by",
+                "approved_at",
+                "returned_by",
+                "returned_at",
+                "return_reason",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="plan.return",
+            obj=plan,
+            before=before,
+            after={"status": plan.status, "reason": reason},
+        )
+    return plan
+
+
 def plan_approve(*, actor, plan: Plan) -> Plan:
-    """A leader approves a draft plan; only approved plans can be drawn and published."""
+    """A leader approves a plan awaiting approval; only approved plans can be published."""
     _require(actor, Cap.APPROVE, plan.organisation)
     with transaction.atomic():
-        plan = Plan.objects.select_for_update().get(pk=plan.pk)
-        if plan.status != Plan.Status.DRAFT:
-            raise ServiceError(_("Only a draft plan can be approved."))
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.SUBMITTED:
+            raise ServiceError(_("Only a plan awaiting approval can be approved."))
         plan.status = Plan.Status.APPROVED
         plan.approved_by = actor
         plan.approved_at = timezone.now()
@@ -196,14 +420,16 @@ def plan_approve(*, actor, plan: Plan) -> Plan:
 
 
 def plan_publish(*, actor, plan: Plan) -> Plan:
+    """A leader publishes an approved plan; only a published plan can be drawn."""
     _require(actor, Cap.APPROVE, plan.organisation)
     with transaction.atomic():
-        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        plan = _locked_plan(plan)
         if plan.status != Plan.Status.APPROVED:
             raise ServiceError(_("Only an approved plan can be published."))
         plan.status = Plan.Status.PUBLISHED
+        plan.published_by = actor
         plan.published_at = timezone.now()
-        plan.save(update_fields=["status", "published_at"])
+        plan.save(update_fields=["status", "published_by", "published_at"])
         audit_record(actor=actor, action="plan.publish", obj=plan)
     return plan
 
@@ -421,10 +647,13 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     plan = Plan.objects.select_related("organisation").get(pk=plan.pk)  # the stored status
     if plan.kind != Plan.Kind.QUARTERLY:
         raise ServiceError(_("Draws are made for quarterly plans."))
-    if plan.status == Plan.Status.DRAFT:
-        raise ServiceError(_("The plan must be approved by a leader before the draw."))
+    if plan.status != Plan.Status.PUBLISHED:
+        raise ServiceError(
+            _("Only a published plan can be drawn: a leader approves and publishes it first.")
+        )
     if witnesses < 1:
         raise ServiceError(_("At least one witness must contribute to the draw."))
+    _refuse_while_earlier_quarter_open(plan)
     pools = Pools(plan)
     quotas = quota_for_plan(plan, pools)
     people, inspector_ids = _inspector_pool(plan)
@@ -465,6 +694,10 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     _check_feasible(plan, people, constraints, pools, quotas)
     org = plan.organisation
     with transaction.atomic():
+        # Draws of one organisation are prepared one at a time, so two quarters prepared at
+        # once cannot both miss each other (NO KEY: rows that merely refer to it go on).
+        Organisation.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
+        _refuse_while_earlier_quarter_open(plan)
         # e.g. 2026Q1-410823-1 (a county bureau), 2026Q1-410800T-1 (the city team)
         team = "T" if org.kind == Organisation.Kind.CITY_TEAM else ""
         number_base = f"{plan.period_label}-{org.division_code}{team}"
@@ -542,6 +775,45 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             },
         )
     return draw
+
+
+def _refuse_while_earlier_quarter_open(plan: Plan) -> None:
+    """A quarter's "not yet covered" tiers and frequency caps count what earlier quarters of
+    the year drew; a draw of an earlier quarter that is prepared or committed but not yet
+    executed would take sources those counts cannot see. It runs (or is discarded) first."""
+    blocking = (
+        Draw.objects.filter(
+            organisation_id=plan.organisation_id,
+            plan__kind=Plan.Kind.QUARTERLY,
+            plan__year=plan.year,
+            plan__quarter__lt=plan.quarter,
+            status__in=[Draw.Status.PREPARED, Draw.Status.COMMITTED],
+        )
+        .select_related("plan")
+        .order_by("plan__quarter", "pk")
+        .first()
+    )
+    if blocking is None:
+        return
+    if blocking.status == Draw.Status.PREPARED:
+        message = _(
+            "Draw %(number)s of %(period)s is prepared but not executed: execute or discard it "
+            "before preparing the draw of %(this)s, whose quotas count what it takes."
+        )
+    else:
+        message = _(
+            "Draw %(number)s of %(period)s is committed but not executed: execute it before "
+            "preparing the draw of %(this)s, whose quotas count what it takes."
+        )
+    raise ServiceError(
+        message
+        % {
+            "number": blocking.number,
+            "period": blocking.plan.period_label,
+            "this": plan.period_label,
+        },
+        code="earlier_draw_open",
+    )
 
 
 def _check_feasible(plan, people, constraints, pools, quotas) -> None:

@@ -14,7 +14,6 @@ recorded as ``draw.view_manifest``.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 from django.contrib import messages
@@ -43,6 +42,7 @@ from lottery.display import (
     draw_result,
     exclusion_rows,
     manifest_summary,
+    plan_history,
     team_member,
 )
 from lottery.forms import (
@@ -52,10 +52,12 @@ from lottery.forms import (
     PlanForm,
     PrepareForm,
     QuarterForm,
+    ReturnForm,
     SubstitutionDecideForm,
     SubstitutionRequestForm,
 )
 from lottery.models import Draw, DrawSelection, Plan, RuleSet, Substitution
+from lottery.periods import default_inspection_period, next_quarter, quarter_of
 from lottery.rules import PRESETS, preset_for
 from lottery.selectors import (
     EARLIER_RESULT_REASONS,
@@ -117,25 +119,6 @@ def _audit_result_view(user, draw: Draw, via: str) -> None:
     audit_record(actor=user, action="draw.view_result", obj=draw, after={"via": via})
 
 
-# --- quarters ----------------------------------------------------------------------------------
-
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1
-
-
-def next_quarter(day: date) -> tuple[int, int]:
-    year, quarter = quarter_of(day)
-    return (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-
-
-def default_inspection_period(year: int, quarter: int) -> tuple[date, date]:
-    """From the day after the draw deadline (the 10th) to the 25th of the quarter's last
-    month, when 本溪 wants the quarter's checks done and published."""
-    first = 3 * (quarter - 1) + 1
-    return date(year, first, 11), date(year, first + 2, 25)
-
-
 # --- plans -------------------------------------------------------------------------------------
 
 
@@ -171,22 +154,14 @@ def _ensure_presets() -> None:
         services.ruleset_ensure_presets()
 
 
-@login_required
-def plan_create(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    organisation: Organisation | None = user.organisation
-    if organisation is None or not user_can(user, Cap.EDIT_PLANS):
-        raise PermissionDenied
-    _ensure_presets()
-    rulesets = ruleset_choices_for(organisation).order_by("organisation_id", "name")
-    check_items = checkitem_list_for_user(user=user).filter(organisation=organisation)
+def _plan_form_initial(organisation: Organisation, rulesets) -> dict:
     year, quarter = next_quarter(timezone.localdate())
     start, end = default_inspection_period(year, quarter)
     preset = preset_for(
         division_code=organisation.division_code,
         city_team=organisation.kind == Organisation.Kind.CITY_TEAM,
     )
-    initial = {
+    return {
         "kind": Plan.Kind.QUARTERLY,
         "year": year,
         "quarter": quarter,
@@ -197,42 +172,100 @@ def plan_create(request: HttpRequest) -> HttpResponse:
         "planned_end": end,
         "team_size": 2,
     }
+
+
+def _plan_initial(plan: Plan, rulesets) -> dict:
+    # The bureau's own set before a preset of the same code. A plan made from given rules
+    # (or from a set since deleted) has none: the form saves the set the clerk picks.
+    same_code = rulesets.filter(code=plan.ruleset_code) if plan.ruleset_code else rulesets.none()
+    ruleset = (
+        same_code.filter(organisation_id=plan.organisation_id).first()
+        or same_code.filter(organisation__isnull=True).first()
+    )
+    return {
+        "kind": plan.kind,
+        "year": plan.year,
+        "quarter": plan.quarter,
+        "title": plan.title,
+        "classes": plan.classes,
+        "ruleset": ruleset,
+        "check_items": list(plan.check_items.all()),
+        "planned_start": plan.planned_start,
+        "planned_end": plan.planned_end,
+        "team_size": plan.team_size,
+    }
+
+
+def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
+    """The plan form: a new draft, or a draft's change (same fields, prefilled)."""
+    user = request.user
+    organisation: Organisation | None = plan.organisation if plan else user.organisation
+    if organisation is None or not user_can(user, Cap.EDIT_PLANS):
+        raise PermissionDenied
+    if plan is not None and user.organisation_id != plan.organisation_id:
+        raise PermissionDenied
+    _ensure_presets()
+    rulesets = ruleset_choices_for(organisation).order_by("organisation_id", "name")
+    check_items = checkitem_list_for_user(user=user).filter(organisation=organisation)
+    initial = _plan_initial(plan, rulesets) if plan else _plan_form_initial(organisation, rulesets)
     form = PlanForm(
         request.POST or None, initial=initial, rulesets=rulesets, check_items=check_items
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        fields = {
+            "kind": data["kind"],
+            "year": data["year"],
+            "quarter": data["quarter"],
+            "title": data["title"],
+            "classes": data["classes"],
+            "ruleset": data["ruleset"],
+            "check_items": data["check_items"],
+            "planned_start": data["planned_start"],
+            "planned_end": data["planned_end"],
+            "team_size": data["team_size"],
+        }
         try:
-            plan = services.plan_create(
-                actor=user,
-                organisation=organisation,
-                kind=data["kind"],
-                year=data["year"],
-                quarter=data["quarter"],
-                title=data["title"],
-                classes=data["classes"],
-                ruleset=data["ruleset"],
-                check_items=data["check_items"],
-                planned_start=data["planned_start"],
-                planned_end=data["planned_end"],
-                team_size=data["team_size"],
-            )
+            if plan is None:
+                plan = services.plan_create(actor=user, organisation=organisation, **fields)
+                message = _("The plan was saved as a draft.")
+            else:
+                plan = services.plan_edit(actor=user, plan=plan, **fields)
+                message = _("The draft plan was changed.")
         except ServiceError as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, _("The plan was saved as a draft."))
+            messages.success(request, message)
             return redirect("lottery:plan_detail", pk=plan.pk)
     return render(
         request,
         "lottery/plan_form.html",
         {
             "form": form,
+            "plan": plan,
             "organisation": organisation,
             "ruleset_rules": {
                 str(r.pk): [row["text"] for row in describe_rules(r.rules)] for r in rulesets
             },
         },
     )
+
+
+@login_required
+def plan_create(request: HttpRequest) -> HttpResponse:
+    return _plan_form_page(request, None)
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_edit_plan(request.user, plan):
+        raise PermissionDenied
+    if plan.status != Plan.Status.DRAFT:
+        # The service refuses too; here the clerk is told before filling in the form.
+        messages.error(request, _("Only a draft plan can be changed."))
+        return redirect("lottery:plan_detail", pk=plan.pk)
+    return _plan_form_page(request, plan)
 
 
 def quota_rows(plan: Plan) -> list[dict]:
@@ -292,25 +325,89 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     draws = list(draw_list_for_user(user=request.user).filter(plan=plan).order_by("-pk"))
     live = next((d for d in draws if d.status != Draw.Status.DISCARDED), None)
     can_operate = _can_operate_plan(request.user, plan)
+    can_approve = _can_approve(request.user, plan.organisation_id)
+    can_edit = _can_edit_plan(request.user, plan) and plan.status == Plan.Status.DRAFT
     return render(
         request,
         "lottery/plan_detail.html",
         {
             "plan": plan,
+            "history": plan_history(plan),
+            "can_edit": can_edit,
+            "can_delete": can_edit and not draws,
+            "can_return": can_approve
+            and plan.status in (Plan.Status.SUBMITTED, Plan.Status.APPROVED)
+            and not draws,
+            "return_form": ReturnForm(),
             "rules": describe_rules(plan.rules),
             "classes": [class_label(c) for c in plan.classes],
             "check_items": plan.check_items.order_by("code"),
             "quotas": _plan_quotas(plan, live),
             "draws": draws,
             "live_draw": live,
-            "can_approve": _can_approve(request.user, plan.organisation_id),
+            "can_approve": can_approve,
             "can_prepare": can_operate
             and plan.kind == Plan.Kind.QUARTERLY
-            and plan.status != Plan.Status.DRAFT
+            and plan.status == Plan.Status.PUBLISHED
             and live is None,
             "prepare_form": PrepareForm(),
         },
     )
+
+
+def _can_edit_plan(user, plan: Plan) -> bool:
+    return user_can(user, Cap.EDIT_PLANS) and user.organisation_id == plan.organisation_id
+
+
+@login_required
+@require_POST
+def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_edit_plan(request.user, plan):
+        raise PermissionDenied
+    try:
+        services.plan_delete(actor=request.user, plan=plan)
+    except ServiceError as exc:
+        _refused(request, exc)
+        return redirect("lottery:plan_detail", pk=plan.pk)
+    messages.success(request, _("The draft plan was deleted."))
+    return redirect("lottery:plan_list")
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_edit_plan(request.user, plan):
+        raise PermissionDenied
+    try:
+        services.plan_submit(actor=request.user, plan=plan)
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("The plan was submitted for approval."))
+    return redirect("lottery:plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_approve(request.user, plan.organisation_id):
+        raise PermissionDenied
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("lottery:plan_detail", pk=plan.pk)
+    try:
+        services.plan_return(actor=request.user, plan=plan, reason=form.cleaned_data["reason"])
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("The plan went back to draft."))
+    return redirect("lottery:plan_detail", pk=plan.pk)
 
 
 @login_required

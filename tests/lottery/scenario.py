@@ -15,6 +15,8 @@ from lottery.services import (
     draws_disclose_due,
     plan_approve,
     plan_create,
+    plan_publish,
+    plan_submit,
 )
 from tests.lottery.factories import make_inspectors, make_sources
 
@@ -32,6 +34,7 @@ def build_world(county, *, key=20, general=40, special=4, inspectors=8):
 
 
 def make_plan(county, clerk, leader=None, *, quarter=QUARTER, preset="luliang_2020_county"):
+    """A draft plan, or with a ``leader`` a published one (ready for its draw)."""
     plan = plan_create(
         actor=clerk,
         organisation=county,
@@ -44,7 +47,14 @@ def make_plan(county, clerk, leader=None, *, quarter=QUARTER, preset="luliang_20
         planned_start=date(YEAR, 3 * quarter - 2, 11),
         planned_end=date(YEAR, 3 * quarter, 25),
     )
-    return plan_approve(actor=leader, plan=plan) if leader is not None else plan
+    return publish(plan, clerk, leader) if leader is not None else plan
+
+
+def publish(plan, clerk, leader):
+    """Submit, approve and publish: a draw is prepared only on a published plan."""
+    plan = plan_submit(actor=clerk, plan=plan)
+    plan = plan_approve(actor=leader, plan=plan)
+    return plan_publish(actor=leader, plan=plan)
 
 
 def make_draw(plan, clerk, *, stage: str = "executed", values=("351624", "661234")) -> Draw:

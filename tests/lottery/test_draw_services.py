@@ -21,12 +21,12 @@ from lottery.services import (
     draw_execute,
     draw_prepare,
     draw_record,
-    plan_approve,
     plan_create,
     substitution_decide,
     substitution_request,
 )
 from tests.lottery.factories import make_inspectors, make_sources
+from tests.lottery.scenario import publish
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def _plan(world, clerk, leader, preset="luliang_2020_county", quarter=1, year=20
         planned_end=date(year, 3 * quarter, 20),
         **kw,
     )
-    return plan_approve(actor=leader, plan=plan)
+    return publish(plan, clerk, leader)
 
 
 def _run(draw, clerk, values=("351", "624")):

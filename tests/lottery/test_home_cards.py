@@ -11,15 +11,16 @@ from core.models import Organisation, Role
 from core.services import user_create
 from inspectors.models import Inspector
 from lottery.models import DrawSelection, Plan
+from lottery.periods import default_inspection_period, quarter_of
 from lottery.rules import PRESETS
 from lottery.services import (
     plan_approve,
     plan_create,
+    plan_submit,
     substitution_decide,
     substitution_request,
 )
-from lottery.views import default_inspection_period, quarter_of
-from tests.lottery.scenario import build_world, make_draw, make_plan
+from tests.lottery.scenario import build_world, make_draw, make_plan, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,8 @@ def leader_of(org, username: str):
 @pytest.fixture
 def waiting(county, other_county, county_clerk, county_leader, outsider_clerk):
     """Two executed draws of the bureau with three open requests between them, one request
-    already decided, a draft plan; and a draft plan of the neighbouring county."""
+    already decided, a plan submitted for approval and a draft still being written (not
+    waiting); and a submitted plan of the neighbouring county."""
     build_world(county)
     first = make_draw(make_plan(county, county_clerk, county_leader, quarter=1), county_clerk)
     second = make_draw(make_plan(county, county_clerk, county_leader, quarter=2), county_clerk)
@@ -60,9 +62,10 @@ def waiting(county, other_county, county_clerk, county_leader, outsider_clerk):
         substitution_request(actor=county_clerk, selection=b, reason="回避", inspector=recused),
         substitution_request(actor=county_clerk, selection=c, reason="与企业负责人系亲属"),
     ]
-    draft = make_plan(county, county_clerk, quarter=3)
-    make_plan(other_county, outsider_clerk, quarter=3)
-    return {"plans": [draft], "substitutions": subs, "draws": [first, second]}
+    submitted = plan_submit(actor=county_clerk, plan=make_plan(county, county_clerk, quarter=3))
+    make_plan(county, county_clerk, quarter=4)  # a draft: nothing to decide yet
+    plan_submit(actor=outsider_clerk, plan=make_plan(other_county, outsider_clerk, quarter=3))
+    return {"plans": [submitted], "substitutions": subs, "draws": [first, second]}
 
 
 def test_a_leader_sees_every_decision_waiting_across_the_bureaus_draws(
@@ -144,7 +147,7 @@ def test_the_reviewers_home_card_counts_what_the_overview_shows(
         planned_start=start,
         planned_end=end,
     )
-    make_draw(plan_approve(actor=county_leader, plan=plan), county_clerk)
+    make_draw(publish(plan, county_clerk, county_leader), county_clerk)
     client = client_for(city_reviewer)
     rows = client.get(reverse("lottery:quota_overview")).context["rows"]
     executed = sum(1 for r in rows if r["draw"] and r["draw"].status == "executed")

@@ -25,11 +25,10 @@ from lottery.services import (
     draw_add_entropy,
     draw_execute,
     draws_disclose_due,
-    plan_approve,
     plan_create,
 )
 from tests.lottery.factories import make_inspectors, make_sources
-from tests.lottery.scenario import build_world, make_draw, make_plan
+from tests.lottery.scenario import build_world, make_draw, make_plan, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -294,7 +293,7 @@ def test_frequency_cap_exclusions_are_listed_only_to_those_who_may_see_the_manif
             planned_start=date(2026, 3 * quarter - 2, 15),
             planned_end=date(2026, 3 * quarter, 20),
         )
-        return plan_approve(actor=county_leader, plan=plan)
+        return publish(plan, county_clerk, county_leader)
 
     q1 = make_draw(plan_for(1), county_clerk)
     q2 = make_draw(plan_for(2), county_clerk, stage="committed")

@@ -16,9 +16,9 @@ from core.models import AuditEntry
 from lottery.display import draw_result
 from lottery.pdf import draw_record_pdf
 from lottery.rules import PRESETS
-from lottery.services import plan_approve, plan_create, substitution_decide, substitution_request
+from lottery.services import plan_create, substitution_decide, substitution_request
 from tests.lottery.factories import make_inspectors, make_sources
-from tests.lottery.scenario import build_world, make_draw, make_plan
+from tests.lottery.scenario import build_world, make_draw, make_plan, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -86,9 +86,8 @@ def test_the_pdf_download_is_confidential_and_audited(
 def test_a_50_source_draw_renders_in_a_few_seconds(county, county_clerk, county_leader, capsys):
     make_sources(county, 200, klass="key")
     make_inspectors(county, 12)
-    plan = plan_approve(
-        actor=county_leader,
-        plan=plan_create(
+    plan = publish(
+        plan_create(
             actor=county_clerk,
             organisation=county,
             kind="quarterly",
@@ -100,6 +99,8 @@ def test_a_50_source_draw_renders_in_a_few_seconds(county, county_clerk, county_
             planned_start=date(2026, 1, 11),
             planned_end=date(2026, 3, 25),
         ),
+        county_clerk,
+        county_leader,
     )
     draw = make_draw(plan, county_clerk)
     assert draw.selections.count() == 50

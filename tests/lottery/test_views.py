@@ -155,9 +155,12 @@ def test_a_leader_approves_and_publishes_a_plan_a_clerk_cannot(
 ):
     plan = make_plan(county, county_clerk)  # a draft
     clerk = client_for(county_clerk)
+    clerk.post(reverse("lottery:plan_submit", args=[plan.pk]))
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.SUBMITTED and plan.submitted_by == county_clerk
     assert clerk.post(reverse("lottery:plan_approve", args=[plan.pk])).status_code == 403
     plan.refresh_from_db()
-    assert plan.status == Plan.Status.DRAFT
+    assert plan.status == Plan.Status.SUBMITTED
     page = clerk.get(reverse("lottery:plan_detail", args=[plan.pk])).content.decode()
     assert 'data-testid="plan-approve"' not in page and 'data-testid="prepare"' not in page
     leader = client_for(county_leader)
@@ -166,10 +169,19 @@ def test_a_leader_approves_and_publishes_a_plan_a_clerk_cannot(
     leader.post(reverse("lottery:plan_approve", args=[plan.pk]))
     plan.refresh_from_db()
     assert plan.status == Plan.Status.APPROVED and plan.approved_by == county_leader
-    leader.post(reverse("lottery:plan_publish", args=[plan.pk]))
+    page = leader.get(reverse("lottery:plan_detail", args=[plan.pk])).content.decode()
+    assert 'data-testid="prepare"' not in page  # approved is not yet published
+    response = leader.post(reverse("lottery:plan_publish", args=[plan.pk]), follow=True)
     plan.refresh_from_db()
-    assert plan.status == Plan.Status.PUBLISHED
+    assert plan.status == Plan.Status.PUBLISHED and plan.published_by == county_leader
     assert AuditEntry.objects.filter(action="plan.publish", object_id=str(plan.pk)).exists()
+    html = response.content.decode()
+    # One word for it: 公布 in the message, the badge and the history, with who did it.
+    assert "计划已公布" in html and "计划已公开" not in html
+    assert 'data-status="published">已公布<' in html
+    history = html.split('data-testid="plan-history"')[1].split("</dd>")[0]
+    assert f"{county_leader} 于" in history and "公布" in history and "公开" not in history
+    assert 'data-testid="prepare"' in html
 
 
 # --- scope and capabilities -----------------------------------------------------------------
