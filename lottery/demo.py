@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from django.db import transaction
 
 from core.models import Organisation, Role
-from lottery.models import Plan
+from lottery.models import Plan, RuleSet
 from lottery.periods import next_quarter, period_bounds
 from lottery.rules import preset_for
 from lottery.services import ruleset_ensure_presets
@@ -106,7 +106,7 @@ def _showcase_draw(stdout, rng: random.Random) -> None:
                 quarter=quarter,
                 title=f"{org.short_name}{year}年第{quarter}季度“双随机、一公开”抽查计划",
                 classes=["key", "general", "special"],
-                rules=preset.rules,
+                ruleset=RuleSet.objects.get(organisation__isnull=True, code=preset.code),
                 planned_start=start,
                 planned_end=end,
             )
