@@ -653,7 +653,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         )
     if witnesses < 1:
         raise ServiceError(_("At least one witness must contribute to the draw."))
-    _refuse_while_earlier_quarter_open(plan)
+    _refuse_while_another_draw_open(plan)
     pools = Pools(plan)
     quotas = quota_for_plan(plan, pools)
     people, inspector_ids = _inspector_pool(plan)
@@ -697,7 +697,7 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         # Draws of one organisation are prepared one at a time, so two quarters prepared at
         # once cannot both miss each other (NO KEY: rows that merely refer to it go on).
         Organisation.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
-        _refuse_while_earlier_quarter_open(plan)
+        _refuse_while_another_draw_open(plan)
         # e.g. 2026Q1-410823-1 (a county bureau), 2026Q1-410800T-1 (the city team)
         team = "T" if org.kind == Organisation.Kind.CITY_TEAM else ""
         number_base = f"{plan.period_label}-{org.division_code}{team}"
@@ -777,20 +777,21 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
     return draw
 
 
-def _refuse_while_earlier_quarter_open(plan: Plan) -> None:
-    """A quarter's "not yet covered" tiers and frequency caps count what earlier quarters of
-    the year drew; a draw of an earlier quarter that is prepared or committed but not yet
-    executed would take sources those counts cannot see. It runs (or is discarded) first."""
+def _refuse_while_another_draw_open(plan: Plan) -> None:
+    """A draw's "not yet covered" tiers (over a coverage cycle of up to three years), "drawn
+    this year", frequency caps and previous teams count what the bureau's other draws took;
+    another draw that is prepared or committed but not yet executed would take sources those
+    counts cannot see, and its own frozen counts would not see this one's. So one runs (or
+    is discarded) first: the earlier period, normally, but a later quarter's open draw holds
+    back an earlier one just the same, and last year's open draw this year's."""
     blocking = (
         Draw.objects.filter(
             organisation_id=plan.organisation_id,
-            plan__kind=Plan.Kind.QUARTERLY,
-            plan__year=plan.year,
-            plan__quarter__lt=plan.quarter,
             status__in=[Draw.Status.PREPARED, Draw.Status.COMMITTED],
         )
+        .exclude(plan=plan)
         .select_related("plan")
-        .order_by("plan__quarter", "pk")
+        .order_by("plan__year", "plan__quarter", "pk")
         .first()
     )
     if blocking is None:

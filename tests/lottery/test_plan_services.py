@@ -385,7 +385,21 @@ def test_a_later_quarter_is_drawn_once_the_earlier_draw_ran_or_was_discarded(
     assert draw_prepare(actor=county_clerk, plan=q3).status == Draw.Status.PREPARED
 
 
-def test_an_open_draw_of_another_year_or_bureau_does_not_hold_a_quarter_back(
+def test_a_later_quarters_open_draw_holds_an_earlier_one_back_too(
+    world, county, county_clerk, county_leader
+):
+    """Out of order, each frozen count would miss what the other takes."""
+    q2 = make_draw(
+        make_plan(county, county_clerk, county_leader, quarter=2), county_clerk, stage="committed"
+    )
+    q1 = make_plan(county, county_clerk, county_leader, quarter=1)
+    with pytest.raises(ServiceError) as refused:
+        draw_prepare(actor=county_clerk, plan=q1)
+    assert q2.number in " ".join(refused.value.messages)
+    assert not Draw.objects.filter(plan=q1).exists()
+
+
+def test_an_open_draw_of_another_bureau_does_not_hold_a_quarter_back_but_last_years_does(
     world, county, other_county, county_clerk, county_leader, outsider_clerk
 ):
     from core.models import Role
@@ -408,6 +422,15 @@ def test_an_open_draw_of_another_year_or_bureau_does_not_hold_a_quarter_back(
             planned_end=date(YEAR - 1, 12, 25),
         ),
     )
-    make_draw(publish(q4_last_year, county_clerk, county_leader), county_clerk, stage="prepared")
     q1 = make_plan(county, county_clerk, county_leader, quarter=1)
-    assert draw_prepare(actor=county_clerk, plan=q1).status == Draw.Status.PREPARED
+    opened = draw_prepare(actor=county_clerk, plan=q1)  # the other bureau's does not count
+    assert opened.status == Draw.Status.PREPARED
+    draw_discard(actor=county_clerk, draw=opened, reason="登记有误")
+    # Last year's draw still open: this year's coverage cycle would not see what it takes.
+    q4 = make_draw(
+        publish(q4_last_year, county_clerk, county_leader), county_clerk, stage="prepared"
+    )
+    q2 = make_plan(county, county_clerk, county_leader, quarter=2)
+    with pytest.raises(ServiceError) as refused:
+        draw_prepare(actor=county_clerk, plan=q2)
+    assert q4.number in " ".join(refused.value.messages)
