@@ -11,4 +11,8 @@ urlpatterns = [
     path("draws/<int:pk>/manifest.json", views.draw_manifest, name="draw_manifest"),
     path("draws/<int:pk>/record.json", views.draw_record_json, name="draw_record"),
     path("verify_draw.py", views.verify_script, name="verify_script"),
+    path("plans/", views.plan_list, name="plan_list"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("check-items/", views.checkitem_list, name="checkitem_list"),
+    path("check-items.xlsx", views.checkitem_export, name="checkitem_export"),
 ]

@@ -1,6 +1,7 @@
-"""The public portal's draw pages: no login. Every committed draw's commitment; its manifest
+"""The public portal's pages: no login. Every committed draw's commitment; its manifest
 once no earlier draw whose results it embeds is confidential; after disclosure the full
-record, with the record JSON and the script that checks it.
+record, with the record JSON and the script that checks it. The published spot-check plans
+and the published check-item lists (随机抽查事项清单).
 
 Thin: ``publication.selectors`` decides what is public, ``lottery.display`` shapes it the same
 way the staff pages and the PDF do.
@@ -14,19 +15,31 @@ from pathlib import Path
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
+from django.utils import timezone
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
 
+from core.excel import export_response
 from lottery import engine
-from lottery.display import draw_result, manifest_summary
+from lottery.display import class_label, describe_rules, draw_result, manifest_summary
 from lottery.models import Draw
 from lottery.selectors import can_see_manifest, confidential_earlier_draws
 from lottery.services import draw_log_manifest_view, draw_record
 from publication.selectors import (
     is_disclosed,
+    public_checkitem_list,
+    public_checkitem_organisations,
+    public_checkitem_years,
     public_draw_get,
     public_draw_list,
     public_organisations,
+    public_plan_draws,
+    public_plan_get,
+    public_plan_list,
+    public_plan_organisations,
+    public_plan_years,
 )
+from registry.models import CheckItem
 
 PAGE_SIZE = 30
 
@@ -121,4 +134,119 @@ def verify_script(request: HttpRequest) -> FileResponse:
         as_attachment=True,
         filename="verify_draw.py",
         content_type="text/x-python; charset=utf-8",
+    )
+
+
+# --- plans and the check-item list ------------------------------------------------------
+
+CHECKITEM_PAGE_SIZE = 50
+
+
+def _tree_filters(request: HttpRequest) -> dict[str, int | None]:
+    """``org`` (an organisation: it and everything under it) and ``year`` from the query
+    string; anything else in them is ignored, as on the draw list."""
+    org = request.GET.get("org", "")
+    year = request.GET.get("year", "")
+    return {
+        "organisation_id": int(org) if org.isdigit() and len(org) <= 9 else None,
+        "year": int(year) if year.isdigit() and len(year) == 4 else None,
+    }
+
+
+def _filter_context(filters: dict[str, int | None]) -> dict:
+    query = {
+        key: value
+        for key, value in (("org", filters["organisation_id"]), ("year", filters["year"]))
+        if value is not None
+    }
+    return {
+        "selected_org": filters["organisation_id"],
+        "selected_year": filters["year"],
+        "extra_query": urlencode(query),
+    }
+
+
+def plan_list(request: HttpRequest) -> HttpResponse:
+    filters = _tree_filters(request)
+    page = Paginator(public_plan_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "publication/plan_list.html",
+        {
+            "page": page,
+            "organisations": public_plan_organisations(),
+            "years": public_plan_years(),
+            **_filter_context(filters),
+        },
+    )
+
+
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = public_plan_get(pk=pk)
+    return render(
+        request,
+        "publication/plan_detail.html",
+        {
+            "plan": plan,
+            "classes": [class_label(c) for c in plan.classes],
+            "rules": describe_rules(plan.rules),
+            "check_items": plan.check_items.order_by("code"),
+            "draws": public_plan_draws(plan),
+        },
+    )
+
+
+def checkitem_list(request: HttpRequest) -> HttpResponse:
+    filters = _tree_filters(request)
+    page = Paginator(public_checkitem_list(**filters), CHECKITEM_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for item in page:
+        item.class_labels = [class_label(c) for c in item.target_classes]
+    return render(
+        request,
+        "publication/checkitem_list.html",
+        {
+            "page": page,
+            "organisations": public_checkitem_organisations(),
+            "years": public_checkitem_years(),
+            **_filter_context(filters),
+        },
+    )
+
+
+CHECKITEM_EXPORT_FIELDS = [
+    "organisation",
+    "year",
+    "code",
+    "name",
+    "is_key_item",
+    "legal_basis",
+    "checking_body",
+    "target_objects",
+    "target_classes",
+    "content",
+    "method",
+    "published_at",
+]
+
+
+def _checkitem_cell(item: CheckItem, field: str):
+    if field == "organisation":
+        return item.organisation.name
+    if field == "method":
+        return item.get_method_display()
+    if field == "target_classes":
+        return [class_label(c) for c in item.target_classes] or None
+    return getattr(item, field) if getattr(item, field) != "" else None
+
+
+def checkitem_export(request: HttpRequest) -> HttpResponse:
+    """The list as filtered, every page, as an Excel workbook."""
+    items = public_checkitem_list(**_tree_filters(request))
+    return export_response(
+        [str(CheckItem._meta.get_field(f).verbose_name) for f in CHECKITEM_EXPORT_FIELDS],
+        ([_checkitem_cell(item, f) for f in CHECKITEM_EXPORT_FIELDS] for item in items.iterator()),
+        filename=f"随机抽查事项清单_{timezone.localdate():%Y%m%d}.xlsx",
+        sheet_name=_("Check-item list"),
     )
