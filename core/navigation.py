@@ -35,10 +35,19 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("admin", _("Administration"), "admin:index", Cap.ADMINISTER),
 ]
 
+# The public portal's navigation, for visitors who are not signed in.
+PUBLIC_NAV_ITEMS: list[NavItem] = [
+    NavItem("home", _("Public portal"), "home", None),
+    NavItem("public_checkitems", _("Check-item list"), "publication:checkitem_list", None),
+    NavItem("public_plans", _("Spot-check plans"), "publication:plan_list", None),
+    NavItem("public_draws", _("Draw records"), "publication:draw_list", None),
+]
+
 
 def navigation_for(user) -> list[dict]:
+    signed_in = user is not None and user.is_authenticated
     items = []
-    for item in NAV_ITEMS:
+    for item in NAV_ITEMS if signed_in else PUBLIC_NAV_ITEMS:
         if item.capability is not None and not user_can(user, item.capability):
             continue
         try:
