@@ -30,6 +30,9 @@ def test_the_portal_home_counts_what_is_public_and_links_to_it(client, county, s
     for name in ("checkitem_list", "plan_list", "draw_list"):
         assert html.count(f'href="{reverse(f"publication:{name}")}"') == 2  # card and menu
     assert 'data-nav="public_plans"' in html and 'data-nav="public_checkitems"' in html
+    cards = html.split('data-testid="public-cards"', 1)[1]
+    assert "抽查计划" in cards and "随机抽查事项清单" in cards and "各单位随机抽查的事项" in cards
+    assert "What each bureau" not in cards and "Each published plan" not in cards
 
 
 def test_the_public_menu_is_only_for_visitors(client_for, county_clerk):
