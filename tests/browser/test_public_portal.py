@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lottery.services import plan_publish
+from lottery.services import plan_approve, plan_submit
 from tests.lottery.scenario import build_world, make_draw, make_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,8 +15,11 @@ def test_a_visitor_goes_from_the_portal_home_to_a_plan_and_its_draw_record(
     page, county, county_clerk, county_leader
 ):
     build_world(county)
-    plan = plan_publish(actor=county_leader, plan=make_plan(county, county_clerk, county_leader))
-    hidden = make_plan(county, county_clerk, county_leader, quarter=2)  # approved, unpublished
+    plan = make_plan(county, county_clerk, county_leader)  # published
+    hidden = plan_approve(  # approved, unpublished
+        actor=county_leader,
+        plan=plan_submit(actor=county_clerk, plan=make_plan(county, county_clerk, quarter=2)),
+    )
     draw = make_draw(plan, county_clerk, stage="disclosed")
 
     page.goto("/")

@@ -6,7 +6,7 @@ from datetime import date
 
 from lottery.models import Plan
 from lottery.rules import PRESETS
-from lottery.services import plan_approve, plan_create, plan_publish
+from lottery.services import plan_approve, plan_create, plan_publish, plan_submit
 from registry.services import checkitem_create, checkitem_publish
 
 RULES = PRESETS["luliang_2020_county"].rules
@@ -44,7 +44,7 @@ def plan(org, clerk, leader, *, year=2026, quarter=1, status="published", items=
         planned_end=date(year, 3 * quarter, 25),
     )
     if status in ("approved", "published"):
-        made = plan_approve(actor=leader, plan=made)
+        made = plan_approve(actor=leader, plan=plan_submit(actor=clerk, plan=made))
     if status == "published":
         made = plan_publish(actor=leader, plan=made)
     return made
