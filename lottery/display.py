@@ -248,6 +248,15 @@ class ManifestSummary:
     def concentrated(self) -> list[ExpertiseLoad]:
         return [e for e in self.expertise if e.concentrated]
 
+    @property
+    def concentrated_text(self) -> str:
+        """E.g. "排污许可（1 人具备，预计 26 个对象）", for the warning."""
+        return _(", ").join(
+            _("%(skill)s (%(holders)s holders for about %(sources)s sources)")
+            % {"skill": e.label, "holders": e.certified or e.experts, "sources": e.expected}
+            for e in self.concentrated
+        )
+
 
 def manifest_summary(draw: Draw) -> ManifestSummary:
     """Pool sizes and digests, quotas with their arithmetic, the inspector pool and the

@@ -144,10 +144,23 @@ class ConstraintError(EngineError):
     "only 1 certified inspector without a conflict, team needs 2".
     """
 
-    def __init__(self, object_id: str, reason: str) -> None:
+    def __init__(
+        self,
+        object_id: str,
+        reason: str,
+        *,
+        expertise: str | None = None,
+        available: int | None = None,
+        needed: int | None = None,
+    ) -> None:
         super().__init__(f"source {object_id}: {reason}")
         self.object_id = object_id
         self.reason = reason
+        # For callers that explain it in their own words: the missing expertise, or how
+        # many certified inspectors were available against how many a team needs.
+        self.expertise = expertise
+        self.available = available
+        self.needed = needed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1340,12 +1353,16 @@ class _TeamPicker:
                 object_id,
                 f"only {available} certified inspector{'' if available == 1 else 's'} without "
                 f"a conflict, team needs {self.team_size}",
+                available=available,
+                needed=self.team_size,
             )
         for skill in requires:
             if not self._available(
                 self.certified_with.get(skill), conflicts
             ) and not self._available(self.experts_with.get(skill), conflicts):
-                raise ConstraintError(object_id, f"nobody available has expertise {skill}")
+                raise ConstraintError(
+                    object_id, f"nobody available has expertise {skill}", expertise=skill
+                )
 
         by_id = self.by_id
         kept = [i for i in keep if i in by_id and i not in conflicts]

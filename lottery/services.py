@@ -1223,6 +1223,14 @@ def substitution_request(
         team_ids = {a.inspector_id for a in effective_teams([selection])[selection.pk]}
         if inspector.pk not in team_ids:
             raise ServiceError(_("This inspector is not in the team for that source."))
+        # Asked now, while the clerk can still ask for something else: a recusal the frozen
+        # inspector pool cannot fill would only wait for a leader who cannot approve it.
+        _replacement_entry(
+            draw,
+            kind=Substitution.Kind.INSPECTOR,
+            code=selection.source.source_code,
+            inspector_id=inspector.pk,
+        )
     try:
         with transaction.atomic():
             sub = Substitution.objects.create(
@@ -1287,30 +1295,72 @@ def _revoke_tasks(sub: Substitution) -> None:
         remove_perm("lottery.view_drawn_task", user, sub.selection)
 
 
-def _apply_substitution(draw: Draw, sub: Substitution) -> None:
-    """Compute the replacement with the engine, from the record as it stood before ``sub``,
-    and append its rows. The engine replays every earlier substitution first, so the
-    replacement is exactly what the public script will recompute."""
+def _replacement_entry(
+    draw: Draw, *, kind: str, code: str, inspector_id: int | None, exclude: int | None = None
+) -> tuple[dict, bytes, dict]:
+    """``(manifest, seed, entry)``: the engine's replacement for a change of ``code`` (the
+    source, or inspector ``inspector_id`` of its team), from the record as it stands without
+    substitution ``exclude``; a ServiceError in words when there is none."""
     manifest = json.loads(draw.manifest_json)
     seed = bytes.fromhex(draw.seed)
-    record = draw_record(draw, exclude_substitution=sub.pk)
-    code = sub.selection.source.source_code
+    record = draw_record(draw, exclude_substitution=exclude)
     try:
-        if sub.kind == Substitution.Kind.INSPECTOR:
+        if kind == Substitution.Kind.INSPECTOR:
             entry = engine.inspector_substitution(
                 seed,
                 manifest,
                 record["result"],
                 record["substitutions"],
                 object_id=code,
-                replaced=f"I{sub.inspector_id}",
+                replaced=f"I{inspector_id}",
             )
         else:
             entry = engine.object_substitution(
                 seed, manifest, record["result"], record["substitutions"], replaced=code
             )
+    except engine.ConstraintError as exc:
+        raise ServiceError(_no_team_message(exc, code, kind)) from exc
     except engine.EngineError as exc:
         raise ServiceError(_("No replacement is possible: %(why)s") % {"why": exc}) from exc
+    return manifest, seed, entry
+
+
+def _no_team_message(exc: engine.ConstraintError, code: str, kind: str) -> str:
+    """The engine's reason in the user's words, with what can be done instead."""
+    if exc.expertise is not None:
+        from core.vocab import Expertise
+
+        why = _(
+            "source %(code)s requires the expertise %(skill)s, and nobody else in this "
+            "draw's inspector pool who may go there has it"
+        ) % {
+            "code": exc.object_id,
+            "skill": dict(Expertise.choices).get(exc.expertise, exc.expertise),
+        }
+    elif exc.available is not None:
+        why = _(
+            "only %(available)s certified inspectors who may go to source %(code)s remain, "
+            "and a team needs %(needed)s"
+        ) % {"code": exc.object_id, "available": exc.available, "needed": exc.needed}
+    else:
+        why = str(exc)
+    if kind == Substitution.Kind.INSPECTOR:
+        return _(
+            "The inspector cannot be replaced: %(why)s. The pool was frozen with the "
+            "commitment. Ask instead to replace the source %(code)s itself (the next source "
+            "in the same verifiable order takes its place), or reject this request."
+        ) % {"why": why, "code": code}
+    return _("No replacement is possible: %(why)s") % {"why": why}
+
+
+def _apply_substitution(draw: Draw, sub: Substitution) -> None:
+    """Compute the replacement with the engine, from the record as it stood before ``sub``,
+    and append its rows. The engine replays every earlier substitution first, so the
+    replacement is exactly what the public script will recompute."""
+    code = sub.selection.source.source_code
+    manifest, seed, entry = _replacement_entry(
+        draw, kind=sub.kind, code=code, inspector_id=sub.inspector_id, exclude=sub.pk
+    )
     _revoke_tasks(sub)
     if sub.kind == Substitution.Kind.INSPECTOR:
         # The whole new team is written as a new snapshot; earlier rows stay untouched.

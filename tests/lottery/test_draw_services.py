@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from core.errors import ServiceError
 from core.models import AuditEntry
 from lottery import engine
-from lottery.models import Draw, DrawExclusion, DrawSelection, Plan, TeamAssignment
+from lottery.models import Draw, DrawExclusion, DrawSelection, Plan, Substitution, TeamAssignment
 from lottery.rules import PRESETS
 from lottery.selectors import effective_selections, effective_teams
 from lottery.services import (
@@ -619,3 +619,63 @@ def test_a_drawn_source_gone_from_the_registry_refuses_the_draw_and_names_it(
     assert any(code in str(refused.value) for code in codes)
     assert not DrawSelection.objects.filter(draw=draw).exists()
     assert Draw.objects.get(pk=draw.pk).status == Draw.Status.COMMITTED
+
+
+def test_a_recusal_the_frozen_pool_cannot_fill_is_refused_when_asked_in_words(
+    world, county, county_clerk, county_leader
+):
+    """Found by clicking through: recusing the only holder of an expertise the source needs
+    sat waiting for a leader who then got the engine's English. It is refused when asked,
+    in Chinese, naming the expertise and what can be done instead: replace the source."""
+    from registry.models import CheckItem
+
+    (only,) = make_inspectors(county, 1, expertise=["permit"])
+    item = CheckItem.objects.create(
+        organisation=county,
+        year=2026,
+        code="ZX-03",
+        name="排污许可执行情况",
+        legal_basis="《排污许可管理条例》",
+        checking_body="武陟县生态环境分局",
+        required_expertise=["permit"],
+    )
+    draw = _run(
+        draw_prepare(
+            actor=county_clerk,
+            plan=_plan(world, county_clerk, county_leader, check_items=[item]),
+        ),
+        county_clerk,
+    )
+    selection = next(
+        s
+        for s in effective_selections(draw)
+        if only.pk in {a.inspector_id for a in effective_teams([s])[s.pk]}
+    )
+    with pytest.raises(ServiceError) as refused:
+        substitution_request(actor=county_clerk, selection=selection, reason="回避", inspector=only)
+    message = " ".join(refused.value.messages)
+    assert "排污许可" in message and selection.source.source_code in message
+    assert "permit" not in message and "nobody" not in message
+    assert not Substitution.objects.exists()
+
+    # A request made before this check (or by another path) gets the same words at approval.
+    stuck = Substitution.objects.create(
+        draw=draw,
+        selection=selection,
+        inspector=only,
+        reason="回避",
+        kind=Substitution.Kind.INSPECTOR,
+        requested_by=county_clerk,
+    )
+    with pytest.raises(ServiceError, match="排污许可"):
+        substitution_decide(actor=county_leader, substitution=stuck, approve=True)
+    stuck.refresh_from_db()
+    assert stuck.status == Substitution.Status.REQUESTED
+    rejected = substitution_decide(actor=county_leader, substitution=stuck, approve=False)
+    assert rejected.status == Substitution.Status.REJECTED
+
+    # What the message offers instead works: the source is replaced from the same order.
+    change = substitution_request(actor=county_clerk, selection=selection, reason="存在利害关系")
+    approved = substitution_decide(actor=county_leader, substitution=change, approve=True)
+    assert approved.status == Substitution.Status.APPROVED
+    assert DrawSelection.objects.filter(substitution=approved).exists()
