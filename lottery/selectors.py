@@ -426,14 +426,18 @@ class PendingDecisions:
 
 
 def decisions_pending_for_user(*, user) -> PendingDecisions:
-    """What waits for this user's decision: plans submitted for approval and substitutions requested
-    on any of the bureau's draws. Only a leader decides, and only for their own bureau, so
+    """What waits for this user's decision: plans submitted for approval, plans approved but
+    not yet published (only a leader publishes, and a draw waits for it), and substitutions
+    requested on any of the bureau's draws. Only a leader decides, and only for their own bureau, so
     everyone else gets nothing (not even a higher bureau's leaders, who can see more)."""
     if not user_can(user, Cap.APPROVE) or not user.organisation_id:
         return PendingDecisions(plans=[], substitutions=[])
     plans = (
         plan_list_for_user(user=user)
-        .filter(organisation_id=user.organisation_id, status=Plan.Status.SUBMITTED)
+        .filter(
+            organisation_id=user.organisation_id,
+            status__in=[Plan.Status.SUBMITTED, Plan.Status.APPROVED],
+        )
         .select_related("submitted_by")
         .order_by("submitted_at", "pk")
     )

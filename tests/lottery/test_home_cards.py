@@ -16,6 +16,7 @@ from lottery.rules import PRESETS
 from lottery.services import (
     plan_approve,
     plan_create,
+    plan_publish,
     plan_submit,
     substitution_decide,
     substitution_request,
@@ -98,6 +99,12 @@ def test_a_leader_sees_every_decision_waiting_across_the_bureaus_draws(
         actor=county_leader, substitution=waiting["substitutions"][0], approve=False
     )
     plan_approve(actor=county_leader, plan=waiting["plans"][0])
+    # Approved, the plan still waits for the leader: to be published (a draw needs it).
+    page = client.get(reverse("lottery:approvals"))
+    assert [p.pk for p in page.context["pending"].plans] == [waiting["plans"][0].pk]
+    assert 'data-testid="pending-plan-approved"' in page.content.decode()
+    assert card(client, "approvals").value == "3"
+    plan_publish(actor=county_leader, plan=waiting["plans"][0])
     pending = client.get(reverse("lottery:approvals")).context["pending"]
     assert len(pending) == 2 and card(client, "approvals").value == "2"
 
