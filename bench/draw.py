@@ -197,6 +197,7 @@ def run(
     plan = plan_submit(actor=clerk, plan=plan)
     plan = plan_publish(actor=leader, plan=plan_approve(actor=leader, plan=plan))
     best = None
+    reads, row_reads = [], []
     for attempt in range(repeat):
         if attempt:  # the same plan again: the previous attempt's draw goes
             with connection.cursor() as cursor:
@@ -206,9 +207,13 @@ def run(
                     "lottery_draw"
                 )
         figures = attempt_draw(plan, org, clerk, rng, profile)
+        reads.append(figures[0])
+        row_reads.append(figures[6])
         if best is None or figures[1] + figures[2] < best[1] + best[2]:
             best = figures
-    read, prepare, execute, drawn, cpu, db, read_rows = best
+    _read, prepare, execute, drawn, cpu, db, _read_rows = best
+    # Like the draw, each read counts its fastest attempt: the ratios compare best with best.
+    read, read_rows = min(reads), min(row_reads)
     total = prepare + execute
     floor = min(floor_time(org) for _ in range(repeat))
     print(
