@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Organisation(models.Model):
@@ -156,7 +157,9 @@ class CalendarYear(models.Model):
     """
 
     year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
-    source = models.CharField(_("source"), max_length=200, blank=True)
+    source = models.CharField(
+        pgettext_lazy("holiday schedule", "source"), max_length=200, blank=True
+    )
     notice = models.CharField(_("official notice"), max_length=300, blank=True)
     loaded_at = models.DateTimeField(_("loaded at"), auto_now=True)
 

@@ -335,8 +335,8 @@ class InspectorChange(models.Model):
     """The registry's own history of one inspector: who changed which field, when."""
 
     class Action(models.TextChoices):
-        CREATE = "create", _("Created")
-        UPDATE = "update", _("Updated")
+        CREATE = "create", pgettext_lazy("inspector history", "Created")
+        UPDATE = "update", pgettext_lazy("inspector history", "Updated")
         STATUS = "status", _("Status changed")
         AVAILABILITY = "availability", _("Availability changed")
         CONFLICT = "conflict", _("Conflict of interest")

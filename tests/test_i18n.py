@@ -1,6 +1,7 @@
 """Chinese first: every catalog is fully translated and its compiled .mo matches the .po."""
 
 import gettext
+from collections import defaultdict
 from pathlib import Path
 
 import polib
@@ -34,3 +35,17 @@ def test_there_is_a_catalog_for_every_app():
     assert {"core", "registry", "inspectors", "lottery", "inspections", "publication"} <= {
         p.relative_to(ROOT).parts[0] for p in CATALOGS
     }, names
+
+
+def test_no_msgid_is_translated_differently_in_two_catalogs():
+    """Django merges the catalogs and the first app in INSTALLED_APPS wins for a shared msgid,
+    so two catalogs translating one (msgctxt, msgid) differently show the wrong word on one
+    app's pages. Give one use its own msgid or a context instead."""
+    seen = defaultdict(dict)
+    for po_path in CATALOGS:
+        where = str(po_path.relative_to(ROOT).parents[3])
+        for entry in polib.pofile(str(po_path)).translated_entries():
+            msgstr = entry.msgstr_plural[0] if entry.msgid_plural else entry.msgstr
+            seen[(entry.msgctxt, entry.msgid)][where] = msgstr
+    conflicts = {key: found for key, found in seen.items() if len(set(found.values())) > 1}
+    assert conflicts == {}
