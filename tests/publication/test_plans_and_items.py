@@ -188,7 +188,7 @@ def test_the_check_item_list_downloads_as_excel_with_the_same_filter(client, org
     assert response.status_code == 200
     sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:4] == ("单位", "年度", "事项编号", "抽查事项")
+    assert rows[0][:4] == ("所属单位", "年度", "事项编号", "抽查事项")
     assert [row[2] for row in rows[1:]] == ["410823-A"]
     assert rows[1][0] == wuzhi.name and "现场检查" in rows[1]
     assert "'=HYPERLINK(1)" in rows[1]  # a formula is neutralised
