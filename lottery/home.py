@@ -8,10 +8,12 @@ from django.utils.translation import ngettext
 from core.home import Card
 from core.roles import Cap, user_can
 from lottery.display import class_label, deadline_status
+from lottery.models import Plan
 from lottery.selectors import (
     DRAWING_KINDS,
     decisions_pending_for_user,
     draw_tasks_for_inspector,
+    plan_list_for_user,
     quarter_standings,
     quarter_standings_for_user,
 )
@@ -40,6 +42,10 @@ def cards(user) -> list[Card]:
     if organisation.kind in DRAWING_KINDS:  # only the bureaus that draw have a quarterly plan
         standing = quarter_standings(organisations=[organisation], year=year, quarter=quarter)[0]
         result += [_plan_card(standing), _deadline_card(standing, today)]
+    if user_can(user, Cap.EDIT_PLANS) and not user_can(user, Cap.APPROVE):
+        returned = _returned_card(user)
+        if returned is not None:
+            result.insert(0, returned)
     if user_can(user, Cap.APPROVE):
         pending = decisions_pending_for_user(user=user)
         result.insert(
@@ -55,6 +61,33 @@ def cards(user) -> list[Card]:
             ),
         )
     return result
+
+
+def _returned_card(user) -> Card | None:
+    """Drafts a leader sent back with a reason: the clerk must fix and resubmit them, and
+    would otherwise only find out by opening each plan."""
+    returned = list(
+        plan_list_for_user(user=user)
+        .filter(
+            organisation_id=user.organisation_id,
+            status=Plan.Status.DRAFT,
+            returned_at__isnull=False,
+        )
+        .order_by("-returned_at", "pk")[:50]
+    )
+    if not returned:
+        return None
+    latest = returned[0]
+    return Card(
+        "returned",
+        _("Plans returned to you"),
+        str(len(returned)),
+        _("%(title)s: %(reason)s") % {"title": latest.title, "reason": latest.return_reason},
+        reverse("lottery:plan_detail", args=[latest.pk])
+        if len(returned) == 1
+        else reverse("lottery:plan_list"),
+        "danger",
+    )
 
 
 def _review_card(user, today, year: int, quarter: int) -> Card:

@@ -174,3 +174,23 @@ def test_the_reviewers_home_card_counts_what_the_overview_shows(
     assert deadline.value == ours["deadline"]["text"]
     for quota in ours["quotas"]:
         assert f"{quota['label']} {quota['drawn']}/{quota['required']}" in deadline.note
+
+
+def test_a_clerk_is_told_on_the_home_page_that_a_plan_came_back(
+    client_for, county, county_clerk, county_leader
+):
+    """Found by clicking through: the reason was only on the plan's own page."""
+    from lottery.services import plan_return
+
+    clerk = client_for(county_clerk)
+    assert card(clerk, "returned") is None
+    plan = plan_submit(actor=county_clerk, plan=make_plan(county, county_clerk, quarter=3))
+    plan_return(actor=county_leader, plan=plan, reason="检查期间与汛期重叠，请调整")
+    returned = card(clerk, "returned")
+    assert returned.value == "1" and "检查期间与汛期重叠" in returned.note
+    assert returned.url == reverse("lottery:plan_detail", args=[plan.pk])
+    listing = clerk.get(reverse("lottery:plan_list")).content.decode()
+    assert 'data-testid="plan-returned"' in listing
+    assert card(client_for(county_leader), "returned") is None  # the leader sent it back
+    plan_submit(actor=county_clerk, plan=plan)  # fixed and sent again: the notice goes
+    assert card(clerk, "returned") is None
