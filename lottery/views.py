@@ -154,8 +154,31 @@ def _ensure_presets() -> None:
         services.ruleset_ensure_presets()
 
 
+def _plan_title(organisation: Organisation, year, quarter) -> str:
+    """The default title; with "{year}"/"{quarter}" it is the form script's template."""
+    name = organisation.short_name or organisation.name
+    if quarter is None:
+        return _("%(org)s %(year)s annual random spot-check plan") % {"org": name, "year": year}
+    return _("%(org)s %(year)s Q%(quarter)s random spot-check plan") % {
+        "org": name,
+        "year": year,
+        "quarter": quarter,
+    }
+
+
 def _plan_form_initial(organisation: Organisation, rulesets) -> dict:
+    # The next quarter that has no quarterly plan yet: offering one that has would only
+    # earn the clerk a refusal on saving.
     year, quarter = next_quarter(timezone.localdate())
+    taken = set(
+        Plan.objects.filter(organisation=organisation, kind=Plan.Kind.QUARTERLY).values_list(
+            "year", "quarter"
+        )
+    )
+    for _step in range(8):
+        if (year, quarter) not in taken:
+            break
+        year, quarter = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
     start, end = default_inspection_period(year, quarter)
     preset = preset_for(
         division_code=organisation.division_code,
@@ -165,8 +188,7 @@ def _plan_form_initial(organisation: Organisation, rulesets) -> dict:
         "kind": Plan.Kind.QUARTERLY,
         "year": year,
         "quarter": quarter,
-        "title": _("%(org)s %(year)s Q%(quarter)s random spot-check plan")
-        % {"org": organisation.short_name or organisation.name, "year": year, "quarter": quarter},
+        "title": _plan_title(organisation, year, quarter),
         "ruleset": rulesets.filter(organisation__isnull=True, code=preset.code).first(),
         "planned_start": start,
         "planned_end": end,
@@ -244,6 +266,8 @@ def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
             "form": form,
             "plan": plan,
             "organisation": organisation,
+            "title_quarterly": _plan_title(organisation, "{year}", "{quarter}"),
+            "title_annual": _plan_title(organisation, "{year}", None),
             "ruleset_rules": {
                 str(r.pk): [row["text"] for row in describe_rules(r.rules)] for r in rulesets
             },

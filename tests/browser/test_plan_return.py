@@ -86,3 +86,47 @@ def test_a_clerk_edits_submits_and_resubmits_after_the_leader_returns_the_plan(
     assert plan.status == Plan.Status.SUBMITTED and plan.quarter == 2
     assert (str(plan.planned_start), str(plan.planned_end)) == ("2026-04-15", "2026-06-20")
     assert plan.return_reason == REASON
+
+
+def test_a_new_plan_opens_on_a_free_quarter_and_its_title_follows_the_choice(
+    page, login, county, county_clerk
+):
+    """Found by clicking through: the form offered a quarter that already had a plan (so the
+    first save failed) and kept the old quarter in the title when the quarter changed."""
+    from django.utils import timezone
+
+    from lottery.periods import default_inspection_period, next_quarter
+
+    ruleset_ensure_presets()
+    year, quarter = next_quarter(timezone.localdate())
+    start, end = default_inspection_period(year, quarter)
+    plan_create(
+        actor=county_clerk,
+        organisation=county,
+        kind=Plan.Kind.QUARTERLY,
+        year=year,
+        quarter=quarter,
+        title="已有的计划",
+        classes=["key"],
+        ruleset=RuleSet.objects.get(organisation__isnull=True, code="wuzhi_2021"),
+        planned_start=start,
+        planned_end=end,
+    )
+    free_year, free_quarter = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
+    login(county_clerk)
+    page.goto("/lottery/plans/new/")
+    assert page.input_value('[data-testid="plan-year"]') == str(free_year)
+    assert page.input_value('[data-testid="plan-quarter"]') == str(free_quarter)
+    title = page.input_value('[data-testid="plan-title"]')
+    assert f"{free_year}年第{free_quarter}季度" in title
+
+    other = 1 if free_quarter != 1 else 2
+    page.select_option('[data-testid="plan-quarter"]', str(other))
+    assert f"{free_year}年第{other}季度" in page.input_value('[data-testid="plan-title"]')
+    page.select_option('[data-testid="plan-kind"]', "annual")
+    annual = page.input_value('[data-testid="plan-title"]')
+    assert f"{free_year}年度" in annual and "季度" not in annual
+
+    page.fill('[data-testid="plan-title"]', "我们自己的标题")  # the clerk's own title stays
+    page.select_option('[data-testid="plan-kind"]', "quarterly")
+    assert page.input_value('[data-testid="plan-title"]') == "我们自己的标题"
