@@ -168,6 +168,8 @@ def test_the_reviewers_home_card_counts_what_the_overview_shows(
     assert executed == 1 and len(rows) == units.count() > 2
     assert quarter_card.url == reverse("lottery:quota_overview")
     assert (quarter_card.tone == "danger") == any(r["deadline"]["late"] for r in rows)
+    # No second count of "units in scope" (it included the city bureau, which does not draw).
+    assert 'data-testid="visible-orgs"' not in client.get(reverse("home")).content.decode()
     # The bureau's own leader reads the same deadline and the drawn counts on their home.
     ours = next(r for r in rows if r["organisation"] == county)
     deadline = card(client_for(county_leader), "deadline")
