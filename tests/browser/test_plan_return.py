@@ -130,3 +130,35 @@ def test_a_new_plan_opens_on_a_free_quarter_and_its_title_follows_the_choice(
     page.fill('[data-testid="plan-title"]', "我们自己的标题")  # the clerk's own title stays
     page.select_option('[data-testid="plan-kind"]', "quarterly")
     assert page.input_value('[data-testid="plan-title"]') == "我们自己的标题"
+
+
+def test_publishing_a_plan_asks_first(page, login, county, county_clerk, county_leader):
+    """Publishing cannot be undone: the leader confirms it, and a dismissed question changes
+    nothing."""
+    from lottery.services import plan_approve, plan_submit
+
+    ruleset_ensure_presets()
+    plan = plan_create(
+        actor=county_clerk,
+        organisation=county,
+        kind=Plan.Kind.QUARTERLY,
+        year=2026,
+        quarter=2,
+        title="武陟县2026年第二季度抽查计划",
+        classes=["key"],
+        ruleset=RuleSet.objects.get(organisation__isnull=True, code="wuzhi_2021"),
+        planned_start=date(2026, 4, 11),
+        planned_end=date(2026, 6, 25),
+    )
+    plan_approve(actor=county_leader, plan=plan_submit(actor=county_clerk, plan=plan))
+    login(county_leader)
+    page.goto(f"/lottery/plans/{plan.pk}/")
+    questions = []
+    page.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
+    page.click('[data-testid="plan-publish"]')
+    assert "公布" in questions[0] and status(page) == "approved"
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.APPROVED
+    page.once("dialog", lambda d: d.accept())
+    page.click('[data-testid="plan-publish"]')
+    page.wait_for_selector('[data-testid="plan-status"][data-status="published"]')
