@@ -451,3 +451,18 @@ def decisions_pending_for_user(*, user) -> PendingDecisions:
         .order_by("requested_at", "pk")
     )
     return PendingDecisions(plans=list(plans), substitutions=list(substitutions))
+
+
+def other_open_draw(plan: Plan) -> Draw | None:
+    """Another draw of the plan's bureau that is prepared or committed but not executed: while
+    there is one, ``plan`` cannot be drawn (see ``services._refuse_while_another_draw_open``)."""
+    return (
+        Draw.objects.filter(
+            organisation_id=plan.organisation_id,
+            status__in=[Draw.Status.PREPARED, Draw.Status.COMMITTED],
+        )
+        .exclude(plan=plan)
+        .select_related("plan")
+        .order_by("plan__year", "plan__quarter", "pk")
+        .first()
+    )

@@ -61,6 +61,7 @@ from lottery.selectors import (
     effective_selections,
     effective_teams,
     executed_selection_rows,
+    other_open_draw,
     previous_inspectors,
 )
 from registry.models import PollutionSource
@@ -784,16 +785,7 @@ def _refuse_while_another_draw_open(plan: Plan) -> None:
     counts cannot see, and its own frozen counts would not see this one's. So one runs (or
     is discarded) first: the earlier period, normally, but a later quarter's open draw holds
     back an earlier one just the same, and last year's open draw this year's."""
-    blocking = (
-        Draw.objects.filter(
-            organisation_id=plan.organisation_id,
-            status__in=[Draw.Status.PREPARED, Draw.Status.COMMITTED],
-        )
-        .exclude(plan=plan)
-        .select_related("plan")
-        .order_by("plan__year", "plan__quarter", "pk")
-        .first()
-    )
+    blocking = other_open_draw(plan)
     if blocking is None:
         return
     if blocking.status == Draw.Status.PREPARED:

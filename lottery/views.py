@@ -72,6 +72,7 @@ from lottery.selectors import (
     draw_list_for_user,
     draw_tasks_for_inspector,
     effective_teams,
+    other_open_draw,
     plan_get_for_user,
     plan_list_for_user,
     quarter_standings_for_user,
@@ -374,6 +375,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and plan.kind == Plan.Kind.QUARTERLY
             and plan.status == Plan.Status.PUBLISHED
             and live is None,
+            "blocking_draw": other_open_draw(plan)
+            if can_operate and plan.status == Plan.Status.PUBLISHED and live is None
+            else None,
             "prepare_form": PrepareForm(),
         },
     )

@@ -169,3 +169,21 @@ def test_a_clerk_cannot_return_and_a_reviewer_cannot_edit(
         assert reviewer.post(reverse(f"lottery:{name}", args=[draft.pk])).status_code == 403
     draft.refresh_from_db()
     assert draft.status == Plan.Status.SUBMITTED
+
+
+def test_the_plan_page_says_which_open_draw_holds_its_draw_back(
+    client_for, county, county_clerk, county_leader
+):
+    """Found by clicking through: the prepare form was offered, and only refused on submit."""
+    from tests.lottery.scenario import build_world, make_draw, make_plan
+
+    build_world(county)
+    open_draw = make_draw(
+        make_plan(county, county_clerk, county_leader, quarter=1), county_clerk, stage="committed"
+    )
+    waiting = make_plan(county, county_clerk, county_leader, quarter=2)
+    html = client_for(county_clerk).get(reverse("lottery:plan_detail", args=[waiting.pk]))
+    body = html.content.decode()
+    assert 'data-testid="prepare-blocked"' in body and open_draw.number in body
+    assert 'data-testid="prepare-form"' not in body
+    assert reverse("lottery:draw_detail", args=[open_draw.pk]) in body
