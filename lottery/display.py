@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.vocab import SupervisionClass
+from core.vocab import Expertise, SupervisionClass
 from lottery.models import (
     Draw,
     DrawExclusion,
@@ -313,6 +313,12 @@ def _expertise_loads(manifest: dict) -> dict:
     average inspector's expected load: a rare expertise sends its few holders to every source
     that needs it (a team grows past its size to include one), which a clerk should see
     before committing, while the inspector registry can still be put right."""
+    needed: dict[str, list[str]] = defaultdict(list)
+    for object_id, rule in manifest["constraints"]["objects"].items():
+        for skill in rule["requires"]:
+            needed[skill].append(object_id)
+    if not needed:  # no check item requires an expertise: nothing to weigh
+        return {"expertise": [], "average_load": 0.0}
     share = {}  # pool member -> the chance its stratum's quota draws it
     for stratum in manifest["strata"]:
         pool = stratum["pool"]
@@ -324,12 +330,6 @@ def _expertise_loads(manifest: dict) -> dict:
     team_size = manifest["constraints"]["team_size"]
     drawn = sum(min(s["quota"], len(s["pool"])) for s in manifest["strata"])
     average = drawn * team_size / certified if certified else 0.0
-    needed: dict[str, list[str]] = defaultdict(list)
-    for object_id, rule in manifest["constraints"]["objects"].items():
-        for skill in rule["requires"]:
-            needed[skill].append(object_id)
-    from core.vocab import Expertise
-
     labels = dict(Expertise.choices)
     loads = []
     for skill, objects in sorted(needed.items()):

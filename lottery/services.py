@@ -30,7 +30,7 @@ from core.bulk import SideJob, copy_insert
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
-from core.vocab import SupervisionClass
+from core.vocab import Expertise, SupervisionClass
 from inspectors.models import Inspector
 from inspectors.selectors import conflicts_for, inspectors_eligible
 from lottery import engine
@@ -1320,8 +1320,6 @@ def _replacement_entry(
 def _no_team_message(exc: engine.ConstraintError, code: str, kind: str) -> str:
     """The engine's reason in the user's words, with what can be done instead."""
     if exc.expertise is not None:
-        from core.vocab import Expertise
-
         why = _(
             "source %(code)s requires the expertise %(skill)s, and nobody else in this "
             "draw's inspector pool who may go there has it"

@@ -402,19 +402,35 @@ def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("lottery:plan_list")
 
 
-@login_required
-@require_POST
-def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def _plan_step(request: HttpRequest, pk: int, *, may, service, done: str) -> HttpResponse:
+    """A plan's state change from its page: ``may(user, plan)`` or 403, then the service;
+    a refusal or ``done`` as a message, back to the plan."""
     plan = plan_get_for_user(user=request.user, pk=pk)
-    if not _can_edit_plan(request.user, plan):
+    if not may(request.user, plan):
         raise PermissionDenied
     try:
-        services.plan_submit(actor=request.user, plan=plan)
+        service(actor=request.user, plan=plan)
     except ServiceError as exc:
         _refused(request, exc)
     else:
-        messages.success(request, _("The plan was submitted for approval."))
+        messages.success(request, done)
     return redirect("lottery:plan_detail", pk=plan.pk)
+
+
+def _may_approve(user, plan: Plan) -> bool:
+    return _can_approve(user, plan.organisation_id)
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _plan_step(
+        request,
+        pk,
+        may=_can_edit_plan,
+        service=services.plan_submit,
+        done=_("The plan was submitted for approval."),
+    )
 
 
 @login_required
@@ -441,31 +457,25 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, pk=pk)
-    if not _can_approve(request.user, plan.organisation_id):
-        raise PermissionDenied
-    try:
-        services.plan_approve(actor=request.user, plan=plan)
-    except ServiceError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The plan is approved."))
-    return redirect("lottery:plan_detail", pk=plan.pk)
+    return _plan_step(
+        request,
+        pk,
+        may=_may_approve,
+        service=services.plan_approve,
+        done=_("The plan is approved."),
+    )
 
 
 @login_required
 @require_POST
 def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = plan_get_for_user(user=request.user, pk=pk)
-    if not _can_approve(request.user, plan.organisation_id):
-        raise PermissionDenied
-    try:
-        services.plan_publish(actor=request.user, plan=plan)
-    except ServiceError as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The plan is published."))
-    return redirect("lottery:plan_detail", pk=plan.pk)
+    return _plan_step(
+        request,
+        pk,
+        may=_may_approve,
+        service=services.plan_publish,
+        done=_("The plan is published."),
+    )
 
 
 @login_required
