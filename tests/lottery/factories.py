@@ -6,7 +6,7 @@ from datetime import date
 
 from core.uscc import make_uscc
 from inspectors.models import Inspector
-from registry.models import PollutionSource
+from registry.models import CheckItem, PollutionSource
 
 _counter = {"n": 0}
 
@@ -53,3 +53,17 @@ def make_inspectors(org, n: int, *, expertise=(), valid_until=date(2030, 12, 31)
         for i in range(start, start + n)
     ]
     return Inspector.objects.bulk_create(rows)
+
+
+def make_check_item(org, code: str, *, year: int = 2026, expertise=(), **extra) -> CheckItem:
+    """One item of ``org``'s check-item list, requiring ``expertise`` of the team."""
+    return CheckItem.objects.create(
+        organisation=org,
+        year=year,
+        code=code,
+        name=extra.pop("name", f"抽查事项{code}"),
+        legal_basis=extra.pop("legal_basis", "《中华人民共和国环境保护法》"),
+        checking_body=extra.pop("checking_body", f"{org.name}"),
+        required_expertise=list(expertise),
+        **extra,
+    )

@@ -627,18 +627,10 @@ def test_a_recusal_the_frozen_pool_cannot_fill_is_refused_when_asked_in_words(
     """Found by clicking through: recusing the only holder of an expertise the source needs
     sat waiting for a leader who then got the engine's English. It is refused when asked,
     in Chinese, naming the expertise and what can be done instead: replace the source."""
-    from registry.models import CheckItem
+    from tests.lottery.factories import make_check_item
 
     (only,) = make_inspectors(county, 1, expertise=["permit"])
-    item = CheckItem.objects.create(
-        organisation=county,
-        year=2026,
-        code="ZX-03",
-        name="排污许可执行情况",
-        legal_basis="《排污许可管理条例》",
-        checking_body="武陟县生态环境分局",
-        required_expertise=["permit"],
-    )
+    item = make_check_item(county, "ZX-03", expertise=["permit"], name="排污许可执行情况")
     draw = _run(
         draw_prepare(
             actor=county_clerk,

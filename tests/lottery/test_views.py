@@ -419,21 +419,12 @@ def test_a_recusal_from_a_team_larger_than_its_size_may_add_nobody_and_says_why(
 ):
     """A team grows past its size to bring a required expertise; when the recused member's
     expertise is still on the team, nobody replaces them, and the change list says why."""
-    from registry.models import CheckItem
-    from tests.lottery.factories import make_inspectors
+    from tests.lottery.factories import make_check_item, make_inspectors
 
     both = make_inspectors(county, 1, expertise=["air", "water"])[0]
     air = make_inspectors(county, 1, expertise=["air"])[0]
     make_inspectors(county, 1, expertise=["permit"])
-    item = CheckItem.objects.create(
-        organisation=county,
-        year=YEAR,
-        code="ZX-02",
-        name="废气、废水与排污许可",
-        legal_basis="《中华人民共和国环境保护法》",
-        checking_body="武陟县生态环境分局",
-        required_expertise=["air", "permit", "water"],
-    )
+    item = make_check_item(county, "ZX-02", year=YEAR, expertise=["air", "permit", "water"])
     plan.check_items.add(item)
     draw = make_draw(plan, county_clerk)
     # A team where the air-only inspector covers air and the air-and-water one water.
@@ -666,18 +657,11 @@ def test_a_prepared_draw_warns_when_an_expertise_rests_on_one_inspector(
 ):
     """Every drawn source whose check items need an expertise gets someone who has it, so a
     lone holder goes to all of them: the clerk sees it before committing."""
-    from registry.models import CheckItem
-    from tests.lottery.factories import make_inspectors
+    from tests.lottery.factories import make_check_item, make_inspectors
 
     make_inspectors(county, 1, expertise=["permit"])
-    item = CheckItem.objects.create(
-        organisation=county,
-        year=YEAR,
-        code="ZX-01",
-        name="排污许可执行情况",
-        legal_basis="《排污许可管理条例》",
-        checking_body="武陟县生态环境分局",
-        required_expertise=["permit"],
+    item = make_check_item(
+        county, "ZX-01", year=YEAR, expertise=["permit"], name="排污许可执行情况"
     )
     plan.check_items.add(item)
     draw = make_draw(plan, county_clerk, stage="prepared")
