@@ -58,6 +58,7 @@ import hashlib
 import heapq
 import json
 import operator
+import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -99,14 +100,33 @@ __all__ = [
 
 #: Value of ``manifest["format"]``: the layout of the manifest and of the record.
 FORMAT = "sjsj-draw/1"
-#: Value of ``manifest["algorithm"]``: the seed derivation, scoring and team rules below.
-#: Any change that can change a result for some input must change this string.
-ALGORITHM_VERSION = "sjsj-es-hmac-sha256/2"
+#: Value of ``manifest["algorithm"]`` for new draws: the seed derivation, scoring and team
+#: rules below. Any change that can change a result for some input must change this string.
+ALGORITHM_VERSION = "sjsj-es-hmac-sha256/3"
+#: The previous version, still verified (and built on request, for old records and tests):
+#: NFKC-normalised free-text entropy, unsalted pool digests, the first certified member leads,
+#: no cap on an inspector's teams (docs §15).
+ALGORITHM_V2 = "sjsj-es-hmac-sha256/2"
+#: Every algorithm this engine executes and verifies.
+ALGORITHMS = (ALGORITHM_V2, ALGORITHM_VERSION)
+#: Integers anywhere in a manifest or record are at most this in absolute value (2**53 - 1,
+#: the I-JSON / JavaScript safe range), so that every JSON library reads them exactly.
+MAX_INTEGER = 2**53 - 1
+#: Version 3 entropy: a witness value or the public value is exactly ``digits`` ASCII digits,
+#: ``digits`` from 1 to MAX_DIGITS (6 by default, e.g. six dice); a witness name is 1 to
+#: MAX_NAME characters of NAME_CHARACTERS.
+DEFAULT_DIGITS = 6
+MAX_DIGITS = 64
+MAX_NAME = 50
+MAX_WITNESSES = 99
 #: Upper bound on an object's weight. Scoring costs ``weight`` HMACs per object, so the
 #: bound keeps a hostile or mistaken manifest from making verification unbearably slow.
 MAX_WEIGHT = 1000
 
 SEED_DOMAIN = b"sjsj-seed/1\x00"
+#: Version 3 pool digests are keyed with the manifest's secret salt (docs §4).
+POOL_DOMAIN = b"sjsj-pool/3\x00"
+LEADER_DOMAIN = b"leader\x00"
 
 # Positions in the verify output are capped so that a changed seed (which changes every
 # position) gives a readable report rather than 75,000 lines.
@@ -187,13 +207,19 @@ def _is_plain_json(value: Any) -> bool:
         elif kind is list:
             children = item
         else:
-            if kind is str or kind is int or kind is bool or item is None:
+            if kind is str or kind is bool or item is None:
+                continue
+            if kind is int and -MAX_INTEGER <= item <= MAX_INTEGER:
                 continue
             return False
         for sub in children:
             sub_kind = type(sub)
-            if sub_kind is str or sub_kind is int or sub_kind is bool or sub is None:
+            if sub_kind is str or sub_kind is bool or sub is None:
                 continue
+            if sub_kind is int:
+                if -MAX_INTEGER <= sub <= MAX_INTEGER:
+                    continue
+                return False
             if sub_kind is dict or sub_kind is list:
                 push(sub)
                 continue
@@ -209,8 +235,15 @@ def _check_json_value(value: Any, path: str) -> None:
     while stack:
         item, where = stack.pop()
         kind = type(item)
-        if kind is str or kind is int or kind is bool or item is None:
+        if kind is str or kind is bool or item is None:
             continue
+        if kind is int:
+            if -MAX_INTEGER <= item <= MAX_INTEGER:
+                continue
+            raise CanonicalJSONError(
+                f"{where}: {_show(item)} is outside the integer range "
+                "-(2**53 - 1) .. 2**53 - 1 (docs §2)"
+            )
         if kind is dict:
             for key, sub in item.items():
                 if type(key) is not str:
@@ -229,6 +262,15 @@ def _check_json_value(value: Any, path: str) -> None:
         raise CanonicalJSONError(
             f"{where}: {kind.__name__} is not allowed; only str, int, bool, None, list and dict"
         )
+
+
+def _show(value: Any) -> str:
+    """``repr(value)`` for a message, safe for integers too long to print (Python refuses to
+    convert an integer of more than 4,300 digits to text)."""
+    if type(value) is int and not -MAX_INTEGER <= value <= MAX_INTEGER:
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -268,9 +310,15 @@ def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def pool_digest(pool: list[Any]) -> str:
-    """SHA-256 hex of ``canonical_json(pool)``: the fingerprint of a frozen pool list."""
-    return _sha256_hex(canonical_json(pool))
+def pool_digest(pool: list[Any], salt: str | None = None) -> str:
+    """The fingerprint of a frozen pool list (docs §4): with ``salt`` (a version 3 manifest's
+    64 hex digits), hex HMAC-SHA256(salt, "sjsj-pool/3" 0x00 canonical_json(pool)); without,
+    the version 2 digest, SHA-256 hex of ``canonical_json(pool)``."""
+    if salt is None:
+        return _sha256_hex(canonical_json(pool))
+    if not _is_salt(salt):
+        raise ManifestError("salt: must be 64 lowercase hex digits")
+    return _HmacSha256(bytes.fromhex(salt))(POOL_DOMAIN + canonical_json(pool)).hex()
 
 
 def manifest_hash(manifest: Mapping[str, Any]) -> str:
@@ -310,7 +358,7 @@ def _canonical_chunks(
         return None
     strata, people = manifest.get("strata"), manifest.get("inspectors")
     if not (
-        set(manifest) == set(_MANIFEST_KEYS)
+        set(manifest) == set(_manifest_keys(manifest.get("algorithm")))
         and type(strata) is list
         and len(strata) == len(pools)
         and all(type(s) is dict and set(s) == set(_STRATUM_KEYS) for s in strata)
@@ -326,7 +374,10 @@ def _canonical_chunks(
         add(encode(manifest[key]))
     add(b',"inspectors":{"pool":')
     add(inspector_pool)
-    add(b',"pool_digest":' + canonical_json(people["pool_digest"]) + b'},"strata":[')
+    add(b',"pool_digest":' + canonical_json(people["pool_digest"]) + b"}")
+    if "salt" in manifest:
+        add(b',"salt":' + encode(manifest["salt"]))
+    add(b',"strata":[')
     for index, stratum in enumerate(strata):
         add(b'{"name":' if index == 0 else b',{"name":')
         add(canonical_json(stratum["name"]) + b',"pool":')
@@ -351,6 +402,16 @@ def load_json(text: str | bytes) -> Any:
     def no_float(token: str) -> Any:
         raise CanonicalJSONError(f"floats are not allowed in a draw file (found {token})")
 
+    def bounded_int(token: str) -> int:
+        # Checked on the digits, before int() (which refuses more than 4,300 digits with a
+        # bare ValueError): 2**53 - 1 has 16 digits.
+        if len(token.lstrip("-")) > 16 or not -MAX_INTEGER <= int(token) <= MAX_INTEGER:
+            raise CanonicalJSONError(
+                f"integer {token[:20]}{'...' if len(token) > 20 else ''} is outside the range "
+                "-(2**53 - 1) .. 2**53 - 1 (docs §2)"
+            )
+        return int(token)
+
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key, value in pairs:
@@ -359,9 +420,16 @@ def load_json(text: str | bytes) -> Any:
             result[key] = value
         return result
 
-    return json.loads(
-        text, parse_float=no_float, parse_constant=no_float, object_pairs_hook=no_duplicates
-    )
+    try:
+        return json.loads(
+            text,
+            parse_float=no_float,
+            parse_constant=no_float,
+            parse_int=bounded_int,
+            object_pairs_hook=no_duplicates,
+        )
+    except RecursionError:
+        raise CanonicalJSONError("the JSON is nested too deeply") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,6 +493,7 @@ _MANIFEST_KEYS = (
     "inspectors",
     "strata",
 )
+_MANIFEST_KEYS_V3 = tuple(sorted((*_MANIFEST_KEYS, "salt")))
 _STRATUM_KEYS = ("name", "pool", "pool_digest", "quota")
 _OBJECT_KEYS = ("id", "tier", "weight")
 _INSPECTOR_KEYS = ("certified", "expert", "expertise", "id", "name")
@@ -432,8 +501,30 @@ _CONSTRAINT_KEYS = ("conflicts", "previous", "requires")
 _HEX = frozenset("0123456789abcdef")
 
 
+def _manifest_keys(algorithm: Any) -> tuple[str, ...]:
+    return _MANIFEST_KEYS if algorithm == ALGORITHM_V2 else _MANIFEST_KEYS_V3
+
+
+def _is_salt(value: Any) -> bool:
+    return type(value) is str and len(value) == 64 and set(value) <= _HEX
+
+
+def _digest_function(manifest: Any) -> Any:
+    """How this manifest's pool digests are made (docs §4): SHA-256 of the pool for version
+    2; for version 3, HMAC-SHA256 keyed with the manifest's salt. None when a version 3
+    manifest has no valid salt (its check reports that)."""
+    if type(manifest) is dict and manifest.get("algorithm") == ALGORITHM_V2:
+        return _sha256_hex
+    salt = manifest.get("salt") if type(manifest) is dict else None
+    if not _is_salt(salt):
+        return None
+    mac = _HmacSha256(bytes.fromhex(salt))
+    return lambda encoded: mac(POOL_DOMAIN + encoded).hex()
+
+
 def _is_int(value: Any) -> bool:
-    return type(value) is int  # bool is a subclass of int and must not pass
+    # bool is a subclass of int and must not pass (docs §2: true is not 1)
+    return type(value) is int and -MAX_INTEGER <= value <= MAX_INTEGER
 
 
 def _require_keys(value: Any, keys: Sequence[str], where: str) -> None:
@@ -513,10 +604,13 @@ def _explain_pool_entry(
     if not _is_int(weight) or not 1 <= weight <= MAX_WEIGHT:
         raise ManifestError(
             f"{where}, object {oid}: weight must be an integer from 1 to {MAX_WEIGHT}, "
-            f"got {weight!r}"
+            f"got {_show(weight)}"
         )
     if not _is_int(tier) or tier < 0:
-        raise ManifestError(f"{where}, object {oid}: tier must be an integer >= 0, got {tier!r}")
+        raise ManifestError(
+            f"{where}, object {oid}: tier must be an integer from 0 to 2**53 - 1, "
+            f"got {_show(tier)}"
+        )
     raise AssertionError("unreachable: the entry passed every check")  # pragma: no cover
 
 
@@ -565,6 +659,7 @@ def _valid_pool_ids(pool: list[Any], owner: dict[str, str]) -> list[str] | None:
         and min(weights) >= 1
         and max(weights) <= MAX_WEIGHT
         and min(tiers) >= 0
+        and max(tiers) <= MAX_INTEGER
     )
     return ids if valid else None
 
@@ -574,16 +669,22 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> list[bytes]:
     of every stratum pool and, last, of the inspector pool (for ``_manifest_hash_from_pools``);
     otherwise an empty list."""
     encoded: list[bytes] = []
-    _require_keys(manifest, _MANIFEST_KEYS, "manifest")
+    algorithm = manifest.get("algorithm") if type(manifest) is dict else None
+    _require_keys(manifest, _manifest_keys(algorithm), "manifest")
     if manifest["format"] != FORMAT:
         raise ManifestError(
             f"manifest.format: is {manifest['format']!r}, this engine implements {FORMAT!r}"
         )
-    if manifest["algorithm"] != ALGORITHM_VERSION:
+    if algorithm not in ALGORITHMS:
         raise ManifestError(
-            f"manifest.algorithm: is {manifest['algorithm']!r}, "
-            f"this engine implements {ALGORITHM_VERSION!r}"
+            f"manifest.algorithm: is {_show(algorithm)}, this engine implements "
+            f"{' and '.join(map(repr, ALGORITHMS))}"
         )
+    if algorithm != ALGORITHM_V2 and not _is_salt(manifest["salt"]):
+        raise ManifestError(
+            "manifest.salt: must be 64 lowercase hex digits (32 secret random bytes)"
+        )
+    digest_of = _digest_function(manifest)
     draw = manifest["draw"]
     if type(draw) is not dict:
         raise ManifestError("manifest.draw: must be an object of descriptive fields")
@@ -616,16 +717,16 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> list[bytes]:
             _check_pool_entries(pool, name, owner)
         quota = stratum["quota"]
         if not _is_int(quota) or quota < 0:
-            raise ManifestError(f"{where}: quota must be an integer >= 0, got {quota!r}")
+            raise ManifestError(f"{where}: quota must be an integer >= 0, got {_show(quota)}")
         if quota > len(pool):
             raise ManifestError(f"{where}: quota {quota} exceeds the pool size {len(pool)}")
         if check_digests:
             # The entries were just checked, so the pool is plain JSON: no need to walk it.
             encoded.append(_dump(pool))
             _check_digest(
-                stratum["pool_digest"], _sha256_hex(encoded[-1]), f"stratum {name}", "pool"
+                stratum["pool_digest"], digest_of(encoded[-1]), f"stratum {name}", "pool"
             )
-    _check_rest(manifest, owner, check_digests, encoded)
+    _check_rest(manifest, owner, check_digests, encoded, digest_of)
     return encoded
 
 
@@ -646,7 +747,7 @@ def _check_pool_entries(pool: list[Any], name: str, owner: dict[str, str]) -> No
                 and type(weight) is int
                 and 1 <= weight <= MAX_WEIGHT
                 and type(tier) is int
-                and tier >= 0
+                and 0 <= tier <= MAX_INTEGER
             )
         except (KeyError, TypeError):
             valid = False
@@ -657,7 +758,11 @@ def _check_pool_entries(pool: list[Any], name: str, owner: dict[str, str]) -> No
 
 
 def _check_rest(
-    manifest: Mapping[str, Any], owner: dict[str, str], check_digests: bool, encoded: list[bytes]
+    manifest: Mapping[str, Any],
+    owner: dict[str, str],
+    check_digests: bool,
+    encoded: list[bytes],
+    digest_of: Any,
 ) -> None:
     """``_check_manifest`` after the strata: inspectors, constraints, entropy specification."""
     inspectors = manifest["inspectors"]
@@ -695,16 +800,26 @@ def _check_rest(
     if check_digests:
         encoded.append(_dump(i_pool))  # checked just above: plain JSON
         _check_digest(
-            inspectors["pool_digest"], _sha256_hex(encoded[-1]), "inspectors", "inspector"
+            inspectors["pool_digest"], digest_of(encoded[-1]), "inspectors", "inspector"
         )
 
+    v2 = manifest["algorithm"] == ALGORITHM_V2
     constraints = manifest["constraints"]
-    _require_keys(constraints, ("objects", "team_size"), "manifest.constraints")
+    _require_keys(
+        constraints,
+        ("objects", "team_size") if v2 else ("max_teams", "objects", "team_size"),
+        "manifest.constraints",
+    )
+    if not v2 and (not _is_int(constraints["max_teams"]) or constraints["max_teams"] < 1):
+        raise ManifestError(
+            "constraints.max_teams: must be an integer >= 1 (the most teams a certified "
+            f"inspector may be on), got {_show(constraints['max_teams'])}"
+        )
     team_size = constraints["team_size"]
     if not _is_int(team_size) or team_size < 2:
         raise ManifestError(
             f"constraints.team_size: must be an integer >= 2 (teams have at least two "
-            f"inspectors), got {team_size!r}"
+            f"inspectors), got {_show(team_size)}"
         )
     per_object = constraints["objects"]
     if type(per_object) is not dict:
@@ -742,6 +857,9 @@ def _check_rest(
                     raise ManifestError(f"{where}.{field}: unknown inspector {pid}")
 
     spec = manifest["entropy_spec"]
+    if not v2:
+        _check_entropy_spec(spec)
+        return
     _require_keys(spec, ("public_value", "witnesses"), "manifest.entropy_spec")
     witnesses = spec["witnesses"]
     if not _is_int(witnesses) or witnesses < 0:
@@ -757,6 +875,52 @@ def _check_rest(
             "entropy_spec: needs at least one witness or a public value; without entropy "
             "the result would be known from the manifest alone"
         )
+
+
+def _check_entropy_spec(spec: Any) -> None:
+    """Version 3: ``{"witnesses": 1..MAX_WITNESSES, "digits": 1..MAX_DIGITS, "public_value":
+    null or {"description": non-empty text without NUL, "digits": 1..MAX_DIGITS}}``."""
+    where = "manifest.entropy_spec"
+    _require_keys(spec, ("digits", "public_value", "witnesses"), where)
+    witnesses, digits = spec["witnesses"], spec["digits"]
+    if not _is_int(witnesses) or not 1 <= witnesses <= MAX_WITNESSES:
+        raise ManifestError(
+            f"entropy_spec.witnesses: must be an integer from 1 to {MAX_WITNESSES} (version 3 "
+            f"takes at least one witness value), got {_show(witnesses)}"
+        )
+    if not _is_int(digits) or not 1 <= digits <= MAX_DIGITS:
+        raise ManifestError(
+            f"entropy_spec.digits: must be an integer from 1 to {MAX_DIGITS}, got {_show(digits)}"
+        )
+    public = spec["public_value"]
+    if public is None:
+        return
+    _require_keys(public, ("description", "digits"), "entropy_spec.public_value")
+    description, digits = public["description"], public["digits"]
+    if type(description) is not str or not description.strip() or "\x00" in description:
+        raise ManifestError(
+            "entropy_spec.public_value.description: must name the public value's source "
+            "(e.g. which lottery draw), non-empty and without NUL"
+        )
+    if not _is_int(digits) or not 1 <= digits <= MAX_DIGITS:
+        raise ManifestError(
+            f"entropy_spec.public_value.digits: must be an integer from 1 to {MAX_DIGITS}, "
+            f"got {_show(digits)}"
+        )
+
+
+def default_team_share(team_size: int, certified: int) -> int:
+    """The default ``max_team_share`` in percent (docs §8): three times an inspector's average
+    share of the teams (team_size / certified), at least 25 and at most 100."""
+    if certified <= 0:
+        return 100
+    return min(100, max(25, -(-300 * team_size // certified)))
+
+
+def max_teams_for(share: int, teams: int) -> int:
+    """``constraints.max_teams`` for a share in percent of a draw of ``teams`` teams:
+    ceil(share * teams / 100), at least 1."""
+    return max(1, -(-share * teams // 100))
 
 
 def _as_str(value: Any, where: str) -> str:
@@ -779,9 +943,13 @@ def _build(
     strata: Sequence[Mapping[str, Any]],
     inspectors: Sequence[Mapping[str, Any]],
     witnesses: int,
-    public_value: str | None = None,
+    public_value: Any = None,
     team_size: int = 2,
     constraints: Mapping[str, Mapping[str, Any]] | None = None,
+    digits: int = DEFAULT_DIGITS,
+    max_team_share: int | None = None,
+    salt: str | None = None,
+    algorithm: str = ALGORITHM_VERSION,
     share: bool = False,
 ) -> tuple[dict[str, Any], list[bytes], bytes]:
     """``build_manifest``, also returning the encoded pools (to reuse their bytes)."""
@@ -841,24 +1009,49 @@ def _build(
             rules[_as_str(oid, where)] = entry
     manifest: dict[str, Any] = {
         "format": FORMAT,
-        "algorithm": ALGORITHM_VERSION,
+        "algorithm": algorithm,
         "draw": dict(draw),
         "strata": built_strata,
         "inspectors": {"pool": people, "pool_digest": ""},
         "constraints": {"team_size": team_size, "objects": rules},
         "entropy_spec": {"witnesses": witnesses, "public_value": public_value},
     }
+    if algorithm != ALGORITHM_V2:
+        # Secret until the manifest is published: it keys the pool digests, so a digest
+        # shown early cannot be tested against a guessed pool (docs §1, §4).
+        manifest["salt"] = secrets.token_hex(32) if salt is None else salt
+        manifest["entropy_spec"]["digits"] = digits
+        if isinstance(public_value, str):
+            raise ManifestError(
+                'entropy_spec.public_value: version 3 takes {"description": ..., "digits": n}'
+            )
+        if public_value is not None:
+            manifest["entropy_spec"]["public_value"] = {
+                "description": public_value.get("description"),
+                "digits": public_value.get("digits", DEFAULT_DIGITS),
+            }
+        certified = sum(1 for p in people if p["certified"] is True)
+        teams = sum(q for q in (st["quota"] for st in built_strata) if _is_int(q))
+        if max_team_share is None:
+            max_team_share = default_team_share(team_size if _is_int(team_size) else 2, certified)
+        if not _is_int(max_team_share) or not 1 <= max_team_share <= 100:
+            raise ManifestError(
+                f"max_team_share: must be a whole percentage from 1 to 100, got "
+                f"{_show(max_team_share)}"
+            )
+        manifest["constraints"]["max_teams"] = max_teams_for(max_team_share, teams)
     # Validate before hashing so that a float or a bad weight is reported with its place,
     # not as a digest problem.
     _check_manifest(manifest, check_digests=False)
+    digest_of = _digest_function(manifest)
     # Already checked above: encode without walking the pools a second time, and keep the
     # bytes, which are also the largest part of the manifest's own encoding.
     encoded_pools = []
     for stratum in built_strata:
         encoded_pools.append(_dump(stratum["pool"]))
-        stratum["pool_digest"] = _sha256_hex(encoded_pools[-1])
+        stratum["pool_digest"] = digest_of(encoded_pools[-1])
     encoded_people = _dump(people)
-    manifest["inspectors"]["pool_digest"] = _sha256_hex(encoded_people)
+    manifest["inspectors"]["pool_digest"] = digest_of(encoded_people)
     return manifest, encoded_pools, encoded_people
 
 
@@ -868,9 +1061,13 @@ def build_manifest(
     strata: Sequence[Mapping[str, Any]],
     inspectors: Sequence[Mapping[str, Any]],
     witnesses: int,
-    public_value: str | None = None,
+    public_value: Any = None,
     team_size: int = 2,
     constraints: Mapping[str, Mapping[str, Any]] | None = None,
+    digits: int = DEFAULT_DIGITS,
+    max_team_share: int | None = None,
+    salt: str | None = None,
+    algorithm: str = ALGORITHM_VERSION,
 ) -> dict[str, Any]:
     """Assemble a canonical manifest from plain data, validate it and return it.
 
@@ -886,8 +1083,15 @@ def build_manifest(
       be drawn, so they cannot matter), and entries left with nothing in them are dropped
       (a 300,000-object pool should not carry 300,000 empty entries). ``check_manifest``
       itself is strict and rejects unknown inspector ids.
-    * ``witnesses``/``public_value``: the entropy specification (how many witness values,
-      and a description of the public value or None).
+    * ``witnesses``/``digits``/``public_value``: the entropy specification: how many
+      witness values, how many digits each, and the public value, None or
+      ``{"description": its source, fixed now, from an event after the commitment,
+      "digits": n}`` (version 2: a description string or None; no ``digits``).
+    * ``max_team_share``: the most teams a certified inspector may be on, in percent of the
+      draw's teams (default ``default_team_share``); stored as ``constraints.max_teams``.
+    * ``salt``: 64 hex digits keying the pool digests (default: 32 fresh random bytes).
+    * ``algorithm``: ``ALGORITHM_VERSION``, or ``ALGORITHM_V2`` to rebuild an old manifest
+      (no salt, digits or cap).
 
     Raises ManifestError (see ``check_manifest``) when the result would be invalid.
     """
@@ -899,6 +1103,10 @@ def build_manifest(
         public_value=public_value,
         team_size=team_size,
         constraints=constraints,
+        digits=digits,
+        max_team_share=max_team_share,
+        salt=salt,
+        algorithm=algorithm,
     )[0]
 
 
@@ -973,12 +1181,100 @@ def normalise_text(value: str) -> str:
         value = result
 
 
+_ASCII_NAME = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789\u00b7")
+
+
+def is_name_character(char: str) -> bool:
+    """A character a version 3 witness name may hold (docs §5): a CJK Unified Ideograph
+    (U+4E00–U+9FFF) or one of Extension A (U+3400–U+4DBF), an ASCII letter or digit, or the
+    middle dot U+00B7. None of them changes under any Unicode normalisation."""
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or char in _ASCII_NAME
+
+
+def _code_point(text: str, index: int) -> str:
+    char = text[index]
+    name = unicodedata.name(char, "")
+    shown = f" {char!r}" if char.isprintable() and not char.isspace() else ""
+    return f"character {index + 1} is U+{ord(char):04X}{shown}{' ' + name if name else ''}"
+
+
+def _digits_problem(value: Any, digits: int) -> str | None:
+    """Why ``value`` is not exactly ``digits`` ASCII digits, or None."""
+    if type(value) is not str:
+        return f"must be a string of {digits} ASCII digits"
+    for index, char in enumerate(value):
+        if not "0" <= char <= "9":
+            return (
+                f"must be exactly {digits} ASCII digits 0-9 and nothing else; "
+                f"{_code_point(value, index)}"
+            )
+    if len(value) != digits:
+        return f"must be exactly {digits} ASCII digits, got {len(value)}"
+    return None
+
+
+def _name_problem(name: Any) -> str | None:
+    if type(name) is not str or not name:
+        return "the witness name is empty"
+    for index, char in enumerate(name):
+        if not is_name_character(char):
+            return (
+                "a witness name holds only CJK ideographs, ASCII letters and digits and the "
+                f"middle dot U+00B7; {_code_point(name, index)}"
+            )
+    if len(name) > MAX_NAME:
+        return f"the witness name has {len(name)} characters, at most {MAX_NAME}"
+    return None
+
+
+def _check_canonical_entropy(
+    entropy: Sequence[Mapping[str, Any]], public_value: Any, spec: Mapping[str, Any]
+) -> tuple[list[dict[str, str]], str | None]:
+    """Version 3: the entropy must already be canonical; nothing is changed (docs §5)."""
+    checked: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(entropy):
+        if not isinstance(item, Mapping) or set(item) != {"witness", "value"}:
+            raise EntropyError(f'entropy[{index}]: must be {{"witness": name, "value": str}}')
+        name, value = item["witness"], item["value"]
+        problem = _name_problem(name)
+        if problem:
+            raise EntropyError(f"entropy[{index}]: {problem}")
+        problem = _digits_problem(value, spec["digits"])
+        if problem:
+            raise EntropyError(f"entropy[{index}] (witness {name}): the value {problem}")
+        if name in seen:
+            raise EntropyError(f"entropy[{index}]: witness {name} gave a value twice")
+        seen.add(name)
+        checked.append({"witness": name, "value": value})
+    public = spec["public_value"]
+    if public is None:
+        if public_value is not None:
+            raise EntropyError("public_value: the manifest does not announce a public value")
+        return checked, None
+    if public_value is None:
+        raise EntropyError(
+            f"public_value: the manifest announces one ({public['description']}); it is missing"
+        )
+    problem = _digits_problem(public_value, public["digits"])
+    if problem:
+        raise EntropyError(f"public_value: {problem}")
+    return checked, public_value
+
+
 def normalise_entropy(
     entropy: Sequence[Mapping[str, Any]],
     public_value: str | None,
     spec: Mapping[str, Any],
 ) -> tuple[list[dict[str, str]], str | None]:
-    """Validate the entropy against ``manifest["entropy_spec"]`` and normalise it.
+    """Validate the entropy against ``manifest["entropy_spec"]`` (and, for version 2,
+    normalise it).
+
+    Version 3 (a spec with ``digits``): every value must already be canonical — exactly the
+    declared number of ASCII digits, names of the allowed characters — and is returned
+    unchanged; anything else raises EntropyError. No Unicode normalisation is involved.
+    Version 2:
 
     ``entropy`` is ``[{"witness": name, "value": str}, ...]`` in the order the values were
     given (the order matters for the seed). Returns the normalised list and public value.
@@ -992,6 +1288,8 @@ def normalise_entropy(
         raise EntropyError(
             f"entropy: the manifest expects {expected} witness value(s), got {len(entropy)}"
         )
+    if "digits" in spec:
+        return _check_canonical_entropy(entropy, public_value, spec)
     normalised: list[dict[str, str]] = []
     seen: set[str] = set()
     for index, item in enumerate(entropy):
@@ -1240,6 +1538,10 @@ class _TeamPicker:
     ) -> None:
         self.mac = _HmacSha256(seed)
         people = manifest["inspectors"]["pool"]  # sorted by id
+        # Version 3: a cap on a certified inspector's teams, and a leader drawn at random
+        # among the team's certified members (docs §8); version 2 has neither.
+        self.v3 = manifest["algorithm"] != ALGORITHM_V2
+        self.cap: int | None = manifest["constraints"]["max_teams"] if self.v3 else None
         self.team_size: int = manifest["constraints"]["team_size"]
         self.rules: Mapping[str, Mapping[str, list[str]]] = manifest["constraints"]["objects"]
         self.by_id: dict[str, Mapping[str, Any]] = {p["id"]: p for p in people}
@@ -1287,8 +1589,10 @@ class _TeamPicker:
         kind: _Category,
         blocked: set[str],
         previous: frozenset[str],
+        cap: int | None = None,
     ) -> str | None:
         """Pick one member of ``kind`` not in ``blocked`` (docs §8), or None if there is none.
+        With ``cap``, only members whose load is below it are eligible.
 
         ``prefix`` is ``"team" 0 object 0 slot 0``. The lowest load level with an eligible
         member is chosen; within it, members not in ``previous`` if there are any. Among
@@ -1300,6 +1604,8 @@ class _TeamPicker:
             kind.settle()
         load, members = self.load, kind.members
         for level in kind.levels:
+            if cap is not None and level >= cap:
+                break  # levels ascend: everyone from here on is at the cap
             bucket = kind.buckets[level]
             size = len(bucket)
             out = 0  # members of this bucket who cannot be picked
@@ -1336,10 +1642,14 @@ class _TeamPicker:
         stratum: str,
         extra_conflicts: Iterable[str] = (),
         keep: Sequence[str] = (),
+        keep_leader: bool = False,
+        leader_round: int = 0,
     ) -> dict[str, Any]:
         """Choose (and charge the load of) the team for one object.
 
-        ``keep``: ids already on the team that stay (for a recusal), in team order.
+        ``keep``: ids already on the team that stay (for a recusal), in team order;
+        ``keep_leader``: its first id is the leader and stays so. ``leader_round``: how many
+        inspectors have been recused from this object (version 3 leader draw).
         Raises ConstraintError when no valid team exists.
         """
         rule = self.rules.get(object_id, _EMPTY_RULE)
@@ -1389,6 +1699,7 @@ class _TeamPicker:
                     self.certified_with[skill],
                     blocked,
                     previous,
+                    self.cap,
                 )
                 if chosen is not None:
                     picked += 1
@@ -1398,9 +1709,13 @@ class _TeamPicker:
         # 2. Fill up to team_size with certified inspectors (the feasibility check above
         #    guarantees enough of them).
         while len(team) < self.team_size:
-            chosen = self._pick(
-                stem + str(picked).encode("ascii") + b"\x00", self.certified, blocked, previous
-            )
+            prefix = stem + str(picked).encode("ascii") + b"\x00"
+            chosen = self._pick(prefix, self.certified, blocked, previous, self.cap)
+            if chosen is None and self.cap is not None:
+                # Everyone eligible is at the cap: the same pick without it (docs §8), so
+                # that a committed draw never fails; prepare refuses a manifest where the
+                # forecast shows this.
+                chosen = self._pick(prefix, self.certified, blocked, previous)
             if chosen is None:  # pragma: no cover - excluded by the feasibility check
                 raise AssertionError("feasibility check missed a shortage of inspectors")
             picked += 1
@@ -1415,18 +1730,41 @@ class _TeamPicker:
             for skill in requires:
                 if skill in covered:
                     continue
-                chosen = self._pick(
-                    stem + str(picked).encode("ascii") + b"\x00",
-                    self.experts_with[skill],
-                    blocked,
-                    previous,
-                )
+                prefix = stem + str(picked).encode("ascii") + b"\x00"
+                experts = self.experts_with.get(skill)
+                chosen = None if experts is None else self._pick(prefix, experts, blocked, previous)
+                if chosen is None and self.cap is not None:
+                    # Version 3: no expert, and every certified holder at the cap: the
+                    # least loaded holder after all (docs §8, step 3).
+                    holders = self.certified_with.get(skill)
+                    if holders is not None:
+                        chosen = self._pick(prefix, holders, blocked, previous)
+                    if chosen is not None:
+                        picked += 1
+                        team.append(chosen)
+                        blocked.add(chosen)
+                        covered.update(by_id[chosen]["expertise"])
+                        continue
                 if chosen is None:  # pragma: no cover - excluded by the feasibility check
                     raise AssertionError("feasibility check missed a missing expert")
                 picked += 1
                 helpers.append(chosen)
                 blocked.add(chosen)
                 covered.update(by_id[chosen]["expertise"])
+        if self.v3 and not keep_leader and len(team) > 1:
+            # Version 3: the leader is drawn among the certified members, so that the holder
+            # of a rare expertise (picked first, in step 1) does not lead every team.
+            inner = self.mac.inner.copy()
+            inner.update(
+                LEADER_DOMAIN
+                + object_id.encode("utf-8")
+                + b"\x00"
+                + str(leader_round).encode("ascii")
+            )
+            outer = self.mac.outer.copy()
+            outer.update(inner.digest())
+            index = int.from_bytes(outer.digest(), "big") % len(team)
+            team.insert(0, team.pop(index))
         load, categories_of = self.load, self.categories_of
         for pid in team + helpers:
             old = load[pid]
@@ -1521,7 +1859,12 @@ def replacement_team(
     excluded = set(excluded_inspectors)
     picker = _TeamPicker(_seed_bytes(seed), manifest, loads)
     return picker.team(
-        object_id, stratum, extra_conflicts=excluded, keep=[p for p in keep if p not in excluded]
+        object_id,
+        stratum,
+        extra_conflicts=excluded,
+        keep=[p for p in keep if p not in excluded],
+        keep_leader=bool(keep) and keep[0] not in excluded,
+        leader_round=len(excluded),
     )
 
 
@@ -1646,7 +1989,12 @@ class _Replay:
         picker = _TeamPicker(self.seed, self.manifest, loads)
         out = set(excluded)
         return picker.team(
-            object_id, stratum, extra_conflicts=out, keep=[p for p in keep if p not in out]
+            object_id,
+            stratum,
+            extra_conflicts=out,
+            keep=[p for p in keep if p not in out],
+            keep_leader=bool(keep) and keep[0] not in out,
+            leader_round=len(out),
         )
 
     def replace_object(self, replaced: str, team: Mapping[str, Any]) -> None:
@@ -1960,6 +2308,9 @@ def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[st
     # pools are kept for the manifest hash (the bulk of the manifest, encoded once).
     encoded: list[bytes] = []
     encoded_people: bytes | None = None
+    # A version 3 manifest without a valid salt has no digests to compare: "manifest
+    # invalid" says so below.
+    digest_of = _digest_function(manifest) or (lambda _encoded: None)
     if isinstance(manifest, dict):
         for stratum in manifest.get("strata") or ():
             if isinstance(stratum, dict) and "pool" in stratum:
@@ -1968,8 +2319,8 @@ def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[st
                 except CanonicalJSONError as exc:
                     diffs.append(f"stratum {stratum.get('name')}: {exc}")
                     continue
-                recomputed = _sha256_hex(encoded[-1])
-                if stratum.get("pool_digest") != recomputed:
+                recomputed = digest_of(encoded[-1])
+                if recomputed is not None and stratum.get("pool_digest") != recomputed:
                     diffs.append(
                         f"stratum {stratum.get('name')}: pool digest differs — the pool list "
                         f"was changed (recorded {stratum.get('pool_digest')}, "
@@ -1982,8 +2333,8 @@ def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[st
             except CanonicalJSONError as exc:
                 diffs.append(f"inspectors: {exc}")
             else:
-                recomputed = _sha256_hex(encoded_people)
-                if people.get("pool_digest") != recomputed:
+                recomputed = digest_of(encoded_people)
+                if recomputed is not None and people.get("pool_digest") != recomputed:
                     diffs.append(
                         "inspectors: pool digest differs — the inspector list was changed "
                         f"(recorded {people.get('pool_digest')}, recomputed {recomputed})"
