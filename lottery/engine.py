@@ -608,7 +608,7 @@ def _explain_pool_entry(
         )
     if not _is_int(tier) or tier < 0:
         raise ManifestError(
-            f"{where}, object {oid}: tier must be an integer from 0 to 2**53 - 1, "
+            f"{where}, object {oid}: tier must be an integer >= 0 (and at most 2**53 - 1), "
             f"got {_show(tier)}"
         )
     raise AssertionError("unreachable: the entry passed every check")  # pragma: no cover
@@ -670,6 +670,11 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> list[bytes]:
     otherwise an empty list."""
     encoded: list[bytes] = []
     algorithm = manifest.get("algorithm") if type(manifest) is dict else None
+    if algorithm is not None and algorithm not in ALGORITHMS:
+        raise ManifestError(
+            f"manifest.algorithm: is {_show(algorithm)}, this engine implements "
+            f"{' and '.join(map(repr, ALGORITHMS))}"
+        )
     _require_keys(manifest, _manifest_keys(algorithm), "manifest")
     if manifest["format"] != FORMAT:
         raise ManifestError(

@@ -91,6 +91,8 @@ def example_manifest() -> dict[str, Any]:
         },
         witnesses=2,
         public_value="中国福利彩票3D 2025年第001期开奖号码",
+        # The worked example of docs §12 is a version 2 record: it must keep verifying.
+        algorithm=engine.ALGORITHM_V2,
     )
 
 
@@ -208,10 +210,10 @@ def test_fast_hmac_equals_stdlib_hmac() -> None:
 
 
 def test_canonical_json_bytes() -> None:
-    data = {"b": 1, "a": [True, None, 'x\n"é\x01'], "中": -12345678901234567890, "Z": {}}
+    data = {"b": 1, "a": [True, None, 'x\n"é\x01'], "中": -9007199254740991, "Z": {}}
     assert (
         engine.canonical_json(data)
-        == ('{"Z":{},"a":[true,null,"x\\n\\"é\\u0001"],"b":1,"中":-12345678901234567890}').encode()
+        == ('{"Z":{},"a":[true,null,"x\\n\\"é\\u0001"],"b":1,"中":-9007199254740991}').encode()
     )
 
 
@@ -244,10 +246,8 @@ def test_load_json_is_strict(text: str, message: str) -> None:
         engine.load_json(text)
 
 
-def test_load_json_accepts_bom_and_keeps_big_integers() -> None:
-    assert engine.load_json('\ufeff{"a": 123456789012345678901234567890}'.encode()) == {
-        "a": 123456789012345678901234567890
-    }
+def test_load_json_accepts_bom_and_keeps_integers_up_to_2_53() -> None:
+    assert engine.load_json('\ufeff{"a": 9007199254740991}'.encode()) == {"a": 2**53 - 1}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def _set(path: list[Any], value: Any) -> Any:
             "needs at least one witness",
         ),
         (_set(["draw", "budget"], 1.5), "manifest.draw.budget: floats are not allowed"),
-        (_set(["algorithm"], "other/1"), "this engine implements 'sjsj-es-hmac-sha256/2'"),
+        (_set(["algorithm"], "other/1"), "this engine implements 'sjsj-es-hmac-sha256/2' and 'sjsj-es-hmac-sha256/3'"),
         (_set(["format"], "sjsj-draw/0"), "manifest.format"),
     ],
 )
@@ -707,8 +707,8 @@ def test_verify_reports_broken_records_without_crashing() -> None:
 def test_verify_caps_the_position_report() -> None:
     stratum = _stratum(200, 100)
     manifest = _manifest_with([stratum])
-    record = engine.execute(manifest, [{"witness": "w", "value": "1"}])
-    record["entropy"][0]["value"] = "2"
+    record = engine.execute(manifest, [{"witness": "w", "value": "111111"}])
+    record["entropy"][0]["value"] = "222222"
     differences = engine.verify(record)
     positions = [d for d in differences if ", position " in d]
     assert len(positions) == 20

@@ -37,6 +37,13 @@ def _load_engine() -> Any:
 
 engine = _load_engine()
 
+
+def _build_v2(**kwargs: Any) -> dict[str, Any]:
+    """These properties check the version 2 team rules against a literal reading of docs §8
+    (no cap, first certified member leads); version 3 has its own tests."""
+    kwargs.setdefault("algorithm", engine.ALGORITHM_V2)
+    return engine.build_manifest(**kwargs)
+
 EXPERTISE = ["大气", "水", "危险废物", "辐射安全"]
 STRATA = ["key", "general", "special"]
 SEEDS = st.binary(min_size=32, max_size=32)
@@ -100,7 +107,7 @@ def manifests(
                     if people
                     else [],
                 }
-    return engine.build_manifest(
+    return _build_v2(
         draw={"id": "prop"},
         strata=strata,
         inspectors=inspectors,
@@ -366,7 +373,7 @@ def test_selection_structure_and_exclusions(
         }
         for s in manifest["strata"]
     ]
-    reduced = engine.build_manifest(draw={}, strata=strata, inspectors=[], witnesses=1)
+    reduced = _build_v2(draw={}, strata=strata, inspectors=[], witnesses=1)
     drawn = engine.select_objects(seed, reduced)
     assert list(drawn) == [s["name"] for s in strata]
     for stratum in reduced["strata"]:
@@ -390,7 +397,7 @@ def test_every_candidate_has_a_chance_unless_its_tier_rules_it_out(
 ) -> None:
     quota = min(quota, len(members))
     pool = [{"id": f"P{i}", "weight": w, "tier": t} for i, (w, t) in enumerate(members)]
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={}, strata=[{"name": "s", "quota": quota, "pool": pool}], inspectors=[], witnesses=1
     )
     # Reachable: fewer than `quota` objects sit in a strictly better tier. A reachable object
@@ -492,7 +499,7 @@ def test_many_load_levels_equal_the_reference(
             "previous": data.draw(st.lists(st.sampled_from(ids), max_size=3, unique=True)),
             "requires": data.draw(st.lists(st.sampled_from(EXPERTISE), max_size=2, unique=True)),
         }
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": objects, "pool": [f"O{o:02d}" for o in range(objects)]}],
         inspectors=people,
@@ -560,7 +567,7 @@ def test_team_grows_exactly_as_far_as_required_expertise_needs(
         for i, skill in enumerate(EXPERTISE)
     ]
     team_size = min(team_size, len(specialties))
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": 1, "pool": ["A"]}],
         inspectors=inspectors,
@@ -581,7 +588,7 @@ def test_workload_is_spread_evenly(
     inspectors: int, team_size: int, objects: int, seed: bytes
 ) -> None:
     team_size = min(team_size, inspectors)
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": objects, "pool": [f"O{i:02d}" for i in range(objects)]}],
         inspectors=[{"id": f"I{i}", "name": "", "certified": True} for i in range(inspectors)],
@@ -602,7 +609,7 @@ def test_previous_inspectors_are_avoided_when_possible(
     team_size = min(team_size, inspectors)
     ids = [f"I{i}" for i in range(inspectors)]
     previous = data.draw(st.lists(st.sampled_from(ids), unique=True))
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": 1, "pool": ["A"]}],
         inspectors=[{"id": i, "name": "", "certified": True} for i in ids],
@@ -674,7 +681,7 @@ def test_any_changed_result_row_is_named(
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
+    st.none() | st.booleans() | st.integers(-(2**53 - 1), 2**53 - 1) | st.text(),
     lambda children: st.lists(children) | st.dictionaries(st.text(), children),
     max_leaves=20,
 )
@@ -717,7 +724,7 @@ DRAWS = 4000
 
 def _single_stratum(weights: list[int], quota: int) -> dict[str, Any]:
     pool = [{"id": f"W{i}", "weight": w} for i, w in enumerate(weights)]
-    return engine.build_manifest(
+    return _build_v2(
         draw={}, strata=[{"name": "s", "quota": quota, "pool": pool}], inspectors=[], witnesses=1
     )
 
@@ -780,7 +787,7 @@ def test_weighted_ordered_pairs_follow_efraimidis_spirakis() -> None:
 
 def test_inspector_choice_among_equals_is_uniform() -> None:
     # One object, four interchangeable inspectors, teams of two: every pair equally likely.
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": 1, "pool": ["A"]}],
         inspectors=[{"id": f"I{i}", "name": "", "certified": True} for i in range(4)],
@@ -797,7 +804,7 @@ def test_inspector_choice_among_equals_is_uniform() -> None:
 def _level_bucket_manifest() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Object A and ten certified inspectors: I0-I3 already have a team (load 1), so the
     load-0 bucket is I4-I9; A conflicts with I5 and I6 inspected it last time."""
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": 2, "pool": ["A", "B", "C"]}],
         inspectors=[{"id": f"I{i}", "name": "", "certified": True} for i in range(10)],
@@ -841,7 +848,7 @@ def test_pick_with_a_mostly_blocked_bucket_is_uniform() -> None:
     # probability 3/40, so about 8 % of picks run out of tries and use the explicit list.
     ids = [f"I{i:02d}" for i in range(40)]
     eligible = ["I07", "I19", "I33"]
-    manifest = engine.build_manifest(
+    manifest = _build_v2(
         draw={},
         strata=[{"name": "s", "quota": 1, "pool": ["A"]}],
         inspectors=[{"id": pid, "name": "", "certified": True} for pid in ids],
