@@ -308,7 +308,7 @@ def attempt_draw(plan, org, clerk, rng, profile: bool) -> tuple:
             draw=draw,
             witness_name=f"见证人{i}",
             witness_role="",
-            value=str(rng.randrange(10**6)),
+            value=f"{rng.randrange(10**6):06d}",
         )
     profiler = _profiler(profile)
     cpu0 = time.process_time()

@@ -295,7 +295,7 @@ def manifest_summary(draw: Draw) -> ManifestSummary:
         team_size=manifest["constraints"]["team_size"],
         constraints=len(manifest["constraints"]["objects"]),
         witnesses=manifest["entropy_spec"]["witnesses"],
-        public_value_spec=manifest["entropy_spec"]["public_value"],
+        public_value_spec=_public_value_text(manifest["entropy_spec"]),
         rules=describe_rules(manifest["draw"].get("rules", [])),
         off_site=len(manifest["draw"].get("off_site", [])),
         exclusions=[
@@ -306,6 +306,14 @@ def manifest_summary(draw: Draw) -> ManifestSummary:
         exclusions_by_reason=dict(counts),
         **_expertise_loads(manifest),
     )
+
+
+def _public_value_text(spec: dict) -> str | None:
+    """The public value's source, with its format in version 3 (a dict there)."""
+    public = spec["public_value"]
+    if public is None or isinstance(public, str):
+        return public
+    return _("%(description)s (%(digits)s digits)") % public
 
 
 def _expertise_loads(manifest: dict) -> dict:

@@ -728,9 +728,7 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> list[bytes]:
         if check_digests:
             # The entries were just checked, so the pool is plain JSON: no need to walk it.
             encoded.append(_dump(pool))
-            _check_digest(
-                stratum["pool_digest"], digest_of(encoded[-1]), f"stratum {name}", "pool"
-            )
+            _check_digest(stratum["pool_digest"], digest_of(encoded[-1]), f"stratum {name}", "pool")
     _check_rest(manifest, owner, check_digests, encoded, digest_of)
     return encoded
 
@@ -804,9 +802,7 @@ def _check_rest(
         _check_sorted_strings(person["expertise"], f"{where}.expertise", "expertise names")
     if check_digests:
         encoded.append(_dump(i_pool))  # checked just above: plain JSON
-        _check_digest(
-            inspectors["pool_digest"], digest_of(encoded[-1]), "inspectors", "inspector"
-        )
+        _check_digest(inspectors["pool_digest"], digest_of(encoded[-1]), "inspectors", "inspector")
 
     v2 = manifest["algorithm"] == ALGORITHM_V2
     constraints = manifest["constraints"]

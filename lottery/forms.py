@@ -103,7 +103,35 @@ class PrepareForm(ServiceErrorMixin, forms.Form):
         label=_("Public value named in advance (optional)"),
         max_length=300,
         required=False,
-        help_text=_("E.g. a lottery result drawn after today; it is added to the seed."),
+        help_text=_(
+            "Recommended: a value from an event after the commitment, e.g. the next draw of a "
+            "named lottery; it is added to the seed."
+        ),
+    )
+    digits = forms.IntegerField(
+        label=_("Digits per witness value"),
+        min_value=4,
+        max_value=20,
+        initial=6,
+        required=False,  # 6 when left empty
+        help_text=_("Each witness gives exactly this many digits 0–9, e.g. six dice."),
+    )
+    public_value_digits = forms.IntegerField(
+        label=_("Digits of the public value"),
+        min_value=1,
+        max_value=64,
+        required=False,
+        help_text=_("E.g. 3 for a 3D lottery result. Required with a public value."),
+    )
+    max_team_share = forms.IntegerField(
+        label=_("Accept a higher share of teams per inspector (%)"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text=_(
+            "Leave empty for the default limit. Only when an expertise is scarce and the bureau "
+            "accepts that its holders go on more teams; recorded in the manifest."
+        ),
     )
 
 

@@ -203,6 +203,12 @@ class Draw(models.Model):
         blank=True,
         help_text=_("Optional: a public value named before the draw, e.g. a lottery result."),
     )
+    # Version 3 (docs §5): the exact number of ASCII digits of each witness value and of the
+    # public value, as fixed in the manifest. 0: a draw prepared with version 2 (any digits).
+    entropy_digits = models.PositiveSmallIntegerField(_("digits per witness value"), default=0)
+    public_value_digits = models.PositiveSmallIntegerField(
+        _("digits of the public value"), default=0
+    )
     public_value = models.CharField(_("public value"), max_length=300, blank=True)
     seed = models.CharField(_("seed"), max_length=64, blank=True)
     result = models.JSONField(_("result as computed"), null=True, blank=True)

@@ -34,6 +34,7 @@ from core.vocab import Expertise, SupervisionClass
 from inspectors.models import Inspector
 from inspectors.selectors import conflicts_for, inspectors_eligible
 from lottery import engine
+from lottery.entropy_input import clean_digits, clean_witness_name
 from lottery.models import (
     Draw,
     DrawEntropy,
@@ -637,8 +638,23 @@ def _inspector_pool(plan: Plan) -> tuple[list[dict], dict[str, int]]:
 
 
 @gc_paused()
-def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: str = "") -> Draw:
+def draw_prepare(
+    *,
+    actor,
+    plan: Plan,
+    witnesses: int = 2,
+    public_value_spec: str = "",
+    digits: int = engine.DEFAULT_DIGITS,
+    public_value_digits: int = 0,
+    max_team_share: int | None = None,
+) -> Draw:
     """Freeze the pools, exclusions, quotas and constraints into a manifest (no randomness yet).
+
+    ``digits``: the exact number of digits of each witness value; ``public_value_spec`` and
+    ``public_value_digits``: the public value's source (an event after the commitment) and
+    its exact number of digits; ``max_team_share``: a higher share of the draw's teams (in
+    percent) the bureau accepts for one certified inspector (default:
+    ``engine.default_team_share``). All are fixed in the manifest (algorithm version 3).
 
     Refuses when a drawn source could end up without a valid team (too few inspectors without
     a conflict, or a required expertise nobody has): better to say so now, with the source
@@ -654,6 +670,18 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
         )
     if witnesses < 1:
         raise ServiceError(_("At least one witness must contribute to the draw."))
+    if not 1 <= digits <= engine.MAX_DIGITS:
+        raise ServiceError(
+            _("A witness value has from 1 to %(max)s digits.") % {"max": engine.MAX_DIGITS}
+        )
+    public_value_spec = public_value_spec.strip()
+    if public_value_spec and not 1 <= public_value_digits <= engine.MAX_DIGITS:
+        raise ServiceError(
+            _("Say how many digits the public value has (from 1 to %(max)s).")
+            % {"max": engine.MAX_DIGITS}
+        )
+    if max_team_share is not None and not 1 <= max_team_share <= 100:
+        raise ServiceError(_("The accepted share of teams is a percentage from 1 to 100."))
     _refuse_while_another_draw_open(plan)
     pools = Pools(plan)
     quotas = quota_for_plan(plan, pools)
@@ -726,9 +754,13 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
             ],
             inspectors=people,
             witnesses=witnesses,
-            public_value=public_value_spec or None,
+            digits=digits,
+            public_value={"description": public_value_spec, "digits": public_value_digits}
+            if public_value_spec
+            else None,
             team_size=plan.team_size,
             constraints=constraints,
+            max_team_share=max_team_share,
         )
         canonical = canonical_bytes.decode("utf-8")
         try:
@@ -754,6 +786,8 @@ def draw_prepare(*, actor, plan: Plan, witnesses: int = 2, public_value_spec: st
                     ],
                     witnesses_required=witnesses,
                     public_value_spec=public_value_spec,
+                    entropy_digits=digits,
+                    public_value_digits=public_value_digits if public_value_spec else 0,
                     prepared_by=actor,
                 )
         except IntegrityError:
@@ -886,11 +920,12 @@ def draw_add_entropy(
 ) -> DrawEntropy:
     """A witness's value (e.g. dice digits), entered at the ceremony after the commitment."""
     _require(actor, Cap.OPERATE_DRAW, draw.organisation)
-    name, clean = engine.normalise_text(witness_name or ""), engine.normalise_text(value or "")
-    if not name:
-        raise ServiceError(_("Enter the witness's name."))
-    if not clean:
-        raise ServiceError(_("Enter the witness's value (e.g. the dice digits)."))
+    # The canonical form (docs §5) is what is checked, stored, shown, published and put in
+    # the seed: nothing is cut or changed later.
+    name = clean_witness_name(witness_name)
+    role = (witness_role or "").strip()
+    if len(role) > 100:
+        raise ServiceError(_("The witness's role has at most 100 characters."))
     with transaction.atomic():
         draw = Draw.objects.select_for_update().get(pk=draw.pk)
         if draw.status != Draw.Status.COMMITTED:
@@ -907,9 +942,8 @@ def draw_add_entropy(
                 % {"n": draw.witnesses_required},
                 code="entropy_complete",
             )
-        if engine.normalise_text(witness_name.strip()[:50]) in {
-            engine.normalise_text(g) for g in given
-        }:
+        clean = clean_digits(value, draw.entropy_digits, what=_("Witness's value"))
+        if name in given:
             raise ServiceError(
                 _("%(name)s has already given a value; each witness gives exactly one.")
                 % {"name": name},
@@ -919,9 +953,9 @@ def draw_add_entropy(
         entry = DrawEntropy.objects.create(
             draw=draw,
             position=position,
-            witness_name=witness_name.strip()[:50],
-            witness_role=witness_role.strip()[:100],
-            value=value.strip()[:100],
+            witness_name=name,
+            witness_role=role,
+            value=clean,
             entered_by=actor,
         )
         audit_record(
@@ -953,8 +987,11 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
                 _("%(need)s witness values are required; %(have)s entered.")
                 % {"need": draw.witnesses_required, "have": len(entropy)}
             )
-        if draw.public_value_spec and not public_value.strip():
-            raise ServiceError(_("Enter the public value named in advance."))
+        public = None
+        if draw.public_value_spec:
+            if not (public_value or "").strip():
+                raise ServiceError(_("Enter the public value named in advance."))
+            public = clean_digits(public_value, draw.public_value_digits, what=_("Public value"))
         # The stored bytes must still be the committed manifest: their SHA-256 is the manifest
         # hash (engine.manifest_hash of the canonical encoding). The manifest was fully
         # checked when it was built, so the engine's steps run without re-checking it.
@@ -966,9 +1003,15 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
         try:
             clean, public = engine.normalise_entropy(
                 [{"witness": e.witness_name, "value": e.value} for e in entropy],
-                public_value.strip() or None if draw.public_value_spec else None,
+                public,
                 manifest["entropy_spec"],
             )
+            # A version 2 draw (prepared before version 3) normalises its values: store the
+            # form the seed used, which is what the record publishes.
+            for row, item in zip(entropy, clean, strict=True):
+                if (row.witness_name, row.value) != (item["witness"], item["value"]):
+                    row.witness_name, row.value = item["witness"], item["value"]
+                    row.save(update_fields=["witness_name", "value"])
             seed = engine.compute_seed(draw.manifest_hash, clean, public)
             objects, teams = _draw_and_store(draw, manifest, seed)
         except engine.EngineError as exc:

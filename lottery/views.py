@@ -496,6 +496,9 @@ def draw_prepare(request: HttpRequest, pk: int) -> HttpResponse:
             plan=plan,
             witnesses=form.cleaned_data["witnesses"],
             public_value_spec=form.cleaned_data["public_value_spec"].strip(),
+            digits=form.cleaned_data["digits"] or 6,
+            public_value_digits=form.cleaned_data["public_value_digits"] or 0,
+            max_team_share=form.cleaned_data["max_team_share"],
         )
     except ServiceError as exc:
         _refused(request, exc)

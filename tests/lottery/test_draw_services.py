@@ -57,7 +57,7 @@ def _plan(world, clerk, leader, preset="luliang_2020_county", quarter=1, year=20
     return publish(plan, clerk, leader)
 
 
-def _run(draw, clerk, values=("351", "624")):
+def _run(draw, clerk, values=("351 624", "６６１２３４")):
     draw = draw_commit(actor=clerk, draw=draw)
     for i, value in enumerate(values):
         draw_add_entropy(
@@ -97,7 +97,7 @@ def test_a_draw_cannot_be_redone(world, county_clerk, county_leader):
         draw_prepare(actor=county_clerk, plan=plan)
     with pytest.raises(ServiceError):
         draw_add_entropy(
-            actor=county_clerk, draw=draw, witness_name="x", witness_role="", value="9"
+            actor=county_clerk, draw=draw, witness_name="x", witness_role="", value="999999"
         )
 
 
@@ -105,10 +105,12 @@ def test_entropy_only_after_commitment_and_witnesses_required(world, county_cler
     draw = draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader))
     with pytest.raises(ServiceError):
         draw_add_entropy(
-            actor=county_clerk, draw=draw, witness_name="甲", witness_role="", value="1"
+            actor=county_clerk, draw=draw, witness_name="甲", witness_role="", value="111111"
         )
     draw_commit(actor=county_clerk, draw=draw)
-    draw_add_entropy(actor=county_clerk, draw=draw, witness_name="甲", witness_role="", value="1")
+    draw_add_entropy(
+        actor=county_clerk, draw=draw, witness_name="甲", witness_role="", value="111111"
+    )
     with pytest.raises(ServiceError):
         draw_execute(actor=county_clerk, draw=draw)  # 2 witnesses required, 1 entered
     with pytest.raises(ServiceError):
@@ -124,18 +126,24 @@ def test_entropy_refuses_a_second_value_from_a_witness_and_any_value_beyond_the_
     accepting an extra one or a repeated witness would leave a draw that can never execute."""
     draw = draw_prepare(actor=county_clerk, plan=_plan(world, county_clerk, county_leader))
     draw_commit(actor=county_clerk, draw=draw)
-    draw_add_entropy(actor=county_clerk, draw=draw, witness_name="张三", witness_role="", value="1")
-    for same in ("张三", " 张三 ", "张\u200b三"):  # normalised as the engine does
+    draw_add_entropy(
+        actor=county_clerk, draw=draw, witness_name="张三", witness_role="", value="111111"
+    )
+    for same in ("张三", " 张三 ", "张\u3000三"):  # spaces are removed at entry
         with pytest.raises(ServiceError, match="张三"):
             draw_add_entropy(
-                actor=county_clerk, draw=draw, witness_name=same, witness_role="", value="2"
+                actor=county_clerk, draw=draw, witness_name=same, witness_role="", value="222222"
             )
+    with pytest.raises(ServiceError, match="U\\+200B"):  # an invisible character: refused
+        draw_add_entropy(
+            actor=county_clerk, draw=draw, witness_name="张\u200b三", witness_role="", value="2"
+        )
     draw_add_entropy(
-        actor=county_clerk, draw=draw, witness_name="李四", witness_role="", value="abc"
+        actor=county_clerk, draw=draw, witness_name="李四", witness_role="", value="４５６７８９"
     )
     with pytest.raises(ServiceError, match="2"):
         draw_add_entropy(
-            actor=county_clerk, draw=draw, witness_name="王五", witness_role="", value="3"
+            actor=county_clerk, draw=draw, witness_name="王五", witness_role="", value="333333"
         )
     assert draw.entropy.count() == 2
     assert AuditEntry.objects.filter(action="draw.entropy", object_id=str(draw.pk)).count() == 2
@@ -184,7 +192,7 @@ def test_a_year_of_quarterly_draws_covers_every_key_object(world, county_clerk, 
         draw = _run(
             draw_prepare(actor=county_clerk, plan=plan),
             county_clerk,
-            values=(f"{quarter}11", f"{quarter}22"),
+            values=(f"{quarter}11111", f"{quarter}22222"),
         )
         seen |= {s.source_id for s in effective_selections(draw) if s.stratum == "key"}
     eligible_key = set(
@@ -305,7 +313,7 @@ def test_two_simultaneous_executions_produce_exactly_one_draw(orgs):
     draw = draw_commit(actor=clerk, draw=draw)
     for i in range(2):
         draw_add_entropy(
-            actor=clerk, draw=draw, witness_name=f"w{i}", witness_role="", value=f"{i}7"
+            actor=clerk, draw=draw, witness_name=f"w{i}", witness_role="", value=f"{i}77777"
         )
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -348,7 +356,7 @@ def test_each_regime_covers_every_key_object_within_its_cycle(
         draw = _run(
             draw_prepare(actor=county_clerk, plan=plan),
             county_clerk,
-            values=(f"{quarter}3", f"{quarter}4"),
+            values=(f"{quarter}33333", f"{quarter}44444"),
         )
         selections = effective_selections(draw)
         excluded = set(draw.exclusions.values_list("source_id", flat=True))
@@ -409,7 +417,7 @@ def test_the_frequency_cap_excludes_sources_checked_twice_this_year(
         _run(
             draw_prepare(actor=county_clerk, plan=plan),
             county_clerk,
-            values=(f"{quarter}5", f"{quarter}6"),
+            values=(f"{quarter}55555", f"{quarter}66666"),
         )
     # Drawn so far this year for item 01: counted per source; those at 2 are excluded now.
     plan = _plan(
@@ -509,7 +517,7 @@ def test_a_manifest_changed_after_commitment_is_refused_at_execution(
     )
     for i in range(2):
         draw_add_entropy(
-            actor=county_clerk, draw=draw, witness_name=f"w{i}", witness_role="", value=f"{i}9"
+            actor=county_clerk, draw=draw, witness_name=f"w{i}", witness_role="", value=f"{i}99999"
         )
     # Someone with database access changes a weight in a frozen pool after the commitment.
     tampered = draw.manifest_json.replace('"weight":1', '"weight":2', 1)
@@ -532,7 +540,11 @@ def test_a_failure_while_teams_are_stored_leaves_nothing_written(
     draw = draw_commit(actor=county_clerk, draw=draw_prepare(actor=county_clerk, plan=plan))
     for i in range(2):
         draw_add_entropy(
-            actor=county_clerk, draw=draw, witness_name=f"见证人{i}", witness_role="", value="5"
+            actor=county_clerk,
+            draw=draw,
+            witness_name=f"见证人{i}",
+            witness_role="",
+            value="555555",
         )
     real_iter_teams = engine.iter_teams
 
@@ -606,7 +618,11 @@ def test_a_drawn_source_gone_from_the_registry_refuses_the_draw_and_names_it(
     draw = draw_commit(actor=county_clerk, draw=draw_prepare(actor=county_clerk, plan=plan))
     for i in range(2):
         draw_add_entropy(
-            actor=county_clerk, draw=draw, witness_name=f"见证人{i}", witness_role="", value="7"
+            actor=county_clerk,
+            draw=draw,
+            witness_name=f"见证人{i}",
+            witness_role="",
+            value="777777",
         )
     # Only by hand in the database: the registry itself never deletes a source.
     gone = PollutionSource.objects.filter(

@@ -321,7 +321,10 @@ def _set(path: list[Any], value: Any) -> Any:
             "needs at least one witness",
         ),
         (_set(["draw", "budget"], 1.5), "manifest.draw.budget: floats are not allowed"),
-        (_set(["algorithm"], "other/1"), "this engine implements 'sjsj-es-hmac-sha256/2' and 'sjsj-es-hmac-sha256/3'"),
+        (
+            _set(["algorithm"], "other/1"),
+            "this engine implements 'sjsj-es-hmac-sha256/2' and 'sjsj-es-hmac-sha256/3'",
+        ),
         (_set(["format"], "sjsj-draw/0"), "manifest.format"),
     ],
 )

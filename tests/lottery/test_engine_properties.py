@@ -44,6 +44,7 @@ def _build_v2(**kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("algorithm", engine.ALGORITHM_V2)
     return engine.build_manifest(**kwargs)
 
+
 EXPERTISE = ["大气", "水", "危险废物", "辐射安全"]
 STRATA = ["key", "general", "special"]
 SEEDS = st.binary(min_size=32, max_size=32)
