@@ -304,7 +304,7 @@ def manifest_summary(draw: Draw) -> ManifestSummary:
         ],
         exclusions_total=sum(counts.values()),
         exclusions_by_reason=dict(counts),
-        **_expertise_loads(manifest),
+        **_expertise_loads(manifest, draw.team_forecast),
     )
 
 
@@ -316,7 +316,7 @@ def _public_value_text(spec: dict) -> str | None:
     return _("%(description)s (%(digits)s digits)") % public
 
 
-def _expertise_loads(manifest: dict) -> dict:
+def _expertise_loads(manifest: dict, forecast: dict | None = None) -> dict:
     """Per required expertise, the expected drawn sources per person who holds it, beside the
     average inspector's expected load: a rare expertise sends its few holders to every source
     that needs it (a team grows past its size to include one), which a clerk should see
@@ -346,6 +346,16 @@ def _expertise_loads(manifest: dict) -> dict:
         holders_x = sum(1 for p in people if p["expert"] and skill in p["expertise"])
         holders = holders_c or holders_x
         per_holder = expected / holders if holders else expected
+        if forecast and forecast.get("load"):
+            # The engine's own teams (lottery.forecast at prepare), cap and leaders included:
+            # the teams each holder is expected to join, not a formula's guess.
+            ids = [
+                p["id"]
+                for p in people
+                if skill in p["expertise"] and (p["certified"] if holders_c else p["expert"])
+            ]
+            if ids:
+                per_holder = sum(forecast["load"].get(i, 0.0) for i in ids) / len(ids)
         loads.append(
             ExpertiseLoad(
                 name=skill,

@@ -210,6 +210,8 @@ class Draw(models.Model):
         _("digits of the public value"), default=0
     )
     public_value = models.CharField(_("public value"), max_length=300, blank=True)
+    # lottery.forecast at prepare: the teams per inspector the engine is expected to give.
+    team_forecast = models.JSONField(_("forecast of the teams"), default=dict, blank=True)
     seed = models.CharField(_("seed"), max_length=64, blank=True)
     result = models.JSONField(_("result as computed"), null=True, blank=True)
     prepared_by = models.ForeignKey(

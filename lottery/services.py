@@ -35,6 +35,7 @@ from inspectors.models import Inspector
 from inspectors.selectors import conflicts_for, inspectors_eligible
 from lottery import engine
 from lottery.entropy_input import clean_digits, clean_witness_name
+from lottery.forecast import forecast_teams
 from lottery.models import (
     Draw,
     DrawEntropy,
@@ -721,6 +722,8 @@ def draw_prepare(
         if source_id in pools.codes:
             entry(pools.codes[source_id])["previous"] = [f"I{i}" for i in people_ids]
     _check_feasible(plan, people, constraints, pools, quotas)
+    certified_count = sum(1 for p in people if p["certified"])
+    share = max_team_share or engine.default_team_share(plan.team_size, certified_count)
     org = plan.organisation
     with transaction.atomic():
         # Draws of one organisation are prepared one at a time, so two quarters prepared at
@@ -747,6 +750,10 @@ def draw_prepare(
                 ),
                 "off_site": sorted(pools.off_site),
                 "joint": {q.klass: q.joint for q in quotas if q.joint},
+                # docs §8: the most teams (in percent) one certified inspector goes on, and
+                # whether the bureau accepted it above the default for this plan.
+                "max_team_share": share,
+                "max_team_share_accepted": max_team_share is not None,
             },
             strata=[
                 {"name": q.klass, "quota": q.required, "pool": pools.entries[q.klass]}
@@ -763,6 +770,13 @@ def draw_prepare(
             max_team_share=max_team_share,
         )
         canonical = canonical_bytes.decode("utf-8")
+        manifest_digest = hashlib.sha256(canonical_bytes).hexdigest()
+        forecast = {}
+        if any(rule["requires"] for rule in constraints.values()):
+            outlook = forecast_teams(_manifest, manifest_digest)
+            if outlook.over_cap:
+                raise _scarce_expertise(_manifest, outlook, share)
+            forecast = outlook.as_json()
         try:
             with transaction.atomic():
                 draw = Draw.objects.create(
@@ -771,7 +785,8 @@ def draw_prepare(
                     number=number,
                     manifest_json=canonical,
                     # The manifest hash is SHA-256 of these very bytes (engine.manifest_hash).
-                    manifest_hash=hashlib.sha256(canonical_bytes).hexdigest(),
+                    manifest_hash=manifest_digest,
+                    team_forecast=forecast,
                     quotas=[
                         {
                             "class": q.klass,
@@ -810,6 +825,49 @@ def draw_prepare(
             },
         )
     return draw
+
+
+def _scarce_expertise(manifest: dict, outlook, share: int) -> ServiceError:
+    """Prepare's refusal when the forecast teams break the cap on an inspector's share:
+    which expertise is scarce, the real expected load of its holders, and the remedies."""
+    required = {r for rule in manifest["constraints"]["objects"].values() for r in rule["requires"]}
+    people = manifest["inspectors"]["pool"]
+    over = set(outlook.over_cap)
+    teams = sum(s["quota"] for s in manifest["strata"])
+    parts = []
+    for skill in sorted(required):
+        holders = [p["id"] for p in people if p["certified"] and skill in p["expertise"]]
+        if not over.intersection(holders):
+            continue
+        experts = sum(1 for p in people if p["expert"] and skill in p["expertise"])
+        load = max(outlook.load.get(pid, 0) for pid in holders)
+        parts.append(
+            _(
+                "%(skill)s: %(holders)s certified holder(s) and %(experts)s expert(s); each holder "
+                "would go on about %(load)s of the %(teams)s teams"
+            )
+            % {
+                "skill": Expertise(skill).label if skill in Expertise.values else skill,
+                "holders": len(holders),
+                "experts": experts,
+                "load": load,
+                "teams": teams,
+            }
+        )
+    return ServiceError(
+        _(
+            "An expertise is scarce: %(which)s, above the limit of %(cap)s teams (%(share)s%% of "
+            "the draw's teams) for one inspector. Add certified inspectors with it, add a "
+            "technical expert with it, stop requiring it in this plan's check items, or accept a "
+            "higher share for this plan."
+        )
+        % {
+            "which": _("; ").join(parts),
+            "cap": outlook.max_teams,
+            "share": share,
+        },
+        code="scarce_expertise",
+    )
 
 
 def _refuse_while_another_draw_open(plan: Plan) -> None:

@@ -57,9 +57,12 @@ def publish(plan, clerk, leader):
     return plan_publish(actor=leader, plan=plan)
 
 
-def make_draw(plan, clerk, *, stage: str = "executed", values=("351624", "661234")) -> Draw:
-    """A draw of ``plan`` at ``stage``: prepared, committed, executed or disclosed."""
-    draw = draw_prepare(actor=clerk, plan=plan)
+def make_draw(
+    plan, clerk, *, stage: str = "executed", values=("351624", "661234"), **prepare
+) -> Draw:
+    """A draw of ``plan`` at ``stage``: prepared, committed, executed or disclosed.
+    ``prepare``: more arguments of ``draw_prepare`` (e.g. ``max_team_share``)."""
+    draw = draw_prepare(actor=clerk, plan=plan, **prepare)
     if stage == "prepared":
         return draw
     draw = draw_commit(actor=clerk, draw=draw)

@@ -651,6 +651,7 @@ def test_a_recusal_the_frozen_pool_cannot_fill_is_refused_when_asked_in_words(
         draw_prepare(
             actor=county_clerk,
             plan=_plan(world, county_clerk, county_leader, check_items=[item]),
+            max_team_share=100,  # the lone holder goes on every team: accepted for this plan
         ),
         county_clerk,
     )

@@ -426,7 +426,7 @@ def test_a_recusal_from_a_team_larger_than_its_size_may_add_nobody_and_says_why(
     make_inspectors(county, 1, expertise=["permit"])
     item = make_check_item(county, "ZX-02", year=YEAR, expertise=["air", "permit", "water"])
     plan.check_items.add(item)
-    draw = make_draw(plan, county_clerk)
+    draw = make_draw(plan, county_clerk, max_team_share=100)  # scarce expertise, accepted
     # A team where the air-only inspector covers air and the air-and-water one water.
     row = next(
         r
@@ -656,7 +656,10 @@ def test_a_prepared_draw_warns_when_an_expertise_rests_on_one_inspector(
     client_for, county, county_clerk, plan
 ):
     """Every drawn source whose check items need an expertise gets someone who has it, so a
-    lone holder goes to all of them: the clerk sees it before committing."""
+    lone holder goes to all of them: prepare refuses, naming the holder's real load and the
+    remedies, unless the bureau accepts the higher share for this plan; then the clerk still
+    sees the load before committing (issue 9)."""
+    from core.errors import ServiceError
     from tests.lottery.factories import make_check_item, make_inspectors
 
     make_inspectors(county, 1, expertise=["permit"])
@@ -664,7 +667,11 @@ def test_a_prepared_draw_warns_when_an_expertise_rests_on_one_inspector(
         county, "ZX-01", year=YEAR, expertise=["permit"], name="排污许可执行情况"
     )
     plan.check_items.add(item)
-    draw = make_draw(plan, county_clerk, stage="prepared")
+    with pytest.raises(ServiceError) as refused:
+        make_draw(plan, county_clerk, stage="prepared")
+    assert refused.value.code == "scarce_expertise"
+    assert "排污许可" in refused.value.messages[0] and "技术专家" in refused.value.messages[0]
+    draw = make_draw(plan, county_clerk, stage="prepared", max_team_share=100)
     page = client_for(county_clerk).get(reverse("lottery:draw_detail", args=[draw.pk]))
     summary = page.context["summary"]
     (permit,) = summary.expertise
