@@ -1064,12 +1064,6 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
                 public,
                 manifest["entropy_spec"],
             )
-            # A version 2 draw (prepared before version 3) normalises its values: store the
-            # form the seed used, which is what the record publishes.
-            for row, item in zip(entropy, clean, strict=True):
-                if (row.witness_name, row.value) != (item["witness"], item["value"]):
-                    row.witness_name, row.value = item["witness"], item["value"]
-                    row.save(update_fields=["witness_name", "value"])
             seed = engine.compute_seed(draw.manifest_hash, clean, public)
             objects, teams = _draw_and_store(draw, manifest, seed)
         except engine.EngineError as exc:

@@ -246,3 +246,61 @@ def test_it_publishes_the_salt_with_the_manifest_once_the_earlier_draws_are_disc
     assert len(manifest["salt"]) == 64
     key = manifest["strata"][0]
     assert key["pool_digest"] == engine.pool_digest(key["pool"], manifest["salt"])
+
+
+def test_it_repairs_version_2_records_only_where_it_proves_the_seed(
+    county, county_clerk, county_leader, capsys
+):
+    """Migration 0010 on two draws made as version 2 made them (values stored as typed): one
+    whose normalised values give its seed is repaired; one that does not is printed and left."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    repair = importlib.import_module("lottery.migrations.0010_entropy_canonical_form")
+    build_world(county)
+    good = make_draw(make_plan(county, county_clerk, county_leader, quarter=1), county_clerk)
+    bad = make_draw(make_plan(county, county_clerk, county_leader, quarter=2), county_clerk)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE lottery_drawentropy DISABLE TRIGGER {repair.TRIGGER}")
+        for draw, typed in (
+            (good, [" 3 5 1 6 2 4 ", "６６１２３４"]),
+            (bad, ["3 5 1 6 2 5", "661234"]),
+        ):
+            cursor.execute(
+                "UPDATE lottery_draw SET manifest_json = replace(manifest_json, %s, %s) "
+                "WHERE id = %s",
+                [
+                    '"algorithm":"sjsj-es-hmac-sha256/3"',
+                    '"algorithm":"sjsj-es-hmac-sha256/2"',
+                    draw.pk,
+                ],
+            )
+            for position, value in enumerate(typed, start=1):
+                cursor.execute(
+                    "UPDATE lottery_drawentropy SET value = %s WHERE draw_id = %s AND position = %s",
+                    [value, draw.pk, position],
+                )
+        cursor.execute(f"ALTER TABLE lottery_drawentropy ENABLE TRIGGER {repair.TRIGGER}")
+    with connection.schema_editor(atomic=False) as editor:
+        repair.canonical_entropy(apps, editor)
+    out = capsys.readouterr().out
+    assert list(good.entropy.order_by("position").values_list("value", flat=True)) == [
+        "351624",
+        "661234",
+    ]
+    assert list(bad.entropy.order_by("position").values_list("value", flat=True)) == [
+        "3 5 1 6 2 5",
+        "661234",
+    ]
+    assert (
+        "1 draw(s) now store" in out
+        and f"NOT REPAIRED (seed not proven), left as it was: {bad.number}" in out
+    )
+    with pytest.raises(Exception, match="append-only"):  # the trigger is back
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE lottery_drawentropy SET value = value WHERE draw_id = %s", [good.pk]
+            )
