@@ -22,7 +22,8 @@ The procedure, in short (docs/draw-algorithm.md specifies every byte):
    stratum (key / general / special ...) with integer weights and coverage tiers, the quotas,
    the inspector registry and the team constraints. Its SHA-256 (``manifest_hash``) is published.
 2. At the witnessed draw, witnesses contribute entropy (e.g. dice digits) and, optionally, a
-   public value announced in advance is added (e.g. a lottery result). ``seed`` is the SHA-256
+   public value announced in advance is added (e.g. a lottery result). Version 3 takes them
+   only in canonical form: exactly the declared number of ASCII digits each. ``seed`` is the SHA-256
    of a domain tag, the manifest hash and the canonical entropy.
 3. Objects: in each stratum every object gets the score max(HMAC(seed, object|stratum|id|k)
    for k < weight); the verifiable order is (tier ascending, score descending, id ascending)
@@ -31,7 +32,9 @@ The procedure, in short (docs/draw-algorithm.md specifies every byte):
 4. Inspectors: teams are assigned greedily, object by object, preferring the least loaded
    inspector, then one who did not inspect this source last time; among those each is equally
    likely: rejection sampling over the inspectors with that load, sorted by id, indexed by
-   HMAC(seed, team|object|slot|k) mod their number (O(1) HMACs per pick).
+   HMAC(seed, team|object|slot|k) mod their number (O(1) HMACs per pick). Version 3: no
+   certified inspector goes on more than ``constraints.max_teams`` teams (unless nobody else
+   can), and the leader is drawn among the team's certified members.
 5. Substitutions approved after the draw (a closed source, a recusal) are appended to the
    record in approval order; ``verify`` replays them with the same seed.
 
@@ -64,7 +67,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "ALGORITHMS",
+    "ALGORITHM_V2",
     "ALGORITHM_VERSION",
+    "DEFAULT_DIGITS",
+    "MAX_DIGITS",
+    "MAX_INTEGER",
+    "MAX_NAME",
     "FORMAT",
     "MAX_WEIGHT",
     "CanonicalJSONError",
@@ -81,6 +90,9 @@ __all__ = [
     "check_manifest",
     "encode_built_manifest",
     "compute_seed",
+    "default_team_share",
+    "is_name_character",
+    "max_teams_for",
     "execute",
     "inspector_substitution",
     "iter_selected",
