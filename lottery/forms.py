@@ -148,6 +148,10 @@ class DiscardForm(ServiceErrorMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
+class AbandonForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea)
+
+
 class EntropyForm(ServiceErrorMixin, forms.Form):
     witness_name = forms.CharField(label=_("Witness"), max_length=50)
     witness_role = forms.CharField(

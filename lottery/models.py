@@ -179,6 +179,11 @@ class Draw(models.Model):
         COMMITTED = "committed", _("Committed (manifest hash published)")
         EXECUTED = "executed", _("Executed")
         DISCARDED = "discarded", _("Discarded before commitment")
+        ABANDONED = "abandoned", _("Abandoned after commitment (reason public)")
+
+    #: Statuses of a draw that no longer holds its plan: the plan may be drawn again. A
+    #: discarded draw was never public; an abandoned one stays public beside its successor.
+    DEAD_STATUSES = ("discarded", "abandoned")
 
     plan = models.ForeignKey(
         Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="draws"
@@ -226,6 +231,13 @@ class Draw(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+    # A committed draw that cannot execute (e.g. a witness cannot be reached, the venue lost
+    # power for days) is abandoned by a leader with a public reason, never silently redone.
+    abandoned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    abandoned_at = models.DateTimeField(_("abandoned at"), null=True, blank=True)
+    abandon_reason = models.TextField(_("reason for abandoning"), blank=True)
     disclosed_at = models.DateTimeField(
         _("disclosed at"),
         null=True,
@@ -245,12 +257,24 @@ class Draw(models.Model):
         constraints = [
             # A plan has at most one live draw: once committed it can never be redone.
             models.UniqueConstraint(
-                fields=["plan"], condition=~Q(status="discarded"), name="draw_one_live_per_plan"
+                fields=["plan"],
+                condition=~Q(status__in=["discarded", "abandoned"]),
+                name="draw_one_live_per_plan",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["prepared", "committed", "discarded"])
+                condition=Q(status__in=["prepared", "committed", "discarded", "abandoned"])
                 | (Q(status="executed") & ~Q(seed="") & Q(executed_at__isnull=False)),
                 name="draw_executed_has_seed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="abandoned")
+                | (
+                    Q(abandoned_at__isnull=False)
+                    & ~Q(abandon_reason="")
+                    & Q(committed_at__isnull=False)
+                    & Q(seed="")
+                ),
+                name="draw_abandoned_has_reason",
             ),
         ]
 

@@ -381,7 +381,7 @@ def quarter_standings(
     draws = {
         d.plan_id: d
         for d in Draw.objects.filter(plan__in=[p.pk for p in plans.values()]).exclude(
-            status=Draw.Status.DISCARDED
+            status__in=Draw.DEAD_STATUSES
         )
     }
     counts = drawn_counts([d.pk for d in draws.values() if d.status == Draw.Status.EXECUTED])

@@ -956,6 +956,53 @@ def draw_discard(*, actor, draw: Draw, reason: str) -> Draw:
     return draw
 
 
+def draw_abandon(*, actor, draw: Draw, reason: str) -> Draw:
+    """Give up a committed draw that cannot execute (a witness cannot be reached, the
+    ceremony cannot be held before the quarter ends). Only the bureau's leader decides, with a
+    reason that is published: the commitment stays on the public portal beside the draw that
+    replaces it, so abandoning is never a silent redo. An executed draw is never abandoned."""
+    _require(actor, Cap.APPROVE, draw.organisation)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ServiceError(
+            _(
+                "Say in at least 10 characters why the committed draw cannot be executed; the "
+                "reason is published beside the commitment."
+            ),
+            code="abandon_reason",
+        )
+    if len(reason) > 1000:
+        raise ServiceError(_("The reason has at most 1,000 characters."), code="abandon_reason")
+    with transaction.atomic():
+        draw = Draw.objects.select_for_update().get(pk=draw.pk)
+        if draw.status == Draw.Status.EXECUTED:
+            raise ServiceError(
+                _("This draw has already been executed; it can never be redone."),
+                code="already_executed",
+            )
+        if draw.status != Draw.Status.COMMITTED:
+            raise ServiceError(
+                _("Only a committed draw can be abandoned; discard a draw that is only prepared."),
+                code="not_committed",
+            )
+        draw.status = Draw.Status.ABANDONED
+        draw.abandoned_by = actor
+        draw.abandoned_at = timezone.now()
+        draw.abandon_reason = reason
+        draw.save(update_fields=["status", "abandoned_by", "abandoned_at", "abandon_reason"])
+        audit_record(
+            actor=actor,
+            action="draw.abandon",
+            obj=draw,
+            after={
+                "manifest_hash": draw.manifest_hash,
+                "reason": reason,
+                "witness_values_entered": draw.entropy.count(),
+            },
+        )
+    return draw
+
+
 def draw_commit(*, actor, draw: Draw) -> Draw:
     """Record the manifest hash as the commitment, before any entropy exists."""
     _require(actor, Cap.OPERATE_DRAW, draw.organisation)

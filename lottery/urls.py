@@ -20,6 +20,7 @@ urlpatterns = [
     path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/commit/", views.draw_commit, name="draw_commit"),
     path("draws/<int:pk>/discard/", views.draw_discard, name="draw_discard"),
+    path("draws/<int:pk>/abandon/", views.draw_abandon, name="draw_abandon"),
     path("draws/<int:pk>/entropy/", views.draw_entropy, name="draw_entropy"),
     path("draws/<int:pk>/execute/", views.draw_execute, name="draw_execute"),
     path("draws/<int:pk>/record.json", views.draw_record_json, name="draw_record_json"),

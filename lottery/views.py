@@ -46,6 +46,7 @@ from lottery.display import (
     team_member,
 )
 from lottery.forms import (
+    AbandonForm,
     DiscardForm,
     EntropyForm,
     ExecuteForm,
@@ -126,7 +127,7 @@ def _audit_result_view(user, draw: Draw, via: str) -> None:
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
     _require_plans(request)
-    live = Draw.objects.filter(plan=OuterRef("pk")).exclude(status=Draw.Status.DISCARDED)
+    live = Draw.objects.filter(plan=OuterRef("pk")).exclude(status__in=Draw.DEAD_STATUSES)
     qs = plan_list_for_user(user=request.user).annotate(
         live_draw_id=Subquery(live.values("pk")[:1]),
         live_draw_status=Subquery(live.values("status")[:1]),
@@ -348,7 +349,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     _require_plans(request)
     draws = list(draw_list_for_user(user=request.user).filter(plan=plan).order_by("-pk"))
-    live = next((d for d in draws if d.status != Draw.Status.DISCARDED), None)
+    live = next((d for d in draws if d.status not in Draw.DEAD_STATUSES), None)
     can_operate = _can_operate_plan(request.user, plan)
     can_approve = _can_approve(request.user, plan.organisation_id)
     can_edit = _can_edit_plan(request.user, plan) and plan.status == Plan.Status.DRAFT
@@ -595,6 +596,9 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "exclusions_hidden": sum(summary.exclusions_by_reason.get(r, 0) for r in hidden),
         "manifest_visible": manifest_visible,
         "discard_form": DiscardForm(),
+        "abandon_form": AbandonForm(),
+        "can_abandon": draw.status == Draw.Status.COMMITTED
+        and _can_approve(request.user, draw.organisation_id),
     }
     if draw.status == Draw.Status.EXECUTED:
         context.update(_result_context(request, draw, "page"))
@@ -641,6 +645,33 @@ def draw_discard(request: HttpRequest, pk: int) -> HttpResponse:
         _refused(request, exc)
         return redirect("lottery:draw_detail", pk=draw.pk)
     messages.success(request, _("The prepared draw was discarded."))
+    return redirect("lottery:plan_detail", pk=draw.plan_id)
+
+
+@login_required
+@require_POST
+def draw_abandon(request: HttpRequest, pk: int) -> HttpResponse:
+    """A leader gives up a committed draw that cannot execute; the reason is published."""
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    if not _can_approve(request.user, draw.organisation_id):
+        raise PermissionDenied
+    form = AbandonForm(request.POST)
+    try:
+        services.draw_abandon(
+            actor=request.user,
+            draw=draw,
+            reason=form.cleaned_data["reason"] if form.is_valid() else "",
+        )
+    except ServiceError as exc:
+        _refused(request, exc)
+        return redirect("lottery:draw_detail", pk=draw.pk)
+    messages.success(
+        request,
+        _(
+            "The committed draw was abandoned. Its commitment and your reason stay public; "
+            "the plan can now be drawn again."
+        ),
+    )
     return redirect("lottery:plan_detail", pk=draw.plan_id)
 
 

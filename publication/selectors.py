@@ -4,7 +4,7 @@ A draw becomes public when it is committed (its manifest hash, quotas and pool s
 manifest once the earlier draws whose results it embeds are disclosed
 (``lottery.selectors.can_see_manifest``); its drawn list, teams, witness values and seed only
 once it is disclosed, after the inspections. Prepared (uncommitted) and discarded draws are
-never shown. Plans and check items are public once published (below).
+never shown; an abandoned draw (committed, never executed) stays public with its reason. Plans and check items are public once published (below).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from lottery.models import Draw, Plan
 from registry.models import CheckItem
 from registry.selectors import checkitem_list_published
 
-PUBLIC_STATUSES = [Draw.Status.COMMITTED, Draw.Status.EXECUTED]
+# An abandoned draw was committed, so it stays public (with its reason) beside the draw that
+# replaced it: a commitment never disappears.
+PUBLIC_STATUSES = [Draw.Status.COMMITTED, Draw.Status.EXECUTED, Draw.Status.ABANDONED]
 
 
 def public_draw_list(*, division_code: str = "") -> QuerySet[Draw]:
@@ -34,6 +36,17 @@ def public_draw_get(*, pk: int) -> Draw:
         return public_draw_list().get(pk=pk)
     except Draw.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def public_sibling_draws(draw: Draw) -> list[Draw]:
+    """The other public draws of the same plan, in order of commitment: an abandoned
+    commitment and the draw that replaced it are always shown together."""
+    return list(
+        public_draw_list()
+        .filter(plan_id=draw.plan_id)
+        .exclude(pk=draw.pk)
+        .order_by("committed_at", "pk")
+    )
 
 
 def is_disclosed(draw: Draw) -> bool:

@@ -38,6 +38,7 @@ from publication.selectors import (
     public_plan_list,
     public_plan_organisations,
     public_plan_years,
+    public_sibling_draws,
 )
 from registry.models import CheckItem
 
@@ -91,6 +92,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "manifest_visible": manifest_visible,
             "entropy": list(draw.entropy.all()) if disclosed else [],
             "result": result,
+            "plan_draws": public_sibling_draws(draw),
             "public": True,
         },
     )

@@ -55,6 +55,13 @@ def test_a_clerk_runs_the_ceremony_and_a_second_clerk_cannot_redo_it(
     assert page.locator('[data-testid="inspector-certified"]').inner_text() == "8"
 
     # Commit: the manifest hash, recorded before any randomness exists.
+    # Committing asks first, like publishing: dismissed, nothing happens; accepted, it commits.
+    questions = []
+    page.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
+    page.click('[data-testid="commit"]')
+    assert questions and "永远不能重做" in questions[0]
+    assert page.locator('[data-testid="draw-status"][data-status="prepared"]').count() == 1
+    page.once("dialog", lambda d: d.accept())
     page.click('[data-testid="commit"]')
     page.wait_for_selector('[data-testid="draw-status"][data-status="committed"]')
     assert page.locator('[data-testid="manifest-hash"]').inner_text() == draw.manifest_hash
