@@ -174,8 +174,24 @@ def run(
         cursor.execute(
             "ANALYZE registry_pollutionsource, inspectors_inspector, inspectors_conflict"
         )
+    from django.utils import timezone
+
+    from registry.models import CheckItem
+
+    item, _ = CheckItem.objects.get_or_create(
+        organisation=org,
+        year=2026,
+        code="BENCH-01",
+        defaults={
+            "name": "基准抽查事项",
+            "legal_basis": "《中华人民共和国环境保护法》",
+            "checking_body": org.name,
+            "published_at": timezone.now(),
+        },
+    )
     plan = plan_create(
         actor=clerk,
+        check_items=[item],
         organisation=org,
         kind=Plan.Kind.QUARTERLY,
         year=2026,

@@ -14,6 +14,7 @@ from django.views.decorators.cache import cache_control, never_cache
 
 from core.calendar import calendar_coverage
 from core.errors import ServiceError
+from core.fonts import cjk_font_available
 from core.forms import CalendarImportForm
 from core.home import home_cards
 from core.models import AuditEntry, CalendarDay, CalendarYear, Role
@@ -130,12 +131,21 @@ def health(request: HttpRequest) -> JsonResponse:
         for year, ok in coverage.items()
         if not ok
     ]
+    fonts = {"cjk": cjk_font_available()}
+    if not fonts["cjk"]:
+        warnings.append(
+            _(
+                "No Chinese font is installed (Debian package fonts-noto-cjk): PDFs are refused "
+                "until it is."
+            )
+        )
     ok = database["ok"] and broker["ok"]
     body = {
         "status": "ok" if ok and not warnings else ("warning" if ok else "error"),
         "database": database,
         "broker": broker,
         "calendar": {str(year): covered for year, covered in coverage.items()},
+        "fonts": fonts,
         "warnings": warnings,
         "time": timezone.now().isoformat(),
     }

@@ -126,6 +126,13 @@ class Plan(models.Model):
     )
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     return_reason = models.TextField(_("reason for return"), blank=True)
+    # Quarterly draws go in quarter order; a leader may let this plan's draw go before an
+    # earlier quarter's published plan is drawn, with a recorded reason (audited, shown).
+    early_draw_reason = models.TextField(_("reason for drawing out of order"), blank=True)
+    early_draw_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    early_draw_at = models.DateTimeField(_("out-of-order draw allowed at"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("published by"),

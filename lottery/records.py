@@ -17,7 +17,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Max
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
+from core.fonts import FONT_STATE, cjk_font_available
 from lottery.models import Draw, DrawSelection, Substitution
 
 #: Drawn sources up to which the record is rendered in the request (about 10 s at most).
@@ -32,7 +35,10 @@ def record_state(draw: Draw) -> str:
     )
     last = subs["last"].isoformat() if subs["last"] else "-"
     disclosed = draw.disclosed_at.isoformat() if draw.disclosed_at else "-"
-    return f"{draw.status}|{draw.entropy.count()}|{disclosed}|{subs['n']}|{last}|{draw.seed or '-'}"
+    return (
+        f"{draw.status}|{draw.entropy.count()}|{disclosed}|{subs['n']}|{last}|{draw.seed or '-'}"
+        f"|{FONT_STATE}"
+    )
 
 
 def record_pdf_ready(draw: Draw) -> bool:
@@ -48,6 +54,7 @@ def record_pdf_request(draw: Draw) -> str:
     state = record_state(draw)
     if draw.record_pdf and draw.record_pdf_state == state:
         return "ready"
+    _require_cjk_font()  # before queueing too: a worker would only fail the same way
     if DrawSelection.objects.filter(draw=draw).count() <= SYNC_ROWS:
         _render(draw, state)
         return "ready"
@@ -74,8 +81,26 @@ def record_pdf_render(*, draw_id: int, state: str) -> bool:
     return True
 
 
+class FontMissing(ServiceError):
+    """No Chinese font: the record would be empty boxes, so it is not made or stored."""
+
+
+def _require_cjk_font() -> None:
+    if not cjk_font_available():
+        raise FontMissing(
+            _(
+                "The server has no Chinese font, so the record PDF would show empty boxes; it "
+                "was not made. The administrator installs the Debian package fonts-noto-cjk "
+                "and restarts the application (see /health/)."
+            ),
+            code="font_missing",
+        )
+
+
 def _render(draw: Draw, state: str) -> None:
     from lottery.pdf import draw_record_pdf
+
+    _require_cjk_font()
 
     data = draw_record_pdf(draw)
     old = draw.record_pdf.name if draw.record_pdf else ""

@@ -466,3 +466,21 @@ def other_open_draw(plan: Plan) -> Draw | None:
         .order_by("plan__year", "plan__quarter", "pk")
         .first()
     )
+
+
+def earlier_undrawn_plans(plan: Plan) -> list[Plan]:
+    """Published quarterly plans of the same bureau and year, of an earlier quarter, with no
+    executed draw: ``plan``'s draw waits for them (``services._refuse_out_of_order``)."""
+    if plan.kind != Plan.Kind.QUARTERLY or not plan.quarter:
+        return []
+    return list(
+        Plan.objects.filter(
+            organisation_id=plan.organisation_id,
+            kind=Plan.Kind.QUARTERLY,
+            year=plan.year,
+            quarter__lt=plan.quarter,
+            status=Plan.Status.PUBLISHED,
+        )
+        .exclude(draws__status=Draw.Status.EXECUTED)
+        .order_by("quarter")
+    )

@@ -60,13 +60,14 @@ from lottery.selectors import (
     checks_this_year,
     covered_sources,
     cycle_quarters,
+    earlier_undrawn_plans,
     effective_selections,
     effective_teams,
     executed_selection_rows,
     other_open_draw,
     previous_inspectors,
 )
-from registry.models import PollutionSource
+from registry.models import CheckItem, PollutionSource
 
 CLASS_ORDER = [c.value for c in SupervisionClass]  # key, general, special: strata order
 
@@ -336,6 +337,41 @@ def plan_delete(*, actor, plan: Plan) -> None:
         plan.delete()
 
 
+def _check_plan_items(plan: Plan) -> None:
+    """A plan uses its year's published check-item list (一单两库: the list comes first): at
+    least one item, every item published and from the list of the plan's own year."""
+    year = plan.year
+    published = CheckItem.objects.filter(
+        organisation_id=plan.organisation_id, year=year, published_at__isnull=False
+    )
+    if not published.exists():
+        raise ServiceError(
+            _(
+                "No check-item list for %(year)s has been published by this organisation: "
+                "publish the %(year)s list first, then choose the plan's items from it."
+            )
+            % {"year": year},
+            code="no_published_list",
+        )
+    items = list(plan.check_items.order_by("code"))
+    if not items:
+        raise ServiceError(
+            _("A plan needs at least one check item from the published %(year)s list.")
+            % {"year": year},
+            code="no_check_items",
+        )
+    stray = [i.code for i in items if i.year != year or i.published_at is None]
+    if stray:
+        raise ServiceError(
+            _(
+                "Check items %(codes)s are not in the published %(year)s list; choose items "
+                "from that list."
+            )
+            % {"codes": "、".join(stray), "year": year},
+            code="check_items_not_in_list",
+        )
+
+
 def plan_submit(*, actor, plan: Plan) -> Plan:
     """A clerk submits a draft for a leader's approval; it can no longer be changed."""
     _require(actor, Cap.EDIT_PLANS, plan.organisation)
@@ -349,6 +385,7 @@ def plan_submit(*, actor, plan: Plan) -> Plan:
         )
         if error:
             raise ServiceError(error)
+        _check_plan_items(plan)
         plan.status = Plan.Status.SUBMITTED
         plan.submitted_by = actor
         plan.submitted_at = timezone.now()
@@ -684,6 +721,7 @@ def draw_prepare(
     if max_team_share is not None and not 1 <= max_team_share <= 100:
         raise ServiceError(_("The accepted share of teams is a percentage from 1 to 100."))
     _refuse_while_another_draw_open(plan)
+    _refuse_out_of_order(plan)
     pools = Pools(plan)
     quotas = quota_for_plan(plan, pools)
     people, inspector_ids = _inspector_pool(plan)
@@ -730,6 +768,7 @@ def draw_prepare(
         # once cannot both miss each other (NO KEY: rows that merely refer to it go on).
         Organisation.objects.select_for_update(no_key=True).filter(pk=org.pk).first()
         _refuse_while_another_draw_open(plan)
+        _refuse_out_of_order(plan)
         # e.g. 2026Q1-410823-1 (a county bureau), 2026Q1-410800T-1 (the city team)
         team = "T" if org.kind == Organisation.Kind.CITY_TEAM else ""
         number_base = f"{plan.period_label}-{org.division_code}{team}"
@@ -868,6 +907,60 @@ def _scarce_expertise(manifest: dict, outlook, share: int) -> ServiceError:
         },
         code="scarce_expertise",
     )
+
+
+def _refuse_out_of_order(plan: Plan) -> None:
+    """Quarterly draws go in quarter order: a published plan of an earlier quarter of the
+    same year is drawn first, unless a leader recorded why this one may go first."""
+    if plan.kind != Plan.Kind.QUARTERLY or plan.early_draw_reason:
+        return
+    earlier = earlier_undrawn_plans(plan)
+    if earlier:
+        raise ServiceError(
+            _(
+                "Draws go in quarter order: %(earlier)s is published but not drawn yet. Draw "
+                "it first, or a leader records why %(this)s may be drawn before it."
+            )
+            % {
+                "earlier": "、".join(p.period_label for p in earlier),
+                "this": plan.period_label,
+            },
+            code="out_of_order",
+        )
+
+
+def plan_allow_early_draw(*, actor, plan: Plan, reason: str) -> Plan:
+    """A leader lets this quarter's draw go before an earlier quarter's (e.g. the earlier
+    plan is being withdrawn, or its sources were all inspected by a special campaign)."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ServiceError(
+            _("Say in at least 10 characters why this draw may go before the earlier one."),
+            code="early_draw_reason",
+        )
+    if len(reason) > 1000:
+        raise ServiceError(_("The reason has at most 1,000 characters."), code="early_draw_reason")
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.kind != Plan.Kind.QUARTERLY or plan.status != Plan.Status.PUBLISHED:
+            raise ServiceError(_("Only a published quarterly plan is drawn."))
+        if plan.early_draw_reason:
+            raise ServiceError(_("A reason is already recorded for this plan."))
+        plan.early_draw_reason = reason
+        plan.early_draw_by = actor
+        plan.early_draw_at = timezone.now()
+        plan.save(update_fields=["early_draw_reason", "early_draw_by", "early_draw_at"])
+        audit_record(
+            actor=actor,
+            action="plan.allow_early_draw",
+            obj=plan,
+            after={
+                "reason": reason,
+                "earlier": [p.period_label for p in earlier_undrawn_plans(plan)],
+            },
+        )
+    return plan
 
 
 def _refuse_while_another_draw_open(plan: Plan) -> None:

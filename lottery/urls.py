@@ -12,6 +12,11 @@ urlpatterns = [
     path("plans/<int:pk>/edit/", views.plan_edit, name="plan_edit"),
     path("plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
     path("plans/<int:pk>/submit/", views.plan_submit, name="plan_submit"),
+    path(
+        "plans/<int:pk>/allow-early-draw/",
+        views.plan_allow_early_draw,
+        name="plan_allow_early_draw",
+    ),
     path("plans/<int:pk>/return/", views.plan_return, name="plan_return"),
     path("plans/<int:pk>/approve/", views.plan_approve, name="plan_approve"),
     path("plans/<int:pk>/publish/", views.plan_publish, name="plan_publish"),

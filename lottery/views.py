@@ -72,6 +72,7 @@ from lottery.selectors import (
     draw_get_for_user,
     draw_list_for_user,
     draw_tasks_for_inspector,
+    earlier_undrawn_plans,
     effective_teams,
     other_open_draw,
     plan_get_for_user,
@@ -380,6 +381,10 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if can_operate and plan.status == Plan.Status.PUBLISHED and live is None
             else None,
             "prepare_form": PrepareForm(),
+            "earlier_undrawn": earlier_undrawn_plans(plan)
+            if plan.status == Plan.Status.PUBLISHED and live is None and not plan.early_draw_reason
+            else [],
+            "early_form": ReturnForm(),
         },
     )
 
@@ -452,6 +457,24 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
         _refused(request, exc)
     else:
         messages.success(request, _("The plan went back to draft."))
+    return redirect("lottery:plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_allow_early_draw(request: HttpRequest, pk: int) -> HttpResponse:
+    """A leader records why this quarter may be drawn before an earlier one."""
+    plan = plan_get_for_user(user=request.user, pk=pk)
+    if not _can_approve(request.user, plan.organisation_id):
+        raise PermissionDenied
+    try:
+        services.plan_allow_early_draw(
+            actor=request.user, plan=plan, reason=request.POST.get("reason", "")[:2000]
+        )
+    except ServiceError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Recorded: this plan may be drawn before the earlier one."))
     return redirect("lottery:plan_detail", pk=plan.pk)
 
 
@@ -857,7 +880,12 @@ def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The signed paper record of the ceremony (A4, Chinese). A large draw's record is laid
     out by a worker; meanwhile the page says so and updates itself (lottery.records)."""
     draw = _record_draw(request, pk)
-    if records.record_pdf_request(draw) == "queued":
+    try:
+        status = records.record_pdf_request(draw)
+    except records.FontMissing as exc:
+        _refused(request, exc)
+        return redirect("lottery:draw_detail", pk=draw.pk)
+    if status == "queued":
         return render(request, "lottery/record_wait.html", _record_wait_context(draw))
     _audit_result_view(request.user, draw, "pdf")
     return FileResponse(

@@ -10,6 +10,7 @@ import pytest
 
 from lottery.models import Plan, RuleSet
 from lottery.services import plan_create, ruleset_ensure_presets
+from tests.lottery.factories import make_check_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +42,7 @@ def test_a_clerk_edits_submits_and_resubmits_after_the_leader_returns_the_plan(
         ruleset=RuleSet.objects.get(organisation__isnull=True, code="wuzhi_2021"),
         planned_start=date(2026, 1, 11),
         planned_end=date(2026, 3, 25),
+        check_items=[make_check_item(county, "01")],
     )
 
     # The clerk moves the draft to Q2: the dates follow, then the start is set by hand.
@@ -149,6 +151,7 @@ def test_publishing_a_plan_asks_first(page, login, county, county_clerk, county_
         ruleset=RuleSet.objects.get(organisation__isnull=True, code="wuzhi_2021"),
         planned_start=date(2026, 4, 11),
         planned_end=date(2026, 6, 25),
+        check_items=[make_check_item(county, "01")],
     )
     plan_approve(actor=county_leader, plan=plan_submit(actor=county_clerk, plan=plan))
     login(county_leader)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils import timezone
+
 from core.uscc import make_uscc
 from inspectors.models import Inspector
 from registry.models import CheckItem, PollutionSource
@@ -55,8 +57,13 @@ def make_inspectors(org, n: int, *, expertise=(), valid_until=date(2030, 12, 31)
     return Inspector.objects.bulk_create(rows)
 
 
-def make_check_item(org, code: str, *, year: int = 2026, expertise=(), **extra) -> CheckItem:
-    """One item of ``org``'s check-item list, requiring ``expertise`` of the team."""
+def make_check_item(
+    org, code: str, *, year: int = 2026, expertise=(), published=True, **extra
+) -> CheckItem:
+    """One item of ``org``'s check-item list, requiring ``expertise`` of the team; published
+    unless ``published=False`` (a plan is submitted only with items of a published list)."""
+    if published:
+        extra.setdefault("published_at", timezone.now())
     return CheckItem.objects.create(
         organisation=org,
         year=year,
@@ -67,3 +74,18 @@ def make_check_item(org, code: str, *, year: int = 2026, expertise=(), **extra) 
         required_expertise=list(expertise),
         **extra,
     )
+
+
+def give_plan_items(plan) -> None:
+    """A plan without check items gets one published item of its year's list (a plan is
+    submitted only with items of its year's published list)."""
+    if plan.check_items.exists():
+        return
+    item = (
+        CheckItem.objects.filter(
+            organisation=plan.organisation, year=plan.year, published_at__isnull=False
+        )
+        .order_by("code")
+        .first()
+    ) or make_check_item(plan.organisation, f"T{plan.year}-01", year=plan.year)
+    plan.check_items.add(item)

@@ -18,7 +18,7 @@ from lottery.services import (
     plan_publish,
     plan_submit,
 )
-from tests.lottery.factories import make_inspectors, make_sources
+from tests.lottery.factories import give_plan_items, make_inspectors, make_sources
 
 YEAR, QUARTER = 2026, 1
 
@@ -47,11 +47,13 @@ def make_plan(county, clerk, leader=None, *, quarter=QUARTER, preset="luliang_20
         planned_start=date(YEAR, 3 * quarter - 2, 11),
         planned_end=date(YEAR, 3 * quarter, 25),
     )
+    give_plan_items(plan)
     return publish(plan, clerk, leader) if leader is not None else plan
 
 
 def publish(plan, clerk, leader):
     """Submit, approve and publish: a draw is prepared only on a published plan."""
+    give_plan_items(plan)
     plan = plan_submit(actor=clerk, plan=plan)
     plan = plan_approve(actor=leader, plan=plan)
     return plan_publish(actor=leader, plan=plan)

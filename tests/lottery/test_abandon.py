@@ -103,7 +103,9 @@ def test_abandon_through_the_page_leader_only(committed, client, county_clerk, c
     response = client.post(url, {"reason": REASON}, follow=True)
     committed.refresh_from_db()
     assert committed.status == Draw.Status.ABANDONED
-    assert response.redirect_chain[-1][0] == reverse("lottery:plan_detail", args=[committed.plan_id])
+    assert response.redirect_chain[-1][0] == reverse(
+        "lottery:plan_detail", args=[committed.plan_id]
+    )
 
 
 @pytest.mark.django_db
@@ -112,5 +114,7 @@ def test_commit_asks_for_confirmation(county, county_clerk, county_leader, clien
     draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk, stage="prepared")
     client.force_login(county_clerk)
     page = client.get(reverse("lottery:draw_detail", args=[draw.pk])).content.decode()
-    button = page[page.index('data-testid="commit"') - 200 : page.index('data-testid="commit"') + 400]
+    button = page[
+        page.index('data-testid="commit"') - 200 : page.index('data-testid="commit"') + 400
+    ]
     assert "confirm(" in button or "data-confirm" in button

@@ -1,11 +1,17 @@
 """The draw ceremony in a real Chromium: a clerk prepares and commits a quarterly draw, two
-witnesses' values are entered one after another (htmx updates the list in place), the draw
-executes, the signed-record PDF downloads, and a second clerk who still has the page open
-before the execution is refused when trying to execute it again. Then a substitution is
+witnesses' values are entered one after another (htmx updates the list in place; full-width
+digits and spaces as people type them), the draw executes, the signed-record PDF downloads,
+and a second clerk who still has the page open before the execution is refused when trying to
+execute it again. After disclosure a visitor downloads the public record and verify_draw.py,
+and the script says “matches”. Then a substitution is
 requested and approved, each in place."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +19,7 @@ import pytest
 from core.models import Role
 from core.services import user_create
 from lottery.models import Draw, DrawSelection
+from lottery.services import draws_disclose_due
 from tests.conftest import PASSWORD
 from tests.lottery.scenario import build_world, make_draw, make_plan
 
@@ -28,7 +35,7 @@ def sign_in(page, username: str) -> None:
 
 
 def test_a_clerk_runs_the_ceremony_and_a_second_clerk_cannot_redo_it(
-    browser, page, login, live_server, county, county_clerk, county_leader
+    browser, page, login, live_server, county, county_clerk, county_leader, tmp_path
 ):
     build_world(county)
     plan = make_plan(county, county_clerk, county_leader)
@@ -121,6 +128,41 @@ def test_a_clerk_runs_the_ceremony_and_a_second_clerk_cannot_redo_it(
     draw.refresh_from_db()
     assert draw.executed_by == county_clerk
     assert DrawSelection.objects.filter(draw=draw).count() == 26
+
+    # After the inspections the list is disclosed; a visitor (no login) downloads the record
+    # and the script from the public page, and the script says the draw matches.
+    draws_disclose_due(today=plan.planned_end + timedelta(days=1))
+    visitor = browser.new_context(locale="zh-CN", base_url=live_server.url, accept_downloads=True)
+    visitor.set_default_timeout(15_000)
+    public = visitor.new_page()
+    public.goto("/public/draws/")
+    public.click(f'[data-testid="public-draw-link"]:has-text("{plan.title}")')
+    files = {}
+    for testid, name in (
+        ("public-record-download", "record.json"),
+        ("public-verify-script", "verify_draw.py"),
+    ):
+        with public.expect_download() as download:
+            public.click(f'[data-testid="{testid}"]')
+        download.value.save_as(tmp_path / name)
+        files[name] = tmp_path / name
+    visitor.close()
+    record = json.loads(files["record.json"].read_text(encoding="utf-8"))
+    assert [e["value"] for e in record["entropy"]] == ["351624", "661234"]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "verify_draw.py",
+            "verify",
+            "record.json",
+            "--manifest-hash",
+            draw.manifest_hash,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "matches", run.stdout + run.stderr
 
 
 def test_a_substitution_is_requested_and_approved_in_place(

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from django.db import DatabaseError, connection, connections, transaction
+from django.utils import timezone
 
 from core.errors import ServiceError
 from core.models import AuditEntry
@@ -404,6 +405,7 @@ def test_the_frequency_cap_excludes_sources_checked_twice_this_year(
         legal_basis="《环境保护法》",
         checking_body="生态环境分局",
         method="on_site",
+        published_at=timezone.now(),
     )
     for quarter in (1, 2):  # 4 key objects, a quarter takes 25% .. coverage takes all 4/4, 4/3
         plan = _plan(

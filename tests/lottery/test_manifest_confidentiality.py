@@ -273,6 +273,7 @@ def test_frequency_cap_exclusions_are_listed_only_to_those_who_may_see_the_manif
         legal_basis="《环境保护法》",
         checking_body="生态环境分局",
         method="on_site",
+        published_at=timezone.now(),
     )
     rules = [
         {"kind": "class_percentage", "class": "key", "percent": 25, "per": "quarter"},

@@ -171,3 +171,45 @@ def test_a_large_draws_record_is_laid_out_by_a_worker_while_the_page_waits(
     assert done["Content-Type"] == "application/pdf"
     assert b"".join(done.streaming_content).startswith(b"%PDF-")
     assert client_for(city_reviewer).get(status_url).status_code == 403  # confidential
+
+
+def test_without_a_chinese_font_no_pdf_is_stored_and_health_says_so(
+    executed, client_for, county_leader, monkeypatch, client
+):
+    from core import fonts
+    from lottery import records
+
+    monkeypatch.setattr(records, "cjk_font_available", lambda: False)
+    monkeypatch.setattr("core.views.cjk_font_available", lambda: False)
+    response = client_for(county_leader).get(
+        reverse("lottery:draw_pdf", args=[executed.pk]), follow=True
+    )
+    assert "fonts-noto-cjk" in response.content.decode()
+    executed.refresh_from_db()
+    assert not executed.record_pdf and executed.record_pdf_state == ""
+    health = client.get("/health/").json()
+    assert health["fonts"] == {"cjk": False}
+    assert any("fonts-noto-cjk" in w for w in health["warnings"])
+    assert fonts.FONT_STATE in records.record_state(executed)
+
+
+def test_a_record_stored_before_the_font_check_is_rendered_again(
+    executed, client_for, county_leader
+):
+    from lottery import records
+    from lottery.models import Draw
+
+    leader = client_for(county_leader)
+    assert leader.get(reverse("lottery:draw_pdf", args=[executed.pk])).status_code == 200
+    executed.refresh_from_db()
+    first = executed.record_pdf.name
+    # As stored by an earlier version: the same state without the font marker.
+    old_state = executed.record_pdf_state.rsplit("|", 1)[0]
+    Draw.objects.filter(pk=executed.pk).update(record_pdf_state=old_state)
+    executed.refresh_from_db()
+    assert not records.record_pdf_ready(executed)
+    assert leader.get(reverse("lottery:draw_pdf", args=[executed.pk])).status_code == 200
+    executed.refresh_from_db()
+    assert records.record_pdf_ready(executed) and executed.record_pdf_state != old_state
+    assert executed.record_pdf.name  # rendered again (the old file replaced)
+    assert first

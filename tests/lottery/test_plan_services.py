@@ -267,6 +267,7 @@ def test_a_leader_returns_a_submitted_plan_and_the_clerk_fixes_and_resubmits(
         actor=county_clerk,
         plan=draft,
         **fields(quarter=2, planned_start=date(YEAR, 4, 11), planned_end=date(YEAR, 6, 25)),
+        check_items=list(draft.check_items.all()),
     )
     plan = plan_submit(actor=county_clerk, plan=draft)
     plan = plan_approve(actor=county_leader, plan=draft)
@@ -379,6 +380,7 @@ def test_a_later_quarter_is_drawn_once_the_earlier_draw_ran_or_was_discarded(
         make_plan(county, county_clerk, county_leader, quarter=1), county_clerk, stage="prepared"
     )
     draw_discard(actor=county_clerk, draw=q1, reason="登记有误")
+    make_draw(q1.plan, county_clerk)  # drawn again, executed
     q2 = make_plan(county, county_clerk, county_leader, quarter=2)
     make_draw(q2, county_clerk)  # executed
     q3 = make_plan(county, county_clerk, county_leader, quarter=3)

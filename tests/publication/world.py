@@ -8,6 +8,7 @@ from lottery.models import Plan
 from lottery.rules import PRESETS
 from lottery.services import plan_approve, plan_create, plan_publish, plan_submit
 from registry.services import checkitem_create, checkitem_publish
+from tests.lottery.factories import give_plan_items
 
 RULES = PRESETS["luliang_2020_county"].rules
 
@@ -44,6 +45,7 @@ def plan(org, clerk, leader, *, year=2026, quarter=1, status="published", items=
         planned_end=date(year, 3 * quarter, 25),
     )
     if status in ("approved", "published"):
+        give_plan_items(made)
         made = plan_approve(actor=leader, plan=plan_submit(actor=clerk, plan=made))
     if status == "published":
         made = plan_publish(actor=leader, plan=made)
