@@ -13,6 +13,27 @@ class OrganisationAdmin(GuardedModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "division_code"]
 
+    # django-guardian's object-permission pages look the object up with the id as given: a
+    # non-numeric id would be a server error, so it is "not found" instead.
+    def obj_perms_manage_view(self, request, object_pk):
+        _require_numeric(object_pk)
+        return super().obj_perms_manage_view(request, object_pk)
+
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        _require_numeric(object_pk, user_id)
+        return super().obj_perms_manage_user_view(request, object_pk, user_id)
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        _require_numeric(object_pk, group_id)
+        return super().obj_perms_manage_group_view(request, object_pk, group_id)
+
+
+def _require_numeric(*ids) -> None:
+    from django.http import Http404
+
+    if not all(str(i).isdigit() for i in ids):
+        raise Http404
+
 
 @admin.register(User)
 class SjsjUserAdmin(UserAdmin):

@@ -205,3 +205,33 @@ def audit_verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainProblem | N
             f"entries #{last_seq + 1} to #{head.last_seq} are missing (removed from the end)",
         )
     return checked, None
+
+
+def secret_digest(value: str, *, purpose: str) -> str:
+    """What the trail keeps of a confidential value (a witness value, a seed): an HMAC under
+    the audit key, which lives outside the database (``SJSJ_AUDIT_KEY``). Whoever holds the
+    key and the value (an auditor, after disclosure) can confirm the entry; the trail alone,
+    or a copy of the database, reveals nothing, even of a six-digit value."""
+    import hmac
+
+    from django.conf import settings
+
+    key = (settings.SJSJ_AUDIT_KEY or f"audit:{settings.SECRET_KEY}").encode("utf-8")
+    message = f"{purpose}\x00{value}".encode()
+    return "hmac-sha256:" + hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+# --- cross-checks: rows that must agree with the trail ------------------------------------
+# An app whose rows change only through audited transitions registers a check here (in its
+# AppConfig.ready), so ``verify_audit_chain`` also reports a row changed or removed by plain
+# SQL without its entry. A check returns ``[(label, [problem, ...]), ...]``.
+_CROSS_CHECKS: list = []
+
+
+def audit_cross_check_register(check) -> None:
+    if check not in _CROSS_CHECKS:
+        _CROSS_CHECKS.append(check)
+
+
+def audit_cross_checks() -> list[tuple[str, list[str]]]:
+    return [found for check in _CROSS_CHECKS for found in check()]

@@ -48,7 +48,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def calendar_view(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    year = int(request.GET.get("year", today.year))
+    try:
+        year = int(request.GET.get("year", today.year))
+    except ValueError:
+        year = 0
+    if not 2000 <= year <= 2100:
+        if "year" in request.GET:
+            messages.error(request, _("Choose a year from 2000 to 2100."))
+        year = today.year
     days = CalendarDay.objects.filter(date__year=year)
     form = None
     if user_can(request.user, Cap.ADMINISTER):

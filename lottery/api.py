@@ -291,7 +291,7 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: SelectionPageSerializer},
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def selections(self, request, pk=None):
+    def selections(self, request, pk=None, format=None):  # format: the router's .json suffix
         draw = self.get_object()
         if not can_see_full_result(request.user, draw):
             raise PermissionDenied
@@ -339,7 +339,7 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: OpenApiTypes.OBJECT},
     )
     @action(detail=True, methods=["get"])
-    def record(self, request, pk=None):
+    def record(self, request, pk=None, format=None):  # format: the router's .json suffix
         draw = self.get_object()
         confidential = confidential_earlier_draws(draw)
         if not can_see_record(request.user, draw, confidential=confidential):

@@ -7,3 +7,9 @@ class LotteryConfig(AppConfig):
 
     name = "lottery"
     verbose_name = _("Plans and draws")
+
+    def ready(self) -> None:
+        from core.audit import audit_cross_check_register
+        from lottery.verification import draws_against_trail
+
+        audit_cross_check_register(draws_against_trail)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from core.audit import audit_record, model_snapshot
+from core.audit import audit_record, model_snapshot, secret_digest
 from core.batch import gc_paused
 from core.bulk import SideJob, copy_insert
 from core.errors import ServiceError
@@ -1160,7 +1160,12 @@ def draw_add_entropy(
             actor=actor,
             action="draw.entropy",
             obj=draw,
-            after={"position": position, "witness": entry.witness_name, "value": entry.value},
+            # Never the value itself: with the manifest it gives the confidential list.
+            after={
+                "position": position,
+                "witness": entry.witness_name,
+                "value_digest": secret_digest(entry.value, purpose=f"draw.entropy:{draw.pk}"),
+            },
         )
     return entry
 
@@ -1228,7 +1233,7 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
             action="draw.execute",
             obj=draw,
             after={
-                "seed": draw.seed,
+                "seed_digest": secret_digest(draw.seed, purpose=f"draw.seed:{draw.pk}"),
                 "manifest_hash": draw.manifest_hash,
                 "selected": {k: len(v) for k, v in record["result"]["objects"].items()},
             },

@@ -57,3 +57,46 @@ def _check_modes(draw: Draw, manifest: dict) -> list[str]:
         if sub is None and is_joint != (position <= joint.get(stratum, 0)):
             problems.append(f"stratum {stratum}, position {position}: joint flag differs")
     return problems
+
+
+#: The audited action that puts a draw in each status.
+STATUS_ACTIONS = {
+    "draw.prepare": Draw.Status.PREPARED,
+    "draw.commit": Draw.Status.COMMITTED,
+    "draw.execute": Draw.Status.EXECUTED,
+    "draw.discard": Draw.Status.DISCARDED,
+    "draw.abandon": Draw.Status.ABANDONED,
+}
+
+
+def draws_against_trail() -> list[tuple[str, list[str]]]:
+    """Every draw whose row and audit trail disagree: a status reached without its audited
+    transition (e.g. ``UPDATE lottery_draw SET status = …`` by SQL), a draw without its
+    preparation entry, or a draw in the trail whose row is gone. ``(label, problems)``."""
+    from core.models import AuditEntry
+
+    trail: dict[str, list[str]] = {}
+    for object_id, action in (
+        AuditEntry.objects.filter(object_type="lottery.draw", action__in=list(STATUS_ACTIONS))
+        .order_by("seq")
+        .values_list("object_id", "action")
+    ):
+        trail.setdefault(object_id, []).append(action)
+    found = []
+    rows = {
+        str(pk): (number, status)
+        for pk, number, status in Draw.objects.values_list("pk", "number", "status")
+    }
+    for pk, (number, status) in sorted(rows.items(), key=lambda item: int(item[0])):
+        actions = trail.get(pk, [])
+        if not actions:
+            found.append((number, ["no audit entry records its preparation"]))
+            continue
+        expected = STATUS_ACTIONS[actions[-1]]
+        if status != expected:
+            found.append(
+                (number, [f"status {status}, but the audit trail's last step says {expected}"])
+            )
+    for pk in sorted(set(trail) - set(rows), key=int):
+        found.append((f"#{pk}", ["in the audit trail, but its row is missing from the table"]))
+    return found

@@ -29,6 +29,10 @@ def env_list(name: str, default: str = "") -> list[str]:
 # The insecure default exists only so a first local run works; production.py refuses it.
 INSECURE_SECRET_KEY = "django-insecure-local-only-never-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", INSECURE_SECRET_KEY)
+# Key of the HMACs that stand in the audit trail for confidential values (witness values,
+# seeds): kept outside the database, so a copy of the database cannot test guesses. Empty:
+# derived from SECRET_KEY.
+SJSJ_AUDIT_KEY = os.environ.get("SJSJ_AUDIT_KEY", "")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -63,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,0 +1,146 @@
+"""The database refuses every SQL route around a draw's rules: a status moved back (the quiet
+redo), a result or commitment changed, a row deleted, a table truncated, a trigger disabled by
+the application's role. Checked on PostgreSQL, where the triggers live."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from core.models import AuditEntry
+from lottery.models import Draw, Substitution
+from lottery.services import substitution_decide, substitution_request
+from tests.lottery.scenario import build_world, make_draw, make_plan
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL triggers"),
+]
+APP_ROLE = "sjsj_test_app"
+
+
+@pytest.fixture
+def executed(county, county_clerk, county_leader):
+    build_world(county)
+    return make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
+
+
+def _refused(sql: str, params=(), *, role: str | None = None) -> str:
+    with pytest.raises(DatabaseError) as exc, transaction.atomic(), connection.cursor() as cur:
+        if role:
+            cur.execute(f"SET LOCAL ROLE {role}")
+        cur.execute(sql, params)
+    return str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ("UPDATE lottery_draw SET status = 'discarded' WHERE id = %s", "cannot go from"),
+        ("UPDATE lottery_draw SET status = 'committed' WHERE id = %s", "cannot go from"),
+        ("UPDATE lottery_draw SET seed = repeat('0', 64) WHERE id = %s", "never changes"),
+        ("UPDATE lottery_draw SET manifest_hash = repeat('0', 64) WHERE id = %s", "frozen"),
+        ("UPDATE lottery_draw SET disclosed_at = now() - interval '1 day' WHERE id = %s", ""),
+        ("UPDATE lottery_draw SET executed_at = now() WHERE id = %s", "never changes"),
+        ("DELETE FROM lottery_draw WHERE id = %s", "never deleted"),
+    ],
+)
+def test_a_quiet_redo_or_edit_of_a_draw_is_refused_even_as_superuser(executed, sql, why):
+    from lottery.services import draws_disclose_due
+
+    if "disclosed_at" in sql:
+        draws_disclose_due(today=executed.plan.planned_end.replace(year=2099))
+        why = "never changes"
+    message = _refused(sql, [executed.pk])
+    assert why in message
+    executed.refresh_from_db()
+    assert executed.status == Draw.Status.EXECUTED
+
+
+def test_a_decided_substitution_never_changes(executed, county_clerk, county_leader):
+    selection = executed.selections.order_by("pk").first()
+    sub = substitution_request(actor=county_clerk, selection=selection, reason="企业已关闭")
+    substitution_decide(actor=county_leader, substitution=sub, approve=False, note="不符合条件")
+    _refused("UPDATE lottery_substitution SET status = 'approved' WHERE id = %s", [sub.pk])
+    _refused("DELETE FROM lottery_substitution WHERE id = %s", [sub.pk])
+    assert Substitution.objects.get(pk=sub.pk).status == Substitution.Status.REJECTED
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "TRUNCATE lottery_draw CASCADE",
+        "TRUNCATE lottery_drawselection CASCADE",
+        "TRUNCATE lottery_teamassignment",
+        "TRUNCATE lottery_drawentropy",
+        "TRUNCATE lottery_substitution CASCADE",
+        "TRUNCATE lottery_drawexclusion",
+        "TRUNCATE core_auditentry",
+        "TRUNCATE core_auditchainhead",
+        "ALTER TABLE lottery_draw DISABLE TRIGGER USER",
+        "ALTER TABLE core_auditentry DISABLE TRIGGER ALL",
+        "UPDATE lottery_draw SET status = 'discarded'",
+        "DELETE FROM core_auditentry",
+    ],
+)
+def test_the_application_role_cannot_route_around_the_rules(executed, sql):
+    call_command("db_app_role", APP_ROLE)
+    audits = AuditEntry.objects.count()
+    _refused(sql, role=APP_ROLE)
+    executed.refresh_from_db()
+    assert executed.status == Draw.Status.EXECUTED and AuditEntry.objects.count() == audits
+
+
+def test_the_application_role_still_does_its_work(executed):
+    """Rows only: it reads and writes as the services do."""
+    call_command("db_app_role", APP_ROLE)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        cursor.execute(
+            "UPDATE lottery_draw SET record_pdf_state = 'x' WHERE id = %s", [executed.pk]
+        )
+        cursor.execute(
+            "SELECT count(*) FROM lottery_drawselection WHERE draw_id = %s", [executed.pk]
+        )
+        assert cursor.fetchone()[0] > 0
+        transaction.set_rollback(True)
+
+
+def _as_superuser_without_triggers(sql: str, params=()) -> None:
+    """What only the database's superuser can do: run SQL with every trigger off."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params)
+
+
+def test_both_verify_commands_report_a_draw_changed_or_removed_behind_the_trail(
+    executed, county, county_clerk, county_leader, capsys
+):
+    from django.core.management.base import CommandError
+
+    call_command("verify_draw", "--all")
+    call_command("verify_audit_chain")
+    prepared = make_draw(
+        make_plan(county, county_clerk, county_leader, quarter=2), county_clerk, stage="prepared"
+    )
+    capsys.readouterr()
+
+    _as_superuser_without_triggers(
+        "UPDATE lottery_draw SET status = 'discarded' WHERE id = %s", [executed.pk]
+    )
+    _as_superuser_without_triggers(
+        "DELETE FROM lottery_drawexclusion WHERE draw_id = %s", [prepared.pk]
+    )
+    _as_superuser_without_triggers("DELETE FROM lottery_draw WHERE id = %s", [prepared.pk])
+
+    with pytest.raises(CommandError):
+        call_command("verify_draw", "--all")
+    out = capsys.readouterr().out
+    assert f"{executed.number}: differs" in out and "status discarded" in out
+    assert f"#{prepared.pk}: differs" in out and "row is missing" in out
+    with pytest.raises(CommandError) as exc:
+        call_command("verify_audit_chain")
+    out = capsys.readouterr().out
+    assert "disagree" in str(exc.value)
+    assert executed.number in out and f"#{prepared.pk}" in out
