@@ -7,8 +7,57 @@ from core.audit import audit_record, model_snapshot
 from core.models import AuditEntry, CalendarDay, CalendarYear, Organisation, User
 
 
+class AuditedAdminMixin:
+    """Every change made in the admin leaves an audit entry like a service's: who, what,
+    before and after (many-to-many fields such as groups and permissions included; never a
+    password hash: a password change is recorded as such)."""
+
+    audit_exclude = ("password", "last_login")
+
+    def _audit_snapshot(self, obj) -> dict:
+        data = model_snapshot(obj)
+        for name in self.audit_exclude:
+            data.pop(name, None)
+        if obj.pk:
+            for field in obj._meta.many_to_many:
+                data[field.name] = sorted(getattr(obj, field.name).values_list("pk", flat=True))
+        return data
+
+    def save_model(self, request, obj, form, change):
+        before = self._audit_snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        request._audit_before = before
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{'change' if change else 'create'}",
+            obj=obj,
+            before=getattr(request, "_audit_before", None),
+            after=self._audit_snapshot(obj),
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.delete",
+            obj=obj,
+            before=self._audit_snapshot(obj),
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+CalendarAuditMixin = AuditedAdminMixin
+
+
 @admin.register(Organisation)
-class OrganisationAdmin(GuardedModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, GuardedModelAdmin):
     list_display = ["name", "kind", "division_code", "parent", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "division_code"]
@@ -21,11 +70,35 @@ class OrganisationAdmin(GuardedModelAdmin):
 
     def obj_perms_manage_user_view(self, request, object_pk, user_id):
         _require_numeric(object_pk, user_id)
-        return super().obj_perms_manage_user_view(request, object_pk, user_id)
+        return _audit_grant(
+            request,
+            super().obj_perms_manage_user_view(request, object_pk, user_id),
+            organisation_pk=object_pk,
+            grantee={"user": int(user_id)},
+        )
 
     def obj_perms_manage_group_view(self, request, object_pk, group_id):
         _require_numeric(object_pk, group_id)
-        return super().obj_perms_manage_group_view(request, object_pk, group_id)
+        return _audit_grant(
+            request,
+            super().obj_perms_manage_group_view(request, object_pk, group_id),
+            organisation_pk=object_pk,
+            grantee={"group": int(group_id)},
+        )
+
+
+def _audit_grant(request, response, *, organisation_pk, grantee: dict):
+    """django-guardian saved the object permissions of a user or group (its view answers a
+    redirect): record which permissions they now hold on the organisation."""
+    if request.method == "POST" and response.status_code == 302:
+        organisation = Organisation.objects.get(pk=organisation_pk)
+        audit_record(
+            actor=request.user,
+            action="organisation.grant",
+            obj=organisation,
+            after={**grantee, "permissions": sorted(request.POST.getlist("permissions"))},
+        )
+    return response
 
 
 def _require_numeric(*ids) -> None:
@@ -36,7 +109,7 @@ def _require_numeric(*ids) -> None:
 
 
 @admin.register(User)
-class SjsjUserAdmin(UserAdmin):
+class SjsjUserAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ["username", "display_name", "role", "organisation", "is_active", "locked_until"]
     list_filter = ["role", "is_active"]
     fieldsets = UserAdmin.fieldsets + (
@@ -45,42 +118,23 @@ class SjsjUserAdmin(UserAdmin):
     )
     actions = ["unlock"]
 
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit_record(
+                actor=request.user,
+                action="user.password_change",
+                obj=User.objects.get(pk=id),
+                after={"via": "admin"},
+            )
+        return response
+
     @admin.action(description=_("Unlock the selected accounts"))
     def unlock(self, request, queryset):
         for user in queryset:
             audit_record(actor=request.user, action="user.unlock", obj=user)
         count = queryset.update(failed_logins=0, locked_until=None)
         self.message_user(request, _("%(count)d accounts unlocked.") % {"count": count})
-
-
-class CalendarAuditMixin:
-    """Calendar edits in the admin leave audit entries like every other change."""
-
-    def save_model(self, request, obj, form, change):
-        before = None
-        if change:
-            before = model_snapshot(type(obj).objects.get(pk=obj.pk))
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action=f"{obj._meta.model_name}.{'change' if change else 'create'}",
-            obj=obj,
-            before=before,
-            after=model_snapshot(obj),
-        )
-
-    def delete_model(self, request, obj):
-        audit_record(
-            actor=request.user,
-            action=f"{obj._meta.model_name}.delete",
-            obj=obj,
-            before=model_snapshot(obj),
-        )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
 
 
 @admin.register(CalendarYear)

@@ -45,9 +45,15 @@ class LockoutModelBackend(ModelBackend):
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             user.refresh_from_db(fields=["failed_logins"])
             if user.failed_logins >= settings.LOCKOUT_THRESHOLD:
-                User.objects.filter(pk=user.pk).update(
-                    locked_until=timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES),
-                    failed_logins=0,
+                until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+                User.objects.filter(pk=user.pk).update(locked_until=until, failed_logins=0)
+                from core.audit import audit_record
+
+                audit_record(
+                    actor=None,
+                    action="user.lock",
+                    obj=user,
+                    after={"locked_until": until, "after_failed_logins": user.failed_logins},
                 )
             return None
         if authenticated.failed_logins or authenticated.locked_until:

@@ -25,3 +25,38 @@ class RejectNulMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+class PrivateResponsesMiddleware:
+    """What a logged-in user is shown is never stored by a browser or a proxy (a shared
+    office computer keeps no confidential list or record in its cache), and staff sessions
+    are short. Every response also says which browser features the site never uses."""
+
+    PERMISSIONS_POLICY = (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+        "bluetooth=(), display-capture=(), interest-cohort=()"
+    )
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.staff_seconds = settings.SJSJ_STAFF_SESSION_SECONDS
+
+    def __call__(self, request):
+        from django.utils.cache import patch_cache_control
+
+        user = getattr(request, "user", None)
+        authenticated = bool(user and user.is_authenticated)
+        if (
+            authenticated
+            and user.is_staff
+            and hasattr(request, "session")
+            and request.session.get_expiry_age() > self.staff_seconds
+        ):
+            request.session.set_expiry(self.staff_seconds)
+        response = self.get_response(request)
+        if authenticated:
+            patch_cache_control(response, no_store=True, private=True)
+        response.headers.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
+        return response

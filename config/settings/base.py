@@ -59,10 +59,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -249,3 +252,27 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+
+# Content-Security-Policy (django-csp): the app serves every script itself and none is
+# inline (behaviour is declared with data- attributes, static/js/app.js), so scripts come
+# from 'self' only. Inline style attributes stay allowed (layout only, and htmx's indicator
+# style); no plugin, no frame of this site elsewhere, forms post only here.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Staff (the Django admin's users) get short sessions: eight hours, one working day.
+SJSJ_STAFF_SESSION_SECONDS = int(os.environ.get("SJSJ_STAFF_SESSION_SECONDS", str(8 * 3600)))
