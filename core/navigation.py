@@ -1,4 +1,5 @@
-"""The navigation each role sees. Apps add their entries here, next to the capability."""
+"""The navigation each role sees. Each app contributes its own entries with `nav_register` in its
+`AppConfig.ready()`, so `core` names no upper app's pages; `order` places them in the menu."""
 
 from __future__ import annotations
 
@@ -16,32 +17,33 @@ class NavItem:
     label: str
     url_name: str
     capability: str | None  # None: everyone signed in
+    order: int = 0
 
 
-NAV_ITEMS: list[NavItem] = [
-    NavItem("home", _("Home"), "home", None),
-    NavItem("sources", _("Object registry"), "registry:source_list", Cap.VIEW_REGISTRY),
-    NavItem("inspectors", _("Inspector registry"), "inspectors:inspector_list", Cap.VIEW_REGISTRY),
-    NavItem("checkitems", _("Check-item list"), "registry:checkitem_list", Cap.VIEW_REGISTRY),
-    NavItem("imports", _("Excel import"), "core:import_list", Cap.EDIT_REGISTRY),
-    NavItem("plans", _("Plans"), "lottery:plan_list", Cap.VIEW_PLANS),
-    NavItem("draws", _("Draws"), "lottery:draw_list", Cap.VIEW_DRAWS),
-    NavItem("approvals", _("Waiting for my approval"), "lottery:approvals", Cap.APPROVE),
-    NavItem("tasks", _("My tasks"), "lottery:my_draw_tasks", Cap.OWN_TASKS),
-    NavItem("review", _("County review"), "lottery:quota_overview", Cap.REVIEW_COUNTIES),
-    NavItem("calendar", _("Working-day calendar"), "core:calendar", None),
-    NavItem("audit", _("Audit trail"), "core:audit", Cap.ADMINISTER),
-    NavItem("api", _("API"), "api-docs", Cap.ADMINISTER),
-    NavItem("admin", _("Administration"), "admin:index", Cap.ADMINISTER),
-]
+# Filled by nav_register, kept sorted by order: the back office's, and the public portal's for
+# visitors who are not signed in.
+NAV_ITEMS: list[NavItem] = []
+PUBLIC_NAV_ITEMS: list[NavItem] = []
 
-# The public portal's navigation, for visitors who are not signed in.
-PUBLIC_NAV_ITEMS: list[NavItem] = [
-    NavItem("home", _("Public portal"), "home", None),
-    NavItem("public_checkitems", _("Check-item list"), "publication:checkitem_list", None),
-    NavItem("public_plans", _("Spot-check plans"), "publication:plan_list", None),
-    NavItem("public_draws", _("Draw records"), "publication:draw_list", None),
-]
+
+def nav_register(*items: NavItem, public: bool = False) -> None:
+    """Add an app's entries to the menu; registering the same key again replaces it."""
+    registry = PUBLIC_NAV_ITEMS if public else NAV_ITEMS
+    keys = {item.key for item in items}
+    kept = [item for item in registry if item.key not in keys]
+    registry[:] = sorted([*kept, *items], key=lambda item: item.order)
+
+
+def core_nav_register() -> None:
+    nav_register(
+        NavItem("home", _("Home"), "home", None, order=0),
+        NavItem("imports", _("Excel import"), "core:import_list", Cap.EDIT_REGISTRY, order=40),
+        NavItem("calendar", _("Working-day calendar"), "core:calendar", None, order=100),
+        NavItem("audit", _("Audit trail"), "core:audit", Cap.ADMINISTER, order=110),
+        NavItem("api", _("API"), "api-docs", Cap.ADMINISTER, order=120),
+        NavItem("admin", _("Administration"), "admin:index", Cap.ADMINISTER, order=130),
+    )
+    nav_register(NavItem("home", _("Public portal"), "home", None, order=0), public=True)
 
 
 def navigation_for(user) -> list[dict]:

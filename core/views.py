@@ -110,7 +110,7 @@ def _check_database() -> dict:
 
 
 def _check_broker() -> dict:
-    from config.celery_app import app
+    from celery import current_app as app  # config's app, without core importing config
 
     url = settings.CELERY_BROKER_URL
     transport = url.split("://", 1)[0]

@@ -7,3 +7,17 @@ class InspectorsConfig(AppConfig):
 
     name = "inspectors"
     verbose_name = _("Inspector registry")
+
+    def ready(self):
+        from core.navigation import NavItem, nav_register
+        from core.roles import Cap
+
+        nav_register(
+            NavItem(
+                "inspectors",
+                _("Inspector registry"),
+                "inspectors:inspector_list",
+                Cap.VIEW_REGISTRY,
+                20,
+            )
+        )

@@ -7,3 +7,15 @@ class PublicationConfig(AppConfig):
 
     name = "publication"
     verbose_name = _("Publication")
+
+    def ready(self):
+        from core.navigation import NavItem, nav_register
+
+        nav_register(
+            NavItem(
+                "public_checkitems", _("Check-item list"), "publication:checkitem_list", None, 10
+            ),
+            NavItem("public_plans", _("Spot-check plans"), "publication:plan_list", None, 20),
+            NavItem("public_draws", _("Draw records"), "publication:draw_list", None, 30),
+            public=True,
+        )

@@ -7,3 +7,14 @@ class RegistryConfig(AppConfig):
 
     name = "registry"
     verbose_name = _("Object registry")
+
+    def ready(self):
+        from core.navigation import NavItem, nav_register
+        from core.roles import Cap
+
+        nav_register(
+            NavItem("sources", _("Object registry"), "registry:source_list", Cap.VIEW_REGISTRY, 10),
+            NavItem(
+                "checkitems", _("Check-item list"), "registry:checkitem_list", Cap.VIEW_REGISTRY, 30
+            ),
+        )

@@ -60,7 +60,7 @@ def test_the_api_creates_through_the_service_and_validates(client_for, county_cl
         URL, {"name": "李娜", "kind": "enforcement"}, content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["certificate_number"] == ["执法人员必须填写执法证号。"]
+    assert response.json()["errors"]["certificate_number"] == ["执法人员必须填写执法证号。"]
     response = client.post(
         URL,
         {

@@ -49,7 +49,7 @@ def test_create_through_the_api_validates(client_for, county_clerk):
     data = source_data(supervision_class="special")
     response = client.post(SOURCES, data, content_type="application/json")
     assert response.status_code == 400
-    assert "special_reason" in response.json()
+    assert "special_reason" in response.json()["errors"]
     assert not PollutionSource.objects.filter(source_code=data["source_code"]).exists()
 
     data.update(special_reason="媒体曝光", uscc=data["uscc"].lower(), pollution_types=["air"])
