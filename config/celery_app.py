@@ -21,6 +21,11 @@ app.conf.beat_schedule = {
         "task": "core.tasks.import_files_purge",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The audit chain's head, published hourly on the public portal (/public/audit-checkpoints/).
+    "audit-checkpoint-publish": {
+        "task": "core.tasks.audit_checkpoint_publish_task",
+        "schedule": crontab(minute=5),
+    },
     "lottery-draws-disclose-due": {
         "task": "lottery.tasks.draws_disclose_due_task",
         "schedule": crontab(hour=1, minute=30),

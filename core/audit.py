@@ -8,6 +8,7 @@ ones is caught by the chain head, which remembers the last hash.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,7 +18,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from core.models import AuditChainHead, AuditEntry
+from core.models import AuditChainHead, AuditCheckpoint, AuditEntry
 
 GENESIS_HASH = "0" * 64
 
@@ -55,7 +56,9 @@ def entry_hash(
     before: Any,
     after: Any,
     prev_hash: str,
+    key: bytes | None = None,
 ) -> str:
+    """SHA-256 of the entry (entries made before keying), or HMAC-SHA256 under ``key``."""
     payload = {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -71,7 +74,17 @@ def entry_hash(
         "prev_hash": prev_hash,
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if key is not None:
+        return hmac.new(key, blob.encode("utf-8"), hashlib.sha256).hexdigest()
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def audit_key() -> bytes:
+    """The key of the chain and of the digests of confidential values: SJSJ_AUDIT_KEY, kept
+    outside the database (derived from SECRET_KEY when unset, e.g. in development)."""
+    from django.conf import settings
+
+    return (settings.SJSJ_AUDIT_KEY or f"audit:{settings.SECRET_KEY}").encode("utf-8")
 
 
 def model_snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
@@ -131,6 +144,7 @@ def audit_record(
             before=before,
             after=after,
             prev_hash=head.last_hash,
+            key=audit_key(),
         )
         entry = AuditEntry.objects.create(
             seq=seq,
@@ -146,6 +160,7 @@ def audit_record(
             after=after,
             prev_hash=head.last_hash,
             hash=digest,
+            keyed=True,
         )
         AuditChainHead.objects.filter(id=1).update(last_seq=seq, last_hash=digest)
     return entry
@@ -163,6 +178,8 @@ def audit_verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainProblem | N
     expected_seq = 1
     checked = 0
     last_seq = 0
+    key = audit_key()
+    keyed_seen = False
     qs = AuditEntry.objects.order_by("seq")
     for entry in qs.iterator(chunk_size=batch_size):
         if entry.seq != expected_seq:
@@ -189,7 +206,15 @@ def audit_verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainProblem | N
             before=entry.before,
             after=entry.after,
             prev_hash=entry.prev_hash,
+            key=key if entry.keyed else None,
         )
+        if keyed_seen and not entry.keyed:
+            return checked, ChainProblem(
+                entry.seq,
+                f"entry #{entry.seq} is not keyed although earlier entries are: the chain "
+                "was rewritten from there by someone without the audit key",
+            )
+        keyed_seen = keyed_seen or entry.keyed
         if recomputed != entry.hash:
             return checked, ChainProblem(
                 entry.seq, f"entry #{entry.seq} was altered: its content no longer matches its hash"
@@ -212,13 +237,8 @@ def secret_digest(value: str, *, purpose: str) -> str:
     the audit key, which lives outside the database (``SJSJ_AUDIT_KEY``). Whoever holds the
     key and the value (an auditor, after disclosure) can confirm the entry; the trail alone,
     or a copy of the database, reveals nothing, even of a six-digit value."""
-    import hmac
-
-    from django.conf import settings
-
-    key = (settings.SJSJ_AUDIT_KEY or f"audit:{settings.SECRET_KEY}").encode("utf-8")
     message = f"{purpose}\x00{value}".encode()
-    return "hmac-sha256:" + hmac.new(key, message, hashlib.sha256).hexdigest()
+    return "hmac-sha256:" + hmac.new(audit_key(), message, hashlib.sha256).hexdigest()
 
 
 # --- cross-checks: rows that must agree with the trail ------------------------------------
@@ -235,3 +255,39 @@ def audit_cross_check_register(check) -> None:
 
 def audit_cross_checks() -> list[tuple[str, list[str]]]:
     return [found for check in _CROSS_CHECKS for found in check()]
+
+
+# --- checkpoints: the head, published ---------------------------------------------------------
+
+
+def audit_checkpoint_publish() -> AuditCheckpoint | None:
+    """Publish the chain's head as a checkpoint if it moved since the last one (the beat job
+    ``audit-checkpoint-publish``). Harmless to run twice: the sequence number is unique."""
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head is None or head.last_seq == 0:
+        return None
+    last = AuditCheckpoint.objects.order_by("-seq").first()
+    if last is not None and last.seq >= head.last_seq:
+        return None
+    checkpoint, _ = AuditCheckpoint.objects.get_or_create(
+        seq=head.last_seq, defaults={"hash": head.last_hash}
+    )
+    return checkpoint
+
+
+def audit_verify_checkpoints(checkpoints: list[dict]) -> list[str]:
+    """Each published checkpoint ``{"seq": n, "hash": h}`` must still be in the trail: entry
+    #n exists and has hash h. A trail rewritten or truncated since then fails here, even if
+    its chain is consistent in itself."""
+    problems = []
+    wanted = {int(c["seq"]): str(c["hash"]) for c in checkpoints}
+    found = dict(AuditEntry.objects.filter(seq__in=list(wanted)).values_list("seq", "hash"))
+    for seq, digest in sorted(wanted.items()):
+        if seq not in found:
+            problems.append(f"checkpoint #{seq}: the entry is gone from the trail")
+        elif found[seq] != digest:
+            problems.append(
+                f"checkpoint #{seq}: the trail's hash {found[seq][:16]}… differs from the "
+                f"published {digest[:16]}…: the trail was rewritten"
+            )
+    return problems

@@ -121,6 +121,11 @@ class AuditEntry(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # HMAC-SHA256 under SJSJ_AUDIT_KEY (kept outside the database) rather than plain SHA-256:
+    # whoever can write the database but lacks the key cannot re-hash a rewritten chain.
+    # Entries made before keying stay verifiable; after the first keyed entry, every later
+    # entry must be keyed.
+    keyed = models.BooleanField(_("keyed"), default=False)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -130,6 +135,25 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_repr}"
+
+
+class AuditCheckpoint(models.Model):
+    """The chain's head (sequence number and hash) as published at a moment: copied to the
+    public portal, where anyone may keep it. A later rewrite of the trail, even by someone
+    holding the audit key, no longer ends at a published checkpoint, and
+    ``verify_audit_chain --checkpoints`` says so. Append-only on PostgreSQL."""
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    hash = models.CharField(_("hash"), max_length=64)
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:16]}"
 
 
 class AuditChainHead(models.Model):

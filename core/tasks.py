@@ -60,3 +60,12 @@ def registry_export_build(export_id: int) -> str | None:
 
     export = build(export_id=export_id)
     return export.status if export is not None else None
+
+
+@shared_task
+def audit_checkpoint_publish_task() -> int | None:
+    """Hourly: publish the audit chain's head if it moved. Running twice publishes once."""
+    from core.audit import audit_checkpoint_publish
+
+    checkpoint = audit_checkpoint_publish()
+    return checkpoint.seq if checkpoint else None

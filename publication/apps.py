@@ -17,5 +17,8 @@ class PublicationConfig(AppConfig):
             ),
             NavItem("public_plans", _("Spot-check plans"), "publication:plan_list", None, 20),
             NavItem("public_draws", _("Draw records"), "publication:draw_list", None, 30),
+            NavItem(
+                "public_audit", _("Audit checkpoints"), "publication:audit_checkpoints", None, 40
+            ),
             public=True,
         )

@@ -15,4 +15,6 @@ urlpatterns = [
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("check-items/", views.checkitem_list, name="checkitem_list"),
     path("check-items.xlsx", views.checkitem_export, name="checkitem_export"),
+    path("audit-checkpoints/", views.audit_checkpoints, name="audit_checkpoints"),
+    path("audit-checkpoints.json", views.audit_checkpoints_json, name="audit_checkpoints_json"),
 ]

@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 
 from core.excel import export_response
+from core.models import AuditCheckpoint
 from lottery import engine
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
 from lottery.models import Draw
@@ -136,6 +137,30 @@ def verify_script(request: HttpRequest) -> FileResponse:
         as_attachment=True,
         filename="verify_draw.py",
         content_type="text/x-python; charset=utf-8",
+    )
+
+
+# --- the audit trail's published checkpoints -------------------------------------------
+
+
+def audit_checkpoints(request: HttpRequest) -> HttpResponse:
+    """The audit chain's head as published hour by hour: anyone may keep a copy, and a trail
+    rewritten later no longer contains them (``verify_audit_chain --checkpoints``)."""
+    page = Paginator(AuditCheckpoint.objects.order_by("-seq"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "publication/audit_checkpoints.html", {"page": page})
+
+
+def audit_checkpoints_json(request: HttpRequest) -> HttpResponse:
+    data = {
+        "checkpoints": [
+            {"seq": c.seq, "hash": c.hash, "published_at": c.published_at.isoformat()}
+            for c in AuditCheckpoint.objects.order_by("seq")
+        ]
+    }
+    return _json(
+        json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"), "audit-checkpoints.json"
     )
 
 

@@ -40,7 +40,11 @@ def test_no_page_breaks_the_content_security_policy(page, login, admin_user, cou
     violations = []
     page.on(
         "console",
-        lambda m: violations.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None,
+        lambda m: (
+            violations.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
     )
     page.goto("/")
     login(county_clerk)

@@ -74,7 +74,9 @@ def test_deleting_the_newest_entries_is_caught_by_the_head(db):
 
 @pytest.mark.smoke
 def test_an_entry_rewritten_with_a_fresh_hash_breaks_the_next_link(db):
-    from core.audit import entry_hash
+    """Even someone holding the audit key (without it the entry itself fails) breaks the
+    link to the next entry."""
+    from core.audit import audit_key, entry_hash
 
     _entries()
     e = AuditEntry.objects.get(object_id="1", action="test.event")
@@ -91,6 +93,7 @@ def test_an_entry_rewritten_with_a_fresh_hash_breaks_the_next_link(db):
         before=e.before,
         after={"i": 42},
         prev_hash=e.prev_hash,
+        key=audit_key(),
     )
     _raw(
         "UPDATE core_auditentry SET after = %s, hash = %s WHERE id = %s",
