@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from config.api import router
 from core import views as core_views
 from core.api import me
 from core.auth import LoginForm
+from core.token_views import ObtainExpiringToken
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -38,7 +38,7 @@ urlpatterns = [
     path("public/", include("publication.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/me/", me, name="api-me"),
-    path("api/v1/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/token/", ObtainExpiringToken.as_view(), name="api-token"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

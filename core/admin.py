@@ -110,11 +110,10 @@ def _require_numeric(*ids) -> None:
 
 @admin.register(User)
 class SjsjUserAdmin(AuditedAdminMixin, UserAdmin):
-    list_display = ["username", "display_name", "role", "organisation", "is_active", "locked_until"]
+    list_display = ["username", "display_name", "role", "organisation", "is_active"]
     list_filter = ["role", "is_active"]
     fieldsets = UserAdmin.fieldsets + (
         (_("Organisation and role"), {"fields": ["organisation", "role", "display_name"]}),
-        (_("Lockout"), {"fields": ["failed_logins", "locked_until"]}),
     )
     actions = ["unlock"]
 
@@ -131,10 +130,13 @@ class SjsjUserAdmin(AuditedAdminMixin, UserAdmin):
 
     @admin.action(description=_("Unlock the selected accounts"))
     def unlock(self, request, queryset):
+        """Clear django-axes' failed logins of these user names, from every address."""
+        from axes.utils import reset
+
         for user in queryset:
+            reset(username=user.username)
             audit_record(actor=request.user, action="user.unlock", obj=user)
-        count = queryset.update(failed_logins=0, locked_until=None)
-        self.message_user(request, _("%(count)d accounts unlocked.") % {"count": count})
+        self.message_user(request, _("%(count)d accounts unlocked.") % {"count": queryset.count()})
 
 
 @admin.register(CalendarYear)

@@ -7,6 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from core.auth import connect_signals
         from core.navigation import core_nav_register
 
         core_nav_register()
+        connect_signals()

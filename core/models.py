@@ -85,8 +85,6 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CLERK)
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
-    failed_logins = models.PositiveSmallIntegerField(_("failed logins in a row"), default=0)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -6,6 +6,7 @@ and a Celery broker on the local file system, so a first run needs no server.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +77,7 @@ MIDDLEWARE = [
     "core.middleware.PrivateResponsesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,7 +115,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
-    "core.auth.LockoutModelBackend",
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out name and address
+    "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -211,7 +215,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -277,3 +281,14 @@ CONTENT_SECURITY_POLICY = {
 }
 # Staff (the Django admin's users) get short sessions: eight hours, one working day.
 SJSJ_STAFF_SESSION_SECONDS = int(os.environ.get("SJSJ_STAFF_SESSION_SECONDS", str(8 * 3600)))
+
+# Login throttling (django-axes): per user name and address, so nobody can lock a colleague
+# out from elsewhere; a name that does not exist is throttled the same way.
+AXES_FAILURE_LIMIT = LOCKOUT_THRESHOLD
+AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
+# API tokens expire (hours after they were issued).
+SJSJ_API_TOKEN_HOURS = int(os.environ.get("SJSJ_API_TOKEN_HOURS", "12"))

@@ -4,6 +4,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from core.demo import DEMO_PASSWORD
 from core.models import Organisation, Role
@@ -45,7 +46,8 @@ def test_demo_seed_builds_a_believable_world_and_is_idempotent():
         "wuzhi_leader",
         "wuzhi_inspector",
     ):
-        assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
+        request = RequestFactory().post("/accounts/login/")
+        assert authenticate(request, username=username, password=DEMO_PASSWORD), username
 
     sources = apps.get_model("registry.PollutionSource").objects
     if sources.exists():
