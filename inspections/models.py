@@ -241,6 +241,9 @@ class Finding(models.Model):
             models.UniqueConstraint(fields=["record", "check_item"], name="finding_item_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.check_item} · {self.get_outcome_display()}"
+
 
 class Problem(models.Model):
     """A problem found, and its follow-up to a closed loop (台账, 闭环)."""
