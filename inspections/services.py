@@ -45,7 +45,7 @@ def tasks_create_for_draw(*, draw: Draw) -> int:
     """One task per effective drawn source of an executed draw. Idempotent: the unique
     selection and ON CONFLICT DO NOTHING make a second run (or a concurrent one) create
     nothing more. No row locks are taken. Returns the number of tasks created."""
-    if draw.status not in (Draw.Status.EXECUTED, Draw.Status.DISCLOSED):
+    if draw.status != Draw.Status.EXECUTED:
         return 0
     plan = draw.plan
     selections = effective_selections(draw)
@@ -198,7 +198,9 @@ def _team_inspector_ids(task: InspectionTask) -> set[int]:
 def _require_team(actor, task: InspectionTask) -> None:
     """谁检查、谁录入: only a member of the current team enters (targeted: the organisation's
     inspectors)."""
-    inspector = getattr(actor, "inspector", None)
+    from inspectors.models import Inspector
+
+    inspector = Inspector.objects.filter(user_id=getattr(actor, "pk", None)).first()
     ok = user_can(actor, Cap.ENTER_RESULTS) and inspector is not None
     if ok and task.selection_id is not None:
         ok = inspector.pk in _team_inspector_ids(task)
@@ -259,9 +261,7 @@ def _check_result(result_type, ground: str, previous: InspectionRecord | None, c
                 {"conclusion": _("Changing type 5 to type 1 needs the investigation's conclusion.")}
             )
         if previous.case_filed and result_type != ResultType.FURTHER_HANDLING:
-            raise ServiceError(
-                {"result_type": _("A case was filed: the result stays type 5.")}, code="case_filed"
-            )
+            raise ServiceError(_("A case was filed: the result stays type 5."), code="case_filed")
         if result_type not in (ResultType.NO_PROBLEM, ResultType.FURTHER_HANDLING):
             raise ServiceError(
                 {"result_type": _("Type 5 may only change to type 1, or stay type 5.")}
