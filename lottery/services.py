@@ -33,7 +33,7 @@ from core.roles import Cap, user_can
 from core.vocab import Expertise, SupervisionClass
 from inspectors.models import Inspector
 from inspectors.selectors import conflicts_for, inspectors_eligible
-from lottery import engine
+from lottery import engine, signals
 from lottery.entropy_input import clean_digits, clean_witness_name
 from lottery.forecast import forecast_teams
 from lottery.models import (
@@ -1238,6 +1238,7 @@ def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
                 "selected": {k: len(v) for k, v in record["result"]["objects"].items()},
             },
         )
+        transaction.on_commit(lambda: signals.draw_executed.send(sender=Draw, draw=draw))
     return draw
 
 
@@ -1498,6 +1499,9 @@ def substitution_decide(
         sub.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         if approve:
             _apply_substitution(draw, sub)
+            transaction.on_commit(
+                lambda: signals.substitution_approved.send(sender=Substitution, substitution=sub)
+            )
         audit_record(
             actor=actor,
             action="draw.substitution_" + sub.status,

@@ -1,0 +1,62 @@
+"""Reads of inspection tasks, already filtered by what the user may see.
+
+The confidentiality rule is the draw's: an inspector sees a drawn task only through the
+per-object grant ``lottery.view_drawn_task`` on its drawn source (given when the draw
+executed, withdrawn on recusal or replacement); staff see their organisations' tasks.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from core.roles import Cap, user_can
+from core.selectors import scope_queryset
+from inspections.models import InspectionRecord, InspectionTask
+from lottery.models import DrawSelection, TeamAssignment
+from lottery.selectors import effective_teams
+
+
+def _staff(user) -> bool:
+    return user_can(user, Cap.VIEW_DRAWS) or user_can(user, Cap.APPROVE)
+
+
+def task_list_for_user(*, user) -> QuerySet[InspectionTask]:
+    """Tasks ``user`` may see: staff by organisation, an inspector only their granted ones."""
+    if not getattr(user, "is_authenticated", False):
+        return InspectionTask.objects.none()
+    tasks = InspectionTask.objects.select_related("source", "selection")
+    if _staff(user):
+        return scope_queryset(tasks, user)
+    if user_can(user, Cap.OWN_TASKS):
+        granted = get_objects_for_user(
+            user, "lottery.view_drawn_task", klass=DrawSelection, accept_global_perms=False
+        )
+        return tasks.filter(selection__in=granted.values("pk"))
+    return InspectionTask.objects.none()
+
+
+def task_get_for_user(*, user, pk: int) -> InspectionTask:
+    """One task, or 404 for anyone who may not see it (never a hint that it exists)."""
+    try:
+        return task_list_for_user(user=user).get(pk=pk)
+    except InspectionTask.DoesNotExist:
+        raise Http404 from None
+
+
+def task_team(task: InspectionTask) -> list[TeamAssignment]:
+    """The team as it stands, read from the draw (never copied); empty for a targeted check."""
+    if task.selection_id is None:
+        return []
+    return effective_teams([task.selection])[task.selection_id]
+
+
+def record_current(task: InspectionTask) -> InspectionRecord | None:
+    """The latest version of the task's record."""
+    return task.records.order_by("-version").first()
+
+
+def record_approved(task: InspectionTask) -> InspectionRecord | None:
+    """The latest approved version: the one publication uses."""
+    return task.records.filter(approved=True).order_by("-version").first()

@@ -1,0 +1,529 @@
+"""The only writers of inspections: each service locks, checks, writes, then audits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record, model_snapshot
+from core.calendar import CalendarNotCovered, add_working_days
+from core.errors import ServiceError
+from core.roles import Cap, user_can
+from inspections.models import (
+    Finding,
+    InspectionRecord,
+    InspectionTask,
+    NonCooperationGround,
+    Problem,
+    ResultType,
+    Trigger,
+)
+from inspections.selectors import task_team
+from lottery.models import Draw, DrawSelection, Substitution
+from lottery.selectors import effective_selections
+
+#: Result entry is due within 7 working days after the check and its handling end (000 §五(二)).
+ENTRY_WORKING_DAYS = 7
+State = InspectionTask.State
+
+
+def entry_due_for(ended: date) -> date | None:
+    """The entry deadline, or None when that year has no loaded schedule (never guessed)."""
+    try:
+        return add_working_days(ended, ENTRY_WORKING_DAYS)
+    except CalendarNotCovered:
+        return None
+
+
+# --- creation ----------------------------------------------------------------------------
+
+
+def tasks_create_for_draw(*, draw: Draw) -> int:
+    """One task per effective drawn source of an executed draw. Idempotent: the unique
+    selection and ON CONFLICT DO NOTHING make a second run (or a concurrent one) create
+    nothing more. No row locks are taken. Returns the number of tasks created."""
+    if draw.status != Draw.Status.EXECUTED:
+        return 0
+    plan = draw.plan
+    selections = effective_selections(draw)
+    existing = set(
+        InspectionTask.objects.filter(selection__draw=draw).values_list("selection_id", flat=True)
+    )
+    new = [
+        InspectionTask(
+            organisation_id=draw.organisation_id,
+            kind=InspectionTask.Kind.DRAWN,
+            selection_id=s.pk,
+            source_id=s.source_id,
+            mode=s.mode,
+            joint=s.joint,
+            period_start=plan.planned_start,
+            period_end=plan.planned_end,
+        )
+        for s in selections
+        if s.pk not in existing
+    ]
+    if not new:
+        return 0
+    with transaction.atomic():
+        InspectionTask.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+        _attach_check_items(draw, [t.selection_id for t in new])
+        audit_record(
+            actor=None,
+            action="inspection.tasks_create",
+            obj=draw,
+            after={"selections": len(new)},
+        )
+    return len(new)
+
+
+def _attach_check_items(draw: Draw, selection_ids: list[int]) -> None:
+    items = list(draw.plan.check_items.values_list("pk", flat=True))
+    if not items:
+        return
+    through = InspectionTask.check_items.through
+    tasks = InspectionTask.objects.filter(selection_id__in=selection_ids).values_list(
+        "pk", flat=True
+    )
+    through.objects.bulk_create(
+        [through(inspectiontask_id=t, checkitem_id=i) for t in tasks for i in items],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+
+
+def tasks_follow_substitution(*, substitution: Substitution) -> InspectionTask | None:
+    """An approved object substitution cancels the replaced source's task, with its reason,
+    and opens one for the replacement. Idempotent. Inspector substitutions change nothing
+    here: the team is read from the draw."""
+    if (
+        substitution.kind != Substitution.Kind.OBJECT
+        or substitution.status != Substitution.Status.APPROVED
+    ):
+        return None
+    with transaction.atomic():
+        old = (
+            InspectionTask.objects.select_for_update()
+            .filter(selection_id=substitution.selection_id)
+            .first()
+        )
+        if old is not None and old.state != State.CANCELLED:
+            before = model_snapshot(old, ["state"])
+            old.state = State.CANCELLED
+            old.cancel_reason = substitution.reason
+            old.save(update_fields=["state", "cancel_reason"])
+            audit_record(
+                actor=substitution.decided_by,
+                action="inspection.task_cancel",
+                obj=old,
+                before=before,
+                after={"state": old.state, "reason": old.cancel_reason},
+            )
+        replacement = DrawSelection.objects.filter(substitution=substitution).first()
+    if replacement is None:
+        return None
+    tasks_create_for_draw(draw=substitution.draw)
+    return InspectionTask.objects.filter(selection=replacement).first()
+
+
+def task_open_targeted(
+    *,
+    actor,
+    source,
+    trigger: str,
+    detail: str = "",
+    period_start: date,
+    period_end: date,
+    check_items=(),
+    opened_from: InspectionTask | None = None,
+) -> InspectionTask:
+    """A clerk opens a non-random check on any source of their organisation; the trigger is
+    required. Never counted towards quotas, coverage or the cap."""
+    if not user_can(actor, Cap.OPERATE_DRAW) or actor.organisation_id != source.organisation_id:
+        raise ServiceError(_("Your role does not allow this for this organisation."), code="denied")
+    if trigger not in Trigger.values:
+        raise ServiceError({"trigger": _("Give the trigger of a targeted check.")})
+    if period_end < period_start:
+        raise ServiceError({"period_end": _("The period ends before it starts.")})
+    with transaction.atomic():
+        task = InspectionTask.objects.create(
+            organisation_id=source.organisation_id,
+            kind=InspectionTask.Kind.TARGETED,
+            source=source,
+            trigger=trigger,
+            trigger_detail=detail,
+            opened_from=opened_from,
+            period_start=period_start,
+            period_end=period_end,
+            created_by=actor,
+        )
+        task.check_items.set(check_items)
+        audit_record(
+            actor=actor,
+            action="inspection.task_open_targeted",
+            obj=task,
+            after=model_snapshot(task, ["kind", "source", "trigger", "opened_from"]),
+        )
+    return task
+
+
+def task_open_from_off_site(
+    *, actor, task: InspectionTask, detail: str, period_start: date, period_end: date
+) -> InspectionTask:
+    """A clue found off-site opens a linked on-site targeted check (004 §二(六))."""
+    if task.mode != "off_site":
+        raise ServiceError(_("Only an off-site task can open a check from an off-site clue."))
+    return task_open_targeted(
+        actor=actor,
+        source=task.source,
+        trigger=Trigger.OFF_SITE_CLUE,
+        detail=detail,
+        period_start=period_start,
+        period_end=period_end,
+        check_items=list(task.check_items.all()),
+        opened_from=task,
+    )
+
+
+# --- the team's work ---------------------------------------------------------------------
+
+
+def _team_inspector_ids(task: InspectionTask) -> set[int]:
+    return {a.inspector_id for a in task_team(task)}
+
+
+def _require_team(actor, task: InspectionTask) -> None:
+    """谁检查、谁录入: only a member of the current team enters (targeted: the organisation's
+    inspectors)."""
+    from inspectors.models import Inspector
+
+    inspector = Inspector.objects.filter(user_id=getattr(actor, "pk", None)).first()
+    ok = user_can(actor, Cap.ENTER_RESULTS) and inspector is not None
+    if ok and task.selection_id is not None:
+        ok = inspector.pk in _team_inspector_ids(task)
+    elif ok:
+        ok = inspector.organisation_id == task.organisation_id
+    if not ok:
+        raise ServiceError(_("Only a member of this task's team may do this."), code="denied")
+
+
+def _locked(task: InspectionTask) -> InspectionTask:
+    return InspectionTask.objects.select_for_update().get(pk=task.pk)
+
+
+def _transition(task, actor, allowed, new_state, action, **extra) -> InspectionTask:
+    if task.state not in allowed:
+        raise ServiceError(
+            _("This task is %(state)s; that is not possible now.")
+            % {"state": task.get_state_display()},
+            code="state",
+        )
+    before = {"state": task.state}
+    task.state = new_state
+    for k, v in extra.items():
+        setattr(task, k, v)
+    task.save(update_fields=["state", *extra])
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=task,
+        before=before,
+        after={"state": new_state, **{k: str(v) for k, v in extra.items()}},
+    )
+    return task
+
+
+def task_start(*, actor, task: InspectionTask) -> InspectionTask:
+    """The team begins the inspection."""
+    _require_team(actor, task)
+    with transaction.atomic():
+        task = _locked(task)
+        return _transition(
+            task, actor, {State.ASSIGNED}, State.IN_PROGRESS, "inspection.task_start"
+        )
+
+
+def _check_result(result_type, ground: str, previous: InspectionRecord | None, conclusion: str):
+    if result_type is None:
+        return
+    if result_type not in ResultType.values:
+        raise ServiceError({"result_type": _("Choose one of the five result types.")})
+    if result_type == ResultType.NON_COOPERATION and ground not in NonCooperationGround.values:
+        raise ServiceError(
+            {"ground": _("Result type 4 needs one of its three grounds.")}, code="ground"
+        )
+    if previous is not None and previous.result_type == ResultType.FURTHER_HANDLING:
+        if result_type == ResultType.NO_PROBLEM and not conclusion.strip():
+            raise ServiceError(
+                {"conclusion": _("Changing type 5 to type 1 needs the investigation's conclusion.")}
+            )
+        if previous.case_filed and result_type != ResultType.FURTHER_HANDLING:
+            raise ServiceError(_("A case was filed: the result stays type 5."), code="case_filed")
+        if result_type not in (ResultType.NO_PROBLEM, ResultType.FURTHER_HANDLING):
+            raise ServiceError(
+                {"result_type": _("Type 5 may only change to type 1, or stay type 5.")}
+            )
+
+
+def record_save(
+    *,
+    actor,
+    task: InspectionTask,
+    expected_version: int,
+    checked_at: datetime | None = None,
+    members=(),
+    credentials_shown: dict | None = None,
+    result_type: int | None = None,
+    ground: str = "",
+    conclusion: str = "",
+    case_filed: bool = False,
+    findings: dict | None = None,
+    handling_ended_on: date | None = None,
+    reason: str = "",
+    **fields,
+) -> InspectionRecord:
+    """Save a new version of the task's record. ``expected_version`` is the version the
+    writer started from: if someone saved in between, the write is refused (their text stays
+    with them). ``findings``: {check item pk: (outcome, note)}."""
+    _require_team(actor, task)
+    with transaction.atomic():
+        task = _locked(task)
+        if task.state not in (State.ASSIGNED, State.IN_PROGRESS, State.RECORDED):
+            raise ServiceError(
+                _("This record was submitted; it can only change by a correction."), code="state"
+            )
+        previous = task.records.order_by("-version").first()
+        current = previous.version if previous else 0
+        if expected_version != current:
+            raise ServiceError(
+                _(
+                    "Someone else saved this record meanwhile; reload it and enter your change "
+                    "again."
+                ),
+                code="version",
+            )
+        members = list(members)
+        if members:
+            team = _team_inspector_ids(task) if task.selection_id else None
+            on = (checked_at or timezone.now()).date()
+            for m in members:
+                if team is not None and m.pk not in team:
+                    raise ServiceError(
+                        {"members": _("%(name)s is not in the current team.") % {"name": m.name}}
+                    )
+            if sum(1 for m in members if m.is_certified(on)) < 2:
+                raise ServiceError(
+                    {"members": _("At least two certified members of the team must be present.")}
+                )
+        _check_result(result_type, ground, previous, conclusion)
+        record = InspectionRecord.objects.create(
+            task=task,
+            version=current + 1,
+            checked_at=checked_at,
+            credentials_shown=credentials_shown or {},
+            result_type=result_type,
+            ground=ground if result_type == ResultType.NON_COOPERATION else "",
+            conclusion=conclusion,
+            case_filed=case_filed,
+            reason=reason,
+            created_by=actor,
+            **fields,
+        )
+        record.members.set(members)
+        Finding.objects.bulk_create(
+            [
+                Finding(record=record, check_item_id=item, outcome=outcome, note=note)
+                for item, (outcome, note) in (findings or {}).items()
+            ]
+        )
+        update = ["state"]
+        task.state = State.RECORDED if result_type is not None else State.IN_PROGRESS
+        if handling_ended_on is not None:
+            task.handling_ended_on = handling_ended_on
+            task.entry_due = entry_due_for(handling_ended_on)
+            update += ["handling_ended_on", "entry_due"]
+        task.save(update_fields=update)
+        audit_record(
+            actor=actor,
+            action="inspection.record_save",
+            obj=record,
+            after={"version": record.version, "result_type": result_type},
+        )
+    return record
+
+
+def task_submit(*, actor, task: InspectionTask) -> InspectionTask:
+    """The team submits the recorded result for approval (once)."""
+    _require_team(actor, task)
+    with transaction.atomic():
+        task = _locked(task)
+        if task.state == State.SUBMITTED:
+            raise ServiceError(_("This record was already submitted."), code="submitted_twice")
+        return _transition(task, actor, {State.RECORDED}, State.SUBMITTED, "inspection.task_submit")
+
+
+def _require_leader(actor, task: InspectionTask) -> None:
+    if not user_can(actor, Cap.APPROVE) or actor.organisation_id != task.organisation_id:
+        raise ServiceError(_("Your role does not allow this for this organisation."), code="denied")
+
+
+def task_approve(*, actor, task: InspectionTask) -> InspectionTask:
+    """A leader approves the submitted record; its current version is the one published."""
+    _require_leader(actor, task)
+    with transaction.atomic():
+        task = _locked(task)
+        task = _transition(
+            task,
+            actor,
+            {State.SUBMITTED},
+            State.APPROVED,
+            "inspection.task_approve",
+            approved_by=actor,
+            approved_at=timezone.now(),
+        )
+        task.records.filter(version=task.records.order_by("-version")[0].version).update(
+            approved=True
+        )
+    return task
+
+
+def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
+    """A leader returns a submitted record to the team, with the reason."""
+    _require_leader(actor, task)
+    if not reason.strip():
+        raise ServiceError({"reason": _("Give the reason for returning the record.")})
+    with transaction.atomic():
+        task = _locked(task)
+        return _transition(
+            task,
+            actor,
+            {State.SUBMITTED},
+            State.RECORDED,
+            "inspection.task_return",
+            return_reason=reason,
+        )
+
+
+def result_correct(
+    *,
+    actor,
+    task: InspectionTask,
+    result_type: int,
+    reason: str,
+    conclusion: str = "",
+    case_filed: bool | None = None,
+) -> InspectionRecord:
+    """A later correction of an approved result (e.g. 5 → 1 after the investigation) is a new,
+    approved version with its reason, actor and time."""
+    _require_leader(actor, task)
+    if not reason.strip():
+        raise ServiceError({"reason": _("Give the reason for the correction.")})
+    with transaction.atomic():
+        task = _locked(task)
+        if task.state != State.APPROVED:
+            raise ServiceError(_("Only an approved result is corrected."), code="state")
+        previous = task.records.order_by("-version").first()
+        _check_result(result_type, previous.ground, previous, conclusion)
+        record = InspectionRecord.objects.create(
+            task=task,
+            version=previous.version + 1,
+            checked_at=previous.checked_at,
+            credentials_shown=previous.credentials_shown,
+            result_type=result_type,
+            ground=previous.ground if result_type == ResultType.NON_COOPERATION else "",
+            conclusion=conclusion,
+            case_filed=previous.case_filed if case_filed is None else case_filed,
+            summary=previous.summary,
+            reason=reason,
+            approved=True,
+            created_by=actor,
+        )
+        record.members.set(previous.members.all())
+        audit_record(
+            actor=actor,
+            action="inspection.result_correct",
+            obj=record,
+            before={"result_type": previous.result_type},
+            after={"result_type": result_type, "reason": reason},
+        )
+    return record
+
+
+# --- the follow-up ledger ----------------------------------------------------------------
+
+
+def problem_add(
+    *, actor, task: InspectionTask, description: str, handling: str, **fields
+) -> Problem:
+    """Enter a problem found and its handling (台账)."""
+    _require_team(actor, task)
+    if not description.strip():
+        raise ServiceError({"description": _("Describe the problem.")})
+    if handling in (
+        Problem.Handling.CASE_FILED,
+        Problem.Handling.TRANSFERRED,
+        Problem.Handling.TRANSFERRED_JUDICIAL,
+    ):
+        if not fields.get("document_number") or not fields.get("document_date"):
+            raise ServiceError({"document_number": _("Give the document number and date.")})
+        if handling != Problem.Handling.CASE_FILED and not fields.get("receiving_body"):
+            raise ServiceError({"receiving_body": _("Name the receiving body.")})
+    if handling == Problem.Handling.NOT_PENALISED and not fields.get("minor_list_entry"):
+        raise ServiceError({"minor_list_entry": _("Name the entry of the minor-violation list.")})
+    if handling == Problem.Handling.RECTIFICATION_ORDER and not fields.get("rectification_due"):
+        raise ServiceError({"rectification_due": _("Give the rectification deadline.")})
+    with transaction.atomic():
+        _locked(task)
+        problem = Problem.objects.create(
+            task=task, description=description, handling=handling, **fields
+        )
+        audit_record(
+            actor=actor, action="inspection.problem_add", obj=problem, after=model_snapshot(problem)
+        )
+    return problem
+
+
+def problem_verify(*, actor, problem: Problem, evidence: str, verification: str) -> Problem:
+    """The re-check: evidence of the rectification and its verification."""
+    _require_team(actor, problem.task)
+    if not evidence.strip():
+        raise ServiceError({"evidence": _("Attach the evidence of the rectification.")})
+    with transaction.atomic():
+        problem = Problem.objects.select_for_update().get(pk=problem.pk)
+        if problem.state != Problem.State.OPEN:
+            raise ServiceError(_("This problem was already verified."), code="state")
+        problem.evidence, problem.verification = evidence, verification
+        problem.state = Problem.State.VERIFIED
+        problem.verified_by, problem.verified_at = actor, timezone.now()
+        problem.save()
+        audit_record(
+            actor=actor,
+            action="inspection.problem_verify",
+            obj=problem,
+            after={"state": problem.state},
+        )
+    return problem
+
+
+def problem_close(*, actor, problem: Problem) -> Problem:
+    """A leader closes the loop; never without evidence."""
+    _require_leader(actor, problem.task)
+    with transaction.atomic():
+        problem = Problem.objects.select_for_update().get(pk=problem.pk)
+        if not problem.evidence.strip():
+            raise ServiceError({"evidence": _("A problem is closed only with evidence.")})
+        if problem.state == Problem.State.CLOSED:
+            raise ServiceError(_("This problem is already closed."), code="state")
+        problem.state = Problem.State.CLOSED
+        problem.closed_by, problem.closed_at = actor, timezone.now()
+        problem.save(update_fields=["state", "closed_by", "closed_at"])
+        audit_record(
+            actor=actor,
+            action="inspection.problem_close",
+            obj=problem,
+            after={"state": problem.state},
+        )
+    return problem
