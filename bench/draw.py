@@ -107,7 +107,7 @@ def run(
             "lottery_drawentropy, lottery_drawexclusion, lottery_draw, lottery_plan_check_items, "
             "lottery_plan, inspectors_conflict, inspectors_unavailability, "
             "inspectors_inspectorchange, inspectors_inspector, registry_sourcechange, "
-            "registry_pollutionsource"
+            "registry_pollutionsource CASCADE"  # and the inspection tasks made from the draws
         )
     org, _ = Organisation.objects.get_or_create(
         division_code=code,
@@ -220,7 +220,7 @@ def run(
                 cursor.execute(
                     "TRUNCATE lottery_teamassignment, lottery_drawselection, "
                     "lottery_substitution, lottery_drawentropy, lottery_drawexclusion, "
-                    "lottery_draw"
+                    "lottery_draw CASCADE"
                 )
         figures = attempt_draw(plan, org, clerk, rng, profile)
         reads.append(figures[0])
