@@ -18,6 +18,7 @@ import logging
 import tempfile
 import uuid
 from datetime import date, datetime, time, timedelta
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
@@ -143,7 +144,10 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
             in_background=in_background,
             language=translation.get_language() or "",
         )
-        job.file.save(filename or "upload", ContentFile(data), save=False)
+        # Stored under a short name of its own: the name as uploaded (kept above, for people)
+        # may be longer than any file system or the column allows.
+        suffix = PurePath(filename or "").suffix.lower()[:10]
+        job.file.save(f"{job.sha256[:16]}{suffix}", ContentFile(data), save=False)
         job.save()
         audit_record(
             actor=actor,

@@ -8,6 +8,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.utils import timezone, translation
 
@@ -368,3 +369,23 @@ def test_a_job_without_a_language_is_worked_in_the_default_one(county_clerk, big
         tasks.import_validate(job.pk)
     job.refresh_from_db()
     assert job.report["error_list"][0]["message"] == "“2027-02-30”不是有效日期"
+
+
+def test_a_very_long_file_name_is_kept_for_people_and_stored_under_a_short_one(
+    county_clerk, media_root, client_for
+):
+    """A 400-character name once answered a bare 400 (the storage name was too long)."""
+    name = "二〇二六年度" * 60 + ".xlsx"
+    client = client_for(county_clerk)
+    response = client.post(
+        "/core/imports/new/",
+        {
+            "kind": "inspectors",
+            "file": SimpleUploadedFile(name, inspectors_xlsx(inspector_rows(2))),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    job = ImportJob.objects.get()
+    # Django keeps up to 255 characters of an uploaded name; the job keeps its last 200.
+    assert job.original_name.endswith(".xlsx") and 100 < len(job.original_name) <= 200
+    assert len(job.file.name) < 100
