@@ -191,3 +191,18 @@ def public_counts() -> dict[str, int]:
         ).count(),
         "draws": Draw.objects.filter(status__in=PUBLIC_STATUSES).count(),
     }
+
+
+def draw_trail_anchor(draw: Draw):
+    """The audit entry that recorded the draw's commitment: its number and hash are a
+    checkpoint of the trail, published with the draw (``verify_audit_chain --checkpoint
+    SEQ:HASH`` finds a trail rewritten since)."""
+    from core.models import AuditEntry
+
+    return (
+        AuditEntry.objects.filter(
+            object_type="lottery.draw", object_id=str(draw.pk), action="draw.commit"
+        )
+        .only("seq", "hash", "at")
+        .first()
+    )

@@ -27,6 +27,7 @@ from lottery.models import Draw
 from lottery.selectors import can_see_manifest, confidential_earlier_draws
 from lottery.services import draw_log_manifest_view, draw_record
 from publication.selectors import (
+    draw_trail_anchor,
     is_disclosed,
     public_checkitem_list,
     public_checkitem_organisations,
@@ -94,6 +95,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "entropy": list(draw.entropy.all()) if disclosed else [],
             "result": result,
             "plan_draws": public_sibling_draws(draw),
+            "anchor": draw_trail_anchor(draw),
             "public": True,
         },
     )

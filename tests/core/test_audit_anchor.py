@@ -107,3 +107,18 @@ def test_checkpoints_are_append_only(db):
         AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(
             hash=hashlib.sha256(b"x").hexdigest()
         )
+
+
+def test_each_public_draw_page_carries_a_checkpoint_of_its_commitment(
+    county, county_clerk, county_leader, client
+):
+    from tests.lottery.scenario import build_world, make_draw, make_plan
+
+    build_world(county)
+    draw = make_draw(
+        make_plan(county, county_clerk, county_leader), county_clerk, stage="committed"
+    )
+    entry = AuditEntry.objects.get(action="draw.commit", object_id=str(draw.pk))
+    page = client.get(f"/public/draws/{draw.pk}/").content.decode()
+    assert f"第 {entry.seq} 条" in page and entry.hash in page
+    call_command("verify_audit_chain", "--checkpoint", f"{entry.seq}:{entry.hash}")
