@@ -53,9 +53,6 @@ class AuditedAdminMixin:
             self.delete_model(request, obj)
 
 
-CalendarAuditMixin = AuditedAdminMixin
-
-
 @admin.register(Organisation)
 class OrganisationAdmin(AuditedAdminMixin, GuardedModelAdmin):
     list_display = ["name", "kind", "division_code", "parent", "is_active"]
@@ -140,12 +137,12 @@ class SjsjUserAdmin(AuditedAdminMixin, UserAdmin):
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(CalendarAuditMixin, admin.ModelAdmin):
+class CalendarYearAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["year", "source", "notice", "loaded_at"]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(CalendarAuditMixin, admin.ModelAdmin):
+class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     date_hierarchy = "date"
