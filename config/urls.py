@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.api import router
@@ -33,6 +34,12 @@ urlpatterns = [
     path("core/", include("core.urls")),
     path("registry/", include("registry.urls")),
     path("inspectors/", include("inspectors.urls")),
+    # The inspector's tasks moved from the lottery to the inspections app: old links still work.
+    path(
+        "lottery/my-tasks/",
+        RedirectView.as_view(pattern_name="inspections:my_tasks"),
+        name="legacy_my_draw_tasks",
+    ),
     path("lottery/", include("lottery.urls")),
     path("inspections/", include("inspections.urls")),
     path("public/", include("publication.urls")),

@@ -302,3 +302,85 @@ class Problem(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+
+class RecordDraft(models.Model):
+    """What a team member typed into the record form and has not saved as a version yet.
+
+    Saved by the server as they go (every change, a few seconds apart), so a dropped
+    connection or a closed phone loses nothing. ``base_version`` is the version the form
+    started from: a draft made over an older version is offered back, never applied blindly.
+    """
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    base_version = models.PositiveIntegerField(_("started from version"))
+    data = models.JSONField(_("form data"), default=dict)
+    saved_at = models.DateTimeField(_("saved at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("record draft")
+        verbose_name_plural = _("record drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="record_draft_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.user_id}"
+
+
+def evidence_upload_to(evidence: "Evidence", filename: str) -> str:
+    """Evidence lives under MEDIA_ROOT/evidence/<division code>/<year>/, named by a random id;
+    MEDIA_ROOT is never served by the web server, only through the audited download view."""
+    import uuid
+
+    from django.utils import timezone
+
+    year = timezone.now().year
+    division = evidence.task.organisation.division_code
+    return f"evidence/{division}/{year}/{uuid.uuid4().hex}{evidence.kind_suffix()}"
+
+
+class Evidence(models.Model):
+    """A photo or PDF attached to a task (the check) or to a problem (its rectification)."""
+
+    class Kind(models.TextChoices):
+        JPEG = "image/jpeg", "JPEG"
+        PNG = "image/png", "PNG"
+        WEBP = "image/webp", "WebP"
+        PDF = "application/pdf", "PDF"
+
+    task = models.ForeignKey(InspectionTask, on_delete=models.PROTECT, related_name="evidence")
+    problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_files"
+    )
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=40, choices=Kind.choices)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["task", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def kind_suffix(self) -> str:
+        return {
+            self.Kind.JPEG: ".jpg",
+            self.Kind.PNG: ".png",
+            self.Kind.WEBP: ".webp",
+            self.Kind.PDF: ".pdf",
+        }.get(self.content_type, ".bin")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

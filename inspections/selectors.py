@@ -7,13 +7,16 @@ executed, withdrawn on recusal or replacement); staff see their organisations' t
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import date
+
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
+from core.calendar import CalendarNotCovered, add_working_days
 from core.roles import Cap, user_can
 from core.selectors import scope_queryset
-from inspections.models import InspectionRecord, InspectionTask
+from inspections.models import Evidence, InspectionRecord, InspectionTask, RecordDraft
 from lottery.models import DrawSelection, TeamAssignment
 from lottery.selectors import effective_teams
 
@@ -33,7 +36,12 @@ def task_list_for_user(*, user) -> QuerySet[InspectionTask]:
         granted = get_objects_for_user(
             user, "lottery.view_drawn_task", klass=DrawSelection, accept_global_perms=False
         )
-        return tasks.filter(selection__in=granted.values("pk"))
+        # Drawn tasks only through the grant; targeted checks of the inspector's own bureau
+        # are not drawn, so not secret among its inspectors.
+        return tasks.filter(
+            Q(selection__in=granted.values("pk"))
+            | Q(kind=InspectionTask.Kind.TARGETED, organisation_id=user.organisation_id)
+        )
     return InspectionTask.objects.none()
 
 
@@ -60,3 +68,58 @@ def record_current(task: InspectionTask) -> InspectionRecord | None:
 def record_approved(task: InspectionTask) -> InspectionRecord | None:
     """The latest approved version: the one publication uses."""
     return task.records.filter(approved=True).order_by("-version").first()
+
+
+def record_draft(task: InspectionTask, user) -> RecordDraft | None:
+    """The member's own unsaved draft of this record, if any."""
+    return RecordDraft.objects.filter(task=task, user=user).first()
+
+
+def task_evidence(task: InspectionTask) -> list[Evidence]:
+    return list(task.evidence.select_related("uploaded_by", "problem"))
+
+
+def earlier_results(task: InspectionTask, limit: int = 10) -> list[InspectionRecord]:
+    """Approved results of the same source's earlier inspections, newest first (the
+    preparation view, 002 指引 前期准备)."""
+    latest = {}
+    for record in (
+        InspectionRecord.objects.filter(
+            task__source_id=task.source_id, approved=True, task__state=InspectionTask.State.APPROVED
+        )
+        .exclude(task=task)
+        .select_related("task")
+        .order_by("-task__period_start", "-version")
+    ):
+        latest.setdefault(record.task_id, record)
+        if len(latest) >= limit:
+            break
+    return list(latest.values())
+
+
+#: "Due soon" means within this many working days.
+DUE_SOON_WORKING_DAYS = 2
+
+
+def due_soon_limit(today: date) -> date | None:
+    """The last day that counts as "due soon" from ``today``, or None without a schedule."""
+    try:
+        return add_working_days(today, DUE_SOON_WORKING_DAYS)
+    except CalendarNotCovered:
+        return None
+
+
+def deadline_state(task: InspectionTask, today: date, soon: date | None) -> str:
+    """The entry deadline's state: none (the check has not ended), unknown (the year's
+    schedule is not loaded: never guessed), done, late, due_soon or on_time."""
+    if task.handling_ended_on is None:
+        return "none"
+    if task.entry_due is None:
+        return "unknown"
+    if task.state in (InspectionTask.State.SUBMITTED, InspectionTask.State.APPROVED):
+        return "done"
+    if today > task.entry_due:
+        return "late"
+    if soon is None or task.entry_due <= soon:
+        return "due_soon"
+    return "on_time"

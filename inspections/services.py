@@ -13,11 +13,13 @@ from core.calendar import CalendarNotCovered, add_working_days
 from core.errors import ServiceError
 from core.roles import Cap, user_can
 from inspections.models import (
+    Evidence,
     Finding,
     InspectionRecord,
     InspectionTask,
     NonCooperationGround,
     Problem,
+    RecordDraft,
     ResultType,
     Trigger,
 )
@@ -36,6 +38,18 @@ def entry_due_for(ended: date) -> date | None:
         return add_working_days(ended, ENTRY_WORKING_DAYS)
     except CalendarNotCovered:
         return None
+
+
+def read_record(*, actor, action: str, obj=None, **detail) -> None:
+    """Reading a confidential task, its evidence or its paper forms is itself recorded:
+    who saw what, and when."""
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        object_type="" if obj is not None else "inspections.inspectiontask",
+        after=detail or None,
+    )
 
 
 # --- creation ----------------------------------------------------------------------------
@@ -306,7 +320,8 @@ def record_save(
                 code="version",
             )
         members = list(members)
-        if members:
+        # A result of an on-site check needs its two certified members; a draft may wait.
+        if members or (result_type is not None and task.mode == "on_site"):
             team = _team_inspector_ids(task) if task.selection_id else None
             on = (checked_at or timezone.now()).date()
             for m in members:
@@ -352,6 +367,7 @@ def record_save(
             obj=record,
             after={"version": record.version, "result_type": result_type},
         )
+        RecordDraft.objects.filter(task=task, user=actor).delete()  # saved: the draft is done
     return record
 
 
@@ -527,3 +543,135 @@ def problem_close(*, actor, problem: Problem) -> Problem:
             after={"state": problem.state},
         )
     return problem
+
+
+# --- drafts and evidence -----------------------------------------------------------------
+
+#: Evidence files: photos and PDFs only, each at most this many bytes (setting
+#: ``SJSJ_EVIDENCE_MAX_BYTES``, default 20 MB).
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+
+
+def draft_save(*, actor, task: InspectionTask, base_version: int, data: dict) -> RecordDraft:
+    """Keep what a member typed, server-side, until they save it as a version. Nothing here
+    is part of the record: the draft is the member's own, offered back when they return."""
+    _require_team(actor, task)
+    if task.state not in (State.ASSIGNED, State.IN_PROGRESS, State.RECORDED):
+        raise ServiceError(
+            _("This record was submitted; it can only change by a correction."), code="state"
+        )
+    clean = {str(k)[:100]: v for k, v in data.items() if k != "csrfmiddlewaretoken"}
+    if len(repr(clean)) > 200_000:
+        raise ServiceError(_("The draft is too large to keep."), code="too_large")
+    draft, _created = RecordDraft.objects.update_or_create(
+        task=task, user=actor, defaults={"base_version": base_version, "data": clean}
+    )
+    return draft
+
+
+def draft_discard(*, actor, task: InspectionTask) -> None:
+    RecordDraft.objects.filter(task=task, user=actor).delete()
+
+
+def _sniff(head: bytes) -> str | None:
+    """The evidence kind from the file's first bytes, never from its name or the browser."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return Evidence.Kind.JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Evidence.Kind.PNG
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return Evidence.Kind.WEBP
+    if head.startswith(b"%PDF-"):
+        return Evidence.Kind.PDF
+    return None
+
+
+def _check_content(upload, kind: str) -> None:
+    """An image must decode; a PDF must end as a PDF does. Refuses disguised files."""
+    upload.seek(0)
+    if kind == Evidence.Kind.PDF:
+        upload.seek(max(0, upload.size - 1024))
+        if b"%%EOF" not in upload.read():
+            raise ServiceError({"file": _("The PDF is incomplete or damaged.")}, code="damaged")
+    else:
+        from PIL import Image
+
+        try:
+            with Image.open(upload) as image:
+                image.verify()
+        except Exception:  # noqa: BLE001 - Pillow raises many kinds for a bad image
+            raise ServiceError(
+                {"file": _("The image cannot be read: it is damaged or not an image.")},
+                code="damaged",
+            ) from None
+    upload.seek(0)
+
+
+def evidence_add(
+    *,
+    actor,
+    task: InspectionTask,
+    upload,
+    description: str = "",
+    problem: Problem | None = None,
+) -> Evidence:
+    """Attach a photo or a PDF to the task (or to one of its problems). The type is read from
+    the content; empty, oversized and other files are refused and nothing is stored."""
+    from django.conf import settings
+
+    _require_team(actor, task)
+    if task.state == State.CANCELLED:
+        raise ServiceError(_("This task was cancelled."), code="state")
+    if problem is not None and problem.task_id != task.pk:
+        raise ServiceError(_("That problem belongs to another task."), code="denied")
+    limit = getattr(settings, "SJSJ_EVIDENCE_MAX_BYTES", EVIDENCE_MAX_BYTES)
+    size = getattr(upload, "size", 0) or 0
+    if size == 0:
+        raise ServiceError({"file": _("The file is empty.")}, code="empty")
+    if size > limit:
+        raise ServiceError(
+            {
+                "file": _("The file is %(size)s MB; at most %(limit)s MB is accepted.")
+                % {"size": round(size / 1048576, 1), "limit": round(limit / 1048576, 1)}
+            },
+            code="too_large",
+        )
+    upload.seek(0)
+    kind = _sniff(upload.read(16))
+    if kind is None:
+        raise ServiceError(
+            {"file": _("Only photos (JPEG, PNG, WebP) and PDF files are accepted.")},
+            code="type",
+        )
+    _check_content(upload, kind)
+    import hashlib
+
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = (getattr(upload, "name", "") or "file").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    evidence = Evidence(
+        task=task,
+        problem=problem,
+        original_name=name,
+        content_type=kind,
+        size=size,
+        sha256=digest.hexdigest(),
+        description=description[:200],
+        uploaded_by=actor,
+    )
+    evidence.file.save(name, upload, save=False)
+    try:
+        with transaction.atomic():
+            evidence.save()
+            audit_record(
+                actor=actor,
+                action="inspection.evidence_add",
+                obj=evidence,
+                after={"task": task.pk, "sha256": evidence.sha256, "size": size, "type": kind},
+            )
+    except BaseException:
+        evidence.file.delete(save=False)  # no row, no file: nothing half-stored
+        raise
+    return evidence

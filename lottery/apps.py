@@ -20,7 +20,6 @@ class LotteryConfig(AppConfig):
             NavItem(
                 "approvals", _("Waiting for my approval"), "lottery:approvals", Cap.APPROVE, 70
             ),
-            NavItem("tasks", _("My tasks"), "lottery:my_draw_tasks", Cap.OWN_TASKS, 80),
             NavItem(
                 "review", _("County review"), "lottery:quota_overview", Cap.REVIEW_COUNTIES, 90
             ),

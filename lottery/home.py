@@ -12,7 +12,6 @@ from lottery.models import Plan
 from lottery.selectors import (
     DRAWING_KINDS,
     decisions_pending_for_user,
-    draw_tasks_for_inspector,
     plan_list_for_user,
     quarter_standings,
     quarter_standings_for_user,
@@ -23,16 +22,7 @@ def cards(user) -> list[Card]:
     today = timezone.localdate()
     year, quarter = today.year, (today.month - 1) // 3 + 1
     if user_can(user, Cap.OWN_TASKS):
-        tasks = draw_tasks_for_inspector(user=user)
-        return [
-            Card(
-                "tasks",
-                _("My drawn inspection tasks"),
-                str(len(tasks)),
-                _("Confidential until the inspection."),
-                reverse("lottery:my_draw_tasks"),
-            )
-        ]
+        return []  # an inspector's tasks are the inspections app's card
     if user_can(user, Cap.REVIEW_COUNTIES):
         return [_review_card(user, today, year, quarter)]
     organisation = user.organisation

@@ -39,7 +39,6 @@ urlpatterns = [
     ),
     path("substitutions/<int:pk>/decide/", views.substitution_decide, name="substitution_decide"),
     path("verify_draw.py", views.verify_script, name="verify_script"),
-    path("my-tasks/", views.my_draw_tasks, name="my_draw_tasks"),
     path("quotas/", views.quota_overview, name="quota_overview"),
     path("approvals/", views.approvals, name="approvals"),
 ]

@@ -1,6 +1,6 @@
 """Staff pages of plans and draws: plan list/form/detail with its quotas, the draw ceremony
 (prepare → commit → witnesses' entropy → execute), the result with its substitutions, the
-downloads, an inspector's own tasks and the city reviewer's quota overview.
+downloads and the city reviewer's quota overview.
 
 Thin: ``lottery.selectors`` reads (404 outside the user's scope), ``lottery.services`` writes
 and refuses with a translated message, ``lottery.display`` shapes what is shown. Who may see
@@ -71,7 +71,6 @@ from lottery.selectors import (
     draw_due_date,
     draw_get_for_user,
     draw_list_for_user,
-    draw_tasks_for_inspector,
     earlier_undrawn_plans,
     effective_teams,
     other_open_draw,
@@ -927,35 +926,6 @@ def verify_script(request: HttpRequest) -> FileResponse:
         filename="verify_draw.py",
         content_type="text/x-python; charset=utf-8",
     )
-
-
-# --- an inspector's own tasks ------------------------------------------------------------------
-
-
-@login_required
-def my_draw_tasks(request: HttpRequest) -> HttpResponse:
-    if not user_can(request.user, Cap.OWN_TASKS):
-        raise PermissionDenied
-    tasks = [
-        {
-            "selection": selection,
-            "team": [
-                a
-                for a in sorted(
-                    team, key=lambda a: {"leader": 0, "member": 1, "expert": 2}.get(a.role, 3)
-                )
-            ],
-        }
-        for selection, team in draw_tasks_for_inspector(user=request.user)
-    ]
-    if tasks:
-        audit_record(
-            actor=request.user,
-            action="draw.view_own_tasks",
-            object_type="lottery.drawselection",
-            after={"selections": [t["selection"].pk for t in tasks]},
-        )
-    return render(request, "lottery/my_tasks.html", {"tasks": tasks})
 
 
 # --- the city reviewer's overview --------------------------------------------------------------

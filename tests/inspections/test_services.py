@@ -30,31 +30,8 @@ from inspectors.models import Inspector
 from lottery.models import DrawSelection
 from lottery.selectors import effective_selections
 from lottery.services import substitution_decide, substitution_request
-from tests.lottery.scenario import build_world, make_draw, make_plan
 
 State = InspectionTask.State
-
-
-@pytest.fixture
-def drawn(county, county_clerk, county_leader):
-    build_world(county)
-    draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
-    tasks_create_for_draw(draw=draw)
-    return draw
-
-
-@pytest.fixture
-def task(drawn, inspector_a, inspector_b):
-    """The first on-site task, its two team members linked to the inspector personas."""
-    t = InspectionTask.objects.filter(selection__draw=drawn, mode="on_site").first()
-    team = [a.inspector for a in task_team(t)]
-    Inspector.objects.filter(pk=team[0].pk).update(user=inspector_a)
-    Inspector.objects.filter(pk=team[1].pk).update(user=inspector_b)
-    from guardian.shortcuts import assign_perm
-
-    for user in (inspector_a, inspector_b):
-        assign_perm("lottery.view_drawn_task", user, t.selection)
-    return t
 
 
 def _members(task):

@@ -452,39 +452,7 @@ def test_a_recusal_from_a_team_larger_than_its_size_may_add_nobody_and_says_why(
     assert 'data-testid="nobody-added"' in page.content.decode()
 
 
-# --- an inspector's tasks and the reviewer's overview -------------------------------------------
-
-
-def test_an_inspector_sees_only_their_own_current_tasks(
-    client_for, county, county_clerk, county_leader, world, inspector_a, inspector_b
-):
-    from inspectors.models import Inspector
-
-    record = world[0]
-    Inspector.objects.filter(pk=record.pk).update(user=inspector_a)
-    draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
-    result = draw_result(draw)
-    mine = {
-        r.selection.source.source_code
-        for s in result.strata
-        for r in s.rows
-        if record.pk in {m.inspector_id for m in r.team}
-    }
-    assert mine
-    page = client_for(inspector_a).get(reverse("lottery:my_draw_tasks"))
-    shown = {t["selection"].source.source_code for t in page.context["tasks"]}
-    assert shown == mine
-    assert AuditEntry.objects.filter(action="draw.view_own_tasks", actor_id=inspector_a.pk)
-    # Recused from one of them: it is no longer theirs.
-    task = page.context["tasks"][0]["selection"]
-    sub = substitution_request(actor=county_clerk, selection=task, reason="回避", inspector=record)
-    from lottery.services import substitution_decide
-
-    substitution_decide(actor=county_leader, substitution=sub, approve=True)
-    page = client_for(inspector_a).get(reverse("lottery:my_draw_tasks"))
-    assert task.pk not in {t["selection"].pk for t in page.context["tasks"]}
-    assert client_for(inspector_b).get(reverse("lottery:my_draw_tasks")).context["tasks"] == []
-    assert client_for(county_clerk).get(reverse("lottery:my_draw_tasks")).status_code == 403
+# --- the reviewer's overview -------------------------------------------
 
 
 def test_the_quota_overview_shows_each_county_and_flags_late_draws(
