@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -28,7 +30,20 @@ def _messages(detail: Any) -> Any:
     return str(detail)
 
 
+def _from_service(exc: DjangoValidationError) -> exceptions.APIException:
+    """A service's refusal (``core.errors.ServiceError``, a Django ValidationError): 403 when
+    the actor may not do it, otherwise 400 with the fields it names."""
+    code = getattr(exc, "code", None) or "invalid"
+    if code == "denied":
+        return exceptions.PermissionDenied(detail=" ".join(exc.messages), code="denied")
+    return exceptions.ValidationError(detail=as_serializer_error(exc), code=code)
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    service_code = None
+    if isinstance(exc, DjangoValidationError):
+        service_code = getattr(exc, "code", None)
+        exc = _from_service(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -38,7 +53,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return response  # not an API error: a real bug, let it be a 500
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        detail, code = _("The request is not valid."), "invalid"
+        detail, code = _("The request is not valid."), service_code or "invalid"
+        if service_code is not None:  # a refusal: say it in one sentence
+            flat = [m for ms in errors.values() for m in (ms if isinstance(ms, list) else [ms])]
+            detail = " ".join(str(m) for m in flat) or detail
     else:
         errors = {}
         detail = str(exc.detail) if isinstance(exc.detail, str) else str(exc.default_detail)
