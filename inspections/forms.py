@@ -430,6 +430,26 @@ class FollowOnForm(ServiceErrorForm):
     period_end = forms.DateField(label=_("Inspection until"), widget=DATE)
 
 
+class JointForm(ServiceErrorForm):
+    joint = forms.BooleanField(
+        label=_("Joint inspection"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    joint_sections = forms.CharField(
+        label=_("Sections taking part"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs=TEXT),
+    )
+    joint_authorities = forms.CharField(
+        label=_("Other authorities taking part"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs=TEXT),
+    )
+
+
 class BoardFilterForm(forms.Form):
     """The task board's query string; nonsense is ignored, never a 500."""
 

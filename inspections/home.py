@@ -24,8 +24,7 @@ def cards(user) -> list[Card]:
                 "tasks",
                 _("My inspection tasks"),
                 str(open_),
-                _("Open tasks; %(late)s late. Confidential until the inspection.")
-                % {"late": late},
+                _("Open tasks; %(late)s late. Confidential until the inspection.") % {"late": late},
                 reverse("inspections:my_tasks"),
                 "danger" if late else "",
             )

@@ -675,3 +675,48 @@ def evidence_add(
         evidence.file.delete(save=False)  # no row, no file: nothing half-stored
         raise
     return evidence
+
+
+# --- joint inspections -------------------------------------------------------------------
+
+
+def task_set_joint(
+    *, actor, task: InspectionTask, joint: bool, sections: str = "", authorities: str = ""
+) -> InspectionTask:
+    """Record which sections of the bureau and which other authorities took part in a joint
+    inspection (004 §二(五)). A row the draw marked joint stays joint; any other task may be
+    chosen as joint by the bureau's clerk or its team, until it is approved."""
+    if not (user_can(actor, Cap.OPERATE_DRAW) and actor.organisation_id == task.organisation_id):
+        _require_team(actor, task)
+    sections, authorities = sections.strip()[:1000], authorities.strip()[:1000]
+    with transaction.atomic():
+        task = _locked(task)
+        if task.state in (State.APPROVED, State.CANCELLED):
+            raise ServiceError(
+                _("This task is %(state)s; that is not possible now.")
+                % {"state": task.get_state_display()},
+                code="state",
+            )
+        drawn_joint = task.selection_id is not None and task.selection.joint
+        if drawn_joint and not joint:
+            raise ServiceError(
+                {"joint": _("The draw made this a joint inspection; it stays one.")},
+                code="drawn_joint",
+            )
+        if joint and not (sections or authorities):
+            raise ServiceError(
+                {"joint_sections": _("Name the sections or the authorities that took part.")}
+            )
+        before = model_snapshot(task, ["joint", "joint_sections", "joint_authorities"])
+        task.joint = joint
+        task.joint_sections = sections if joint else ""
+        task.joint_authorities = authorities if joint else ""
+        task.save(update_fields=["joint", "joint_sections", "joint_authorities"])
+        audit_record(
+            actor=actor,
+            action="inspection.task_set_joint",
+            obj=task,
+            before=before,
+            after=model_snapshot(task, ["joint", "joint_sections", "joint_authorities"]),
+        )
+    return task

@@ -28,6 +28,7 @@ urlpatterns = [
         views.evidence_download,
         name="evidence_download",
     ),
+    path("<int:pk>/joint/", views.task_joint, name="task_joint"),
     path("<int:pk>/follow-on/", views.follow_on_open, name="follow_on_open"),
     path("<int:pk>/pdf/<slug:kind>/", views.task_pdf, name="task_pdf"),
 ]

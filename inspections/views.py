@@ -27,6 +27,7 @@ from inspections.forms import (
     CorrectionForm,
     EvidenceForm,
     FollowOnForm,
+    JointForm,
     ProblemForm,
     ReasonForm,
     RecordForm,
@@ -39,6 +40,7 @@ from inspections.selectors import (
     deadline_state,
     due_soon_limit,
     earlier_results,
+    joint_inspection_counts,
     record_current,
     record_draft,
     task_evidence,
@@ -168,6 +170,12 @@ def task_board(request: HttpRequest) -> HttpResponse:
             "counts": [(State(s).label, s, n) for s, n in counts.items()],
             "query": query.urlencode(),
             "can_open": user_can(request.user, Cap.OPERATE_DRAW),
+            "joint": joint_inspection_counts(
+                organisation_ids=[request.user.organisation_id], year=today.year
+            )
+            if request.user.organisation_id
+            else None,
+            "kinds": dict(tasks.order_by().values_list("kind").annotate(n=Count("pk"))),
         },
     )
 
@@ -208,6 +216,19 @@ def _task_context(request: HttpRequest, task: InspectionTask) -> dict:
         "verify_form": VerifyForm(),
         "return_form": ReasonForm(),
         "correction_form": CorrectionForm(),
+        "joint_form": JointForm(
+            initial={
+                "joint": task.joint,
+                "joint_sections": task.joint_sections
+                or ", ".join(
+                    sorted({i.responsible_section for i in task.check_items.all()} - {""})
+                ),
+                "joint_authorities": task.joint_authorities
+                or ", ".join(
+                    sorted({i.cooperating_sections for i in task.check_items.all()} - {""})
+                ),
+            }
+        ),
         "follow_on_form": FollowOnForm(
             initial={"period_start": today, "period_end": task.period_end}
         ),
@@ -295,6 +316,25 @@ def result_correct(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         lambda t: services.result_correct(actor=request.user, task=t, **form.cleaned_data),
         _("The correction was saved as a new approved version."),
+    )
+
+
+@login_required
+@require_POST
+def task_joint(request: HttpRequest, pk: int) -> HttpResponse:
+    form = JointForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    return _action(
+        request,
+        pk,
+        lambda t: services.task_set_joint(
+            actor=request.user,
+            task=t,
+            joint=data.get("joint", False),
+            sections=data.get("joint_sections", ""),
+            authorities=data.get("joint_authorities", ""),
+        ),
+        _("The joint inspection was recorded."),
     )
 
 
@@ -482,9 +522,7 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
     evidence = Evidence.objects.filter(task=task, pk=evidence_pk).first()
     if evidence is None:
         raise Http404
-    services.read_record(
-        actor=request.user, action="inspection.evidence_download", obj=evidence
-    )
+    services.read_record(actor=request.user, action="inspection.evidence_download", obj=evidence)
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=not evidence.is_image or request.GET.get("download") == "1",

@@ -226,6 +226,8 @@ class CheckItemSerializer(serializers.ModelSerializer):
             "name",
             "legal_basis",
             "checking_body",
+            "responsible_section",
+            "cooperating_sections",
             "target_objects",
             "target_classes",
             "content",

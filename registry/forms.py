@@ -169,6 +169,8 @@ class CheckItemForm(_ServiceModelForm):
             "is_key_item",
             "method",
             "checking_body",
+            "responsible_section",
+            "cooperating_sections",
             "legal_basis",
             "target_objects",
             "target_classes",

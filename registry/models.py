@@ -309,6 +309,10 @@ class CheckItem(models.Model):
     name = models.CharField(_("item name"), max_length=200)
     legal_basis = models.TextField(_("legal basis"))
     checking_body = models.CharField(_("checking body"), max_length=100)
+    # Joint inspections (004 §二(五)): the section of the bureau that leads the item and
+    # the sections (or other departments) that cooperate on it.
+    responsible_section = models.CharField(_("responsible section"), max_length=100, blank=True)
+    cooperating_sections = models.CharField(_("cooperating sections"), max_length=300, blank=True)
     target_objects = models.TextField(_("objects checked"), blank=True)
     target_classes = models.JSONField(_("supervision classes checked"), default=list, blank=True)
     content = models.TextField(_("check content"), blank=True)

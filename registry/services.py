@@ -1145,6 +1145,8 @@ CHECKITEM_FIELDS = (
     "name",
     "legal_basis",
     "checking_body",
+    "responsible_section",
+    "cooperating_sections",
     "target_objects",
     "target_classes",
     "content",
@@ -1190,7 +1192,7 @@ def _clean_checkitem_data(data: Mapping[str, Any], *, creating: bool) -> dict[st
         errors[field] = _("“%(field)s” is not a field of a check item.") % {"field": field}
     for field in ("code", "name", "legal_basis", "checking_body"):
         text(field, required=True)
-    for field in ("target_objects", "content"):
+    for field in ("target_objects", "content", "responsible_section", "cooperating_sections"):
         text(field, required=False)
     if "year" in data or creating:
         try:

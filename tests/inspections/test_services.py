@@ -230,3 +230,50 @@ def test_confidentiality_per_persona(task, inspector_a, county_clerk, outsider_c
     for user in (outsider_clerk, stranger):
         with pytest.raises(Http404):
             task_get_for_user(user=user, pk=task.pk)
+
+
+# --- joint inspections ---------------------------------------------------------------------
+
+
+def test_a_joint_inspection_is_recorded_and_counted_when_completed(
+    task, inspector_a, inspector_b, county_clerk, county_leader
+):
+    from inspections.selectors import joint_inspection_counts
+    from inspections.services import task_set_joint
+
+    with pytest.raises(ServiceError) as exc:
+        task_set_joint(actor=county_clerk, task=task, joint=True)
+    assert "joint_sections" in exc.value.message_dict
+    task = task_set_joint(
+        actor=county_clerk, task=task, joint=True, sections="执法科、监测站", authorities="县应急局"
+    )
+    assert task.joint and task.joint_authorities == "县应急局"
+    year = task.period_start.year
+    counts = joint_inspection_counts(organisation_ids=[task.organisation_id], year=year)
+    assert counts["year_total"] == 0  # not completed yet: nothing counts
+    source = task.source
+    source.supervision_class = "key"
+    source.save(update_fields=["supervision_class"])
+    _record(inspector_a, task, result_type=ResultType.NO_PROBLEM)
+    task_submit(actor=inspector_b, task=task)
+    task_approve(actor=county_leader, task=task)
+    counts = joint_inspection_counts(organisation_ids=[task.organisation_id], year=year)
+    quarter = (task.period_start.month - 1) // 3 + 1
+    assert counts["quarters"][quarter] == 1 and counts["year_total"] == 1
+    assert counts["share"] == round(100 / counts["key_objects"], 1)
+    with pytest.raises(ServiceError):  # approved: no more changes
+        task_set_joint(actor=county_clerk, task=task, joint=False)
+
+
+def test_a_row_the_draw_made_joint_stays_joint(drawn, county_clerk):
+    from inspections.services import task_set_joint
+
+    t = InspectionTask.objects.filter(selection__draw=drawn).first()
+    from tests.sql import triggers_off
+
+    with triggers_off():  # as the draw would have marked it (drawn rows are append-only)
+        DrawSelection.objects.filter(pk=t.selection_id).update(joint=True)
+    t.refresh_from_db()
+    with pytest.raises(ServiceError) as exc:
+        task_set_joint(actor=county_clerk, task=t, joint=False)
+    assert "joint" in exc.value.message_dict
