@@ -221,10 +221,12 @@ def seed(*, stdout, rng: random.Random) -> None:
 
     conflicts = _seed_conflicts(rng, today)
     linked = _link_showcase_inspector(today)
+    accounts = _showcase_accounts(today)
     stdout.write(
         f"inspectors: {result.created} created in {len(targets)} organisations, "
         f"{periods} unavailability periods, {conflicts} conflicts"
         + (", wuzhi_inspector linked" if linked else "")
+        + (f", {accounts} 武陟县 inspectors given accounts" if accounts else "")
     )
 
 
@@ -297,3 +299,42 @@ def _link_showcase_inspector(today) -> bool:
         return False
     inspector_link_user(actor=None, inspector=record, user=user)
     return True
+
+
+def _showcase_accounts(today) -> int:
+    """Every certified enforcement inspector of 武陟县 gets an account of their own
+    (``wuzhi_i01``…, the demo password), linked to their record, so the draws grant each
+    their tasks and the inspections of the demo are entered by the people on the teams."""
+    from django.contrib.auth.hashers import make_password
+
+    from core.demo import DEMO_PASSWORD
+    from core.models import Role
+    from core.services import user_create
+
+    records = list(
+        Inspector.objects.filter(
+            organisation__division_code=SHOWCASE_COUNTY,
+            organisation__kind=Organisation.Kind.COUNTY_BUREAU,
+            kind=Inspector.Kind.ENFORCEMENT,
+            user__isnull=True,
+        ).order_by("id")
+    )
+    User = get_user_model()
+    password_hash = make_password(DEMO_PASSWORD)
+    made = 0
+    for n, record in enumerate(records, start=1):
+        username = f"wuzhi_i{n:02d}"
+        if User.objects.filter(username=username).exists():
+            continue
+        user = user_create(
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            password_hash=password_hash,
+            role=Role.INSPECTOR,
+            organisation=record.organisation,
+            display_name=record.name,
+        )
+        inspector_link_user(actor=None, inspector=record, user=user)
+        made += 1
+    return made

@@ -30,6 +30,29 @@ def test_the_demo_tells_the_story(demo, client, tmp_path, capsys):
     _a_visitor_verifies_the_disclosed_demo_draw_with_the_downloaded_script(client, tmp_path)
     _every_demo_draw_verifies_and_typed_values_were_normalised(capsys)
     _the_demo_follows_today_and_is_not_a_red_wall(client)
+    _the_showcase_county_inspected_last_quarter(client)
+
+
+def _the_showcase_county_inspected_last_quarter(client):
+    from inspections.models import InspectionRecord, InspectionTask, Problem
+
+    tasks = InspectionTask.objects.filter(organisation__division_code="410823")
+    assert tasks.filter(state="approved").count() >= 3
+    assert tasks.filter(state="submitted").exists()  # waiting for the leader
+    types = set(
+        InspectionRecord.objects.filter(task__in=tasks).values_list("result_type", flat=True)
+    )
+    assert len(types) >= 3, types
+    assert Problem.objects.filter(task__in=tasks, state="closed").exists()
+    # the people on the teams can sign in and see their tasks
+    record = InspectionRecord.objects.filter(task__in=tasks).first()
+    response = client.post(
+        "/accounts/login/", {"username": record.created_by.username, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("inspections:my_tasks"))
+    assert record.task.source.name in page.content.decode()
+    client.logout()
 
 
 def _a_visitor_verifies_the_disclosed_demo_draw_with_the_downloaded_script(client, tmp_path):
