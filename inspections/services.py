@@ -403,7 +403,14 @@ def task_approve(*, actor, task: InspectionTask) -> InspectionTask:
         task.records.filter(version=task.records.order_by("-version")[0].version).update(
             approved=True
         )
+        _announce_approval(task)
     return task
+
+
+def _announce_approval(task: InspectionTask) -> None:
+    from inspections.signals import result_approved
+
+    transaction.on_commit(lambda: result_approved.send(sender=InspectionTask, task=task))
 
 
 def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
@@ -465,6 +472,7 @@ def result_correct(
             before={"result_type": previous.result_type},
             after={"result_type": result_type, "reason": reason},
         )
+        _announce_approval(task)
     return record
 
 

@@ -206,3 +206,149 @@ def draw_trail_anchor(draw: Draw):
         .only("seq", "hash", "at")
         .first()
     )
+
+
+# --- published inspection results ---------------------------------------------------------
+# A published entry is public as it was published (a frozen snapshot); the list shows each
+# inspection once, by its current entry, and its page shows every entry (the corrections).
+
+RESULT_FILTERS = ("q", "org", "year", "quarter", "item", "result", "random")
+
+
+def division_range(organisation: Organisation) -> tuple[str, str]:
+    """The division codes under an organisation, as a half-open range that the
+    (division_code, checked_on) index serves: a province 41xxxx, a city 4108xx, a county."""
+    code = organisation.division_code
+    if code.endswith("0000"):
+        prefix = code[:2]
+    elif code.endswith("00"):
+        prefix = code[:4]
+    else:
+        return code, code + "\uffff"
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def public_result_list(filters: dict) -> QuerySet:
+    """Current published entries matching ``filters`` (already cleaned by the form)."""
+    from publication.models import PublishedResult
+
+    qs = PublishedResult.objects.filter(is_current=True)
+    q = (filters.get("q") or "").strip()
+    if q:
+        code = q.upper()
+        if len(code) == 18 and code.isalnum():
+            qs = qs.filter(uscc=code)
+        else:
+            qs = qs.filter(company_name__icontains=q)
+    organisation = filters.get("org")
+    if organisation is not None:
+        if organisation.kind in (Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.CITY_TEAM):
+            qs = qs.filter(organisation=organisation)  # a bureau that publishes: its own
+        else:
+            low, high = division_range(organisation)
+            qs = qs.filter(division_code__gte=low, division_code__lt=high)
+    if filters.get("year"):
+        qs = qs.filter(checked_on__year=filters["year"])
+        if filters.get("quarter"):
+            qs = qs.filter(checked_on__quarter=filters["quarter"])
+    if filters.get("item"):
+        qs = qs.filter(item_codes__icontains=f'"{filters["item"]}"')
+    if filters.get("result"):
+        qs = qs.filter(result_type=filters["result"])
+    if filters.get("random") in ("1", "0"):
+        qs = qs.filter(random=filters["random"] == "1")
+    return qs.order_by("-published_at", "-pk")
+
+
+def public_result_get(*, pk: int):
+    """One published entry (current or not), or 404."""
+    from publication.models import PublishedResult
+
+    entry = PublishedResult.objects.filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def public_result_history(entry) -> list:
+    """Every entry of the same inspection, oldest first: the original and its corrections."""
+    from publication.models import PublishedResult
+
+    return list(
+        PublishedResult.objects.filter(task_id=entry.task_id).order_by("published_at", "pk")
+    )
+
+
+def public_result_organisations() -> list[TreeOption]:
+    from publication.models import PublishedResult
+
+    return organisation_tree_options(
+        Organisation.objects.filter(
+            pk__in=PublishedResult.objects.values("organisation_id").distinct()
+        )
+    )
+
+
+def withheld_counts() -> dict[str, int]:
+    """How many current results are withheld, by reason (the portal says so)."""
+    from publication.models import PublishedResult, WithholdReason
+
+    rows = (
+        PublishedResult.objects.filter(is_current=True, withheld=True)
+        .values("withheld_reason")
+        .annotate(n=Count("pk"))
+    )
+    found = {r["withheld_reason"]: r["n"] for r in rows}
+    return {str(label): found.get(value, 0) for value, label in WithholdReason.choices}
+
+
+#: Results are published within 20 working days of the check's end (000 §五(五)).
+PUBLISH_WORKING_DAYS = 20
+
+
+def disclosure_rates(*, year: int, today) -> list[dict]:
+    """Per bureau, quarter and year: results published ÷ results due (001 §二(四), 003 §二
+    want 100%). A random check's result is due once its check ended more than 20 working
+    days ago, or once it is published (early publication counts). Withdrawn results do not
+    count as published. One query."""
+    from django.db.models import Exists, OuterRef
+    from django.db.models.functions import ExtractQuarter
+
+    from core.calendar import CalendarNotCovered, add_working_days
+    from inspections.models import InspectionTask
+    from publication.models import PublishedResult
+
+    try:
+        cutoff = add_working_days(today, -PUBLISH_WORKING_DAYS)
+    except CalendarNotCovered:
+        cutoff = None  # only what is published counts as due: never a guess
+    published = Exists(
+        PublishedResult.objects.filter(task=OuterRef("pk"), is_current=True, withdrawn=False)
+    )
+    due_q = Q(pub=True) | Q(handling_ended_on__lte=cutoff) if cutoff else Q(pub=True)
+    rows = (
+        InspectionTask.objects.filter(kind=InspectionTask.Kind.DRAWN, handling_ended_on__year=year)
+        .exclude(state=InspectionTask.State.CANCELLED)
+        .annotate(pub=published, q=ExtractQuarter("handling_ended_on"))
+        .values("organisation_id", "organisation__name", "organisation__division_code", "q")
+        .annotate(published=Count("pk", filter=Q(pub=True)), due=Count("pk", filter=due_q))
+        .order_by("organisation__division_code", "organisation_id", "q")
+    )
+    table: dict[int, dict] = {}
+    for row in rows:
+        entry = table.setdefault(
+            row["organisation_id"],
+            {
+                "organisation": row["organisation__name"],
+                "quarters": {q: {"published": 0, "due": 0} for q in (1, 2, 3, 4)},
+                "published": 0,
+                "due": 0,
+            },
+        )
+        entry["quarters"][row["q"]] = {"published": row["published"], "due": row["due"]}
+        entry["published"] += row["published"]
+        entry["due"] += row["due"]
+    for entry in table.values():
+        for cell in [*entry["quarters"].values(), entry]:
+            cell["rate"] = round(100 * cell["published"] / cell["due"], 1) if cell["due"] else None
+    return list(table.values())

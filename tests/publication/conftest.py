@@ -31,3 +31,7 @@ def staff(orgs):
         return made[code]
 
     return for_county
+
+
+# An executed draw with its inspection tasks, and one task of the inspector personas.
+from tests.inspections.conftest import drawn, task  # noqa: E402, F401
