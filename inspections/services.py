@@ -136,6 +136,7 @@ def tasks_follow_substitution(*, substitution: Substitution) -> InspectionTask |
                 before=before,
                 after={"state": old.state, "reason": old.cancel_reason},
             )
+            # the replacement's task comes next: disclosure waits for it below
         replacement = DrawSelection.objects.filter(substitution=substitution).first()
     if replacement is None:
         return None
@@ -368,7 +369,22 @@ def record_save(
             after={"version": record.version, "result_type": result_type},
         )
         RecordDraft.objects.filter(task=task, user=actor).delete()  # saved: the draft is done
+        if task.selection_id and task.state == State.RECORDED:
+            _disclose_when_inspected(task.selection.draw_id)
     return record
+
+
+def _disclose_when_inspected(draw_id: int) -> None:
+    """The drawn list stops being secret once every check of the draw is recorded or
+    cancelled (000 §五(三)); the end of the inspection period remains the backstop."""
+    from lottery.services import draw_disclose_inspected
+
+    tasks = InspectionTask.objects.filter(selection__draw_id=draw_id)
+    if tasks.exists() and not tasks.filter(state__in=[State.ASSIGNED, State.IN_PROGRESS]).exists():
+        draw = Draw.objects.get(pk=draw_id)
+        with_task = set(tasks.values_list("selection_id", flat=True))
+        if {s.pk for s in effective_selections(draw)} <= with_task:  # each has its task
+            draw_disclose_inspected(draw=draw)
 
 
 def task_submit(*, actor, task: InspectionTask) -> InspectionTask:

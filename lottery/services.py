@@ -1638,6 +1638,20 @@ def draws_disclose_due(*, today: date | None = None) -> int:
     return count
 
 
+def draw_disclose_inspected(*, draw: Draw) -> bool:
+    """Disclose an executed draw as soon as every one of its inspections is recorded or
+    cancelled (000 §五(三): the list is secret until the checks). The inspections app, which
+    knows its tasks, calls this; the end of the period (``draws_disclose_due``) stays the
+    backstop. Idempotent: a conditional UPDATE. Returns True when this call disclosed it."""
+    with transaction.atomic():
+        disclosed = Draw.objects.filter(
+            pk=draw.pk, status=Draw.Status.EXECUTED, disclosed_at__isnull=True
+        ).update(disclosed_at=timezone.now())
+        if disclosed:
+            audit_record(actor=None, action="draw.disclose", obj=draw, after={"why": "inspected"})
+    return bool(disclosed)
+
+
 def _team_dict(rows: list[TeamAssignment], code: str, stratum: str) -> dict:
     """Team rows in the engine's format (public inspector ids ``I<pk>``)."""
     return {

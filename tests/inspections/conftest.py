@@ -29,5 +29,3 @@ def task(drawn, inspector_a, inspector_b):
     for user in (inspector_a, inspector_b):
         assign_perm("lottery.view_drawn_task", user, t.selection)
     return t
-
-

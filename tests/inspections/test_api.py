@@ -22,8 +22,7 @@ def body(task, version=0, **extra):
         "credentials_shown": [m.pk for m in team],
         "body_camera_refs": "DSJ-1",
         "findings": [
-            {"check_item": i.pk, "outcome": "compliant", "note": ""}
-            for i in task.check_items.all()
+            {"check_item": i.pk, "outcome": "compliant", "note": ""} for i in task.check_items.all()
         ],
     }
     data.update(extra)
@@ -51,7 +50,8 @@ def test_a_record_through_the_api_and_its_refusals(task, inspector_a, inspector_
     no_ground = api(inspector_b).post(url, body(task, version=1, result_type=4), format="json")
     assert no_ground.status_code == 400 and "ground" in no_ground.json()["errors"]
     alone = api(inspector_b).post(
-        url, body(task, version=1, result_type=1, members=[task_team(task)[0].inspector_id]),
+        url,
+        body(task, version=1, result_type=1, members=[task_team(task)[0].inspector_id]),
         format="json",
     )
     assert alone.status_code == 400 and "members" in alone.json()["errors"]
@@ -71,7 +71,10 @@ def test_a_record_through_the_api_and_its_refusals(task, inspector_a, inspector_
 
 def test_the_ledger_through_the_api(task, inspector_a, county_leader, outsider_clerk):
     problem = problem_add(
-        actor=inspector_a, task=task, description="标识缺失", handling="order",
+        actor=inspector_a,
+        task=task,
+        description="标识缺失",
+        handling="order",
         rectification_due="2026-04-01",
     )
     listed = api(inspector_a).get("/api/v1/inspection-problems/").json()
@@ -80,7 +83,8 @@ def test_the_ledger_through_the_api(task, inspector_a, county_leader, outsider_c
     refused = api(county_leader).post(f"/api/v1/inspection-problems/{problem.pk}/close/")
     assert refused.status_code == 400
     api(inspector_a).post(
-        f"/api/v1/inspection-problems/{problem.pk}/verify/", {"evidence": "整改照片"},
+        f"/api/v1/inspection-problems/{problem.pk}/verify/",
+        {"evidence": "整改照片"},
         format="json",
     )
     closed = api(county_leader).post(f"/api/v1/inspection-problems/{problem.pk}/close/")

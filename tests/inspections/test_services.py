@@ -277,3 +277,51 @@ def test_a_row_the_draw_made_joint_stays_joint(drawn, county_clerk):
     with pytest.raises(ServiceError) as exc:
         task_set_joint(actor=county_clerk, task=t, joint=False)
     assert "joint" in exc.value.message_dict
+
+
+def test_a_draw_is_disclosed_once_every_check_is_recorded(drawn, county_leader):
+    """000 §五(三): the list is secret until the checks; then it is public at once."""
+    from guardian.shortcuts import assign_perm
+
+    from core.models import Role
+    from core.services import user_create
+    from lottery.models import Draw
+
+    tasks = list(InspectionTask.objects.filter(selection__draw=drawn).order_by("pk"))
+    users = {}
+    for n, t in enumerate(tasks):
+        team = [a.inspector for a in task_team(t)][:2]
+        actor = None
+        for m in team:
+            if m.user_id is None:
+                users[m.pk] = user_create(
+                    actor=None,
+                    username=f"insp{m.pk}",
+                    password="x-Long-pass-1",
+                    role=Role.INSPECTOR,
+                    organisation=drawn.organisation,
+                )
+                Inspector.objects.filter(pk=m.pk).update(user=users[m.pk])
+            actor = actor or Inspector.objects.get(pk=m.pk).user
+            assign_perm("lottery.view_drawn_task", Inspector.objects.get(pk=m.pk).user, t.selection)
+        drawn.refresh_from_db()
+        assert drawn.disclosed_at is None, f"disclosed after {n} of {len(tasks)}"
+        record_save(
+            actor=actor,
+            task=t,
+            expected_version=0,
+            members=team,
+            result_type=ResultType.NO_PROBLEM if t.mode == "on_site" else None,
+            body_camera_refs="DSJ",
+        )
+        t.refresh_from_db()
+        if t.state != State.RECORDED:  # an off-site task without a result stays open
+            record_save(
+                actor=actor,
+                task=t,
+                expected_version=1,
+                members=team,
+                result_type=ResultType.NO_PROBLEM,
+            )
+    drawn = Draw.objects.get(pk=drawn.pk)
+    assert drawn.disclosed_at is not None

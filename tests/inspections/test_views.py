@@ -82,21 +82,24 @@ def test_the_inspector_sees_their_task_and_nobody_else_does(
 
 def test_an_inspector_of_another_team_gets_404(drawn, task, inspector_a):
     other = InspectionTask.objects.filter(selection__draw=drawn).exclude(pk=task.pk).first()
-    assert login(inspector_a).get(
-        reverse("inspections:task_detail", args=[other.pk])
-    ).status_code == 404
-    assert login(inspector_a).post(
-        reverse("inspections:task_start", args=[other.pk])
-    ).status_code == 404
+    assert (
+        login(inspector_a).get(reverse("inspections:task_detail", args=[other.pk])).status_code
+        == 404
+    )
+    assert (
+        login(inspector_a).post(reverse("inspections:task_start", args=[other.pk])).status_code
+        == 404
+    )
 
 
 def test_a_recused_inspector_loses_the_task(task, inspector_a):
     from guardian.shortcuts import remove_perm
 
     remove_perm("lottery.view_drawn_task", inspector_a, task.selection)
-    assert login(inspector_a).get(
-        reverse("inspections:task_detail", args=[task.pk])
-    ).status_code == 404
+    assert (
+        login(inspector_a).get(reverse("inspections:task_detail", args=[task.pk])).status_code
+        == 404
+    )
     page = login(inspector_a).get(reverse("inspections:my_tasks"))
     assert task.source.name not in page.content.decode()
 
@@ -137,7 +140,11 @@ def test_the_whole_path_through_the_pages(
 
     a.post(
         reverse("inspections:problem_add", args=[task.pk]),
-        {"description": "废水排放口标识缺失", "handling": "order", "rectification_due": "2026-04-01"},
+        {
+            "description": "废水排放口标识缺失",
+            "handling": "order",
+            "rectification_due": "2026-04-01",
+        },
     )
     problem = Problem.objects.get(task=task)
     # closing without evidence is refused and changes nothing
@@ -295,21 +302,27 @@ def test_a_clerk_opens_a_targeted_check_that_the_bureaus_inspectors_see(
     assert response.status_code == 302
     task = InspectionTask.objects.get(kind="targeted")
     assert task.trigger == "complaint" and task.selection is None
-    assert login(inspector_a).get(
-        reverse("inspections:task_detail", args=[task.pk])
-    ).status_code == 200
+    assert (
+        login(inspector_a).get(reverse("inspections:task_detail", args=[task.pk])).status_code
+        == 200
+    )
     refused = login(county_clerk).post(
         reverse("inspections:targeted_open"),
-        {"source_code": "NO-SUCH", "trigger": "complaint", "detail": "x",
-         "period_start": "2026-03-01", "period_end": "2026-03-31"},
+        {
+            "source_code": "NO-SUCH",
+            "trigger": "complaint",
+            "detail": "x",
+            "period_start": "2026-03-01",
+            "period_end": "2026-03-31",
+        },
     )
-    assert refused.status_code == 200 and InspectionTask.objects.filter(kind="targeted").count() == 1
+    assert (
+        refused.status_code == 200 and InspectionTask.objects.filter(kind="targeted").count() == 1
+    )
 
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
-def test_the_record_pdf_names_the_source_and_both_certificates(
-    task, inspector_a, tmp_path
-):
+def test_the_record_pdf_names_the_source_and_both_certificates(task, inspector_a, tmp_path):
     from core.fonts import cjk_font_available
 
     if not cjk_font_available():
@@ -329,9 +342,12 @@ def test_the_record_pdf_names_the_source_and_both_certificates(
         assert "".join((task.source.company_name or task.source.name).split()) in compact
         for inspector in team:
             assert inspector.certificate_number in compact, (kind, inspector.certificate_number)
-    assert login(inspector_a).get(
-        reverse("inspections:task_pdf", args=[task.pk, "nonsense"])
-    ).status_code == 404
+    assert (
+        login(inspector_a)
+        .get(reverse("inspections:task_pdf", args=[task.pk, "nonsense"]))
+        .status_code
+        == 404
+    )
 
 
 def test_an_inspector_sees_only_their_own_current_tasks(
@@ -366,8 +382,9 @@ def test_an_inspector_sees_only_their_own_current_tasks(
     substitution_decide(actor=county_leader, substitution=sub, approve=True)
     page = login(inspector_a).get(reverse("inspections:my_tasks"))
     assert task.pk not in {r["task"].pk for r in page.context["rows"]}
-    assert login(inspector_a).get(
-        reverse("inspections:task_detail", args=[task.pk])
-    ).status_code == 404
+    assert (
+        login(inspector_a).get(reverse("inspections:task_detail", args=[task.pk])).status_code
+        == 404
+    )
     assert login(inspector_b).get(reverse("inspections:my_tasks")).context["rows"] == []
     assert login(county_clerk).get(reverse("inspections:my_tasks")).status_code == 403
