@@ -24,6 +24,7 @@ from publication.forms import ResultFilterForm
 from publication.models import NARROWABLE_FIELDS, PublishedResult, WithholdReason
 from publication.selectors import (
     disclosure_rates,
+    public_draw_list,
     public_result_get,
     public_result_history,
     public_result_list,
@@ -87,11 +88,15 @@ def result_list(request: HttpRequest) -> HttpResponse:
 
 def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entry = public_result_get(pk=pk)
+    draw = (
+        public_draw_list().filter(number=entry.draw_number).first() if entry.draw_number else None
+    )
     return render(
         request,
         "publication/result_detail.html",
         {
             "entry": entry,
+            "draw": draw,
             "history": public_result_history(entry),
             "narrowed": [
                 NARROWABLE_FIELDS[f] for f in entry.withheld_fields if f in NARROWABLE_FIELDS

@@ -51,8 +51,16 @@ def no_sideways_scroll(page) -> None:
 
 
 def test_an_inspection_from_the_phone_to_a_closed_loop(
-    browser, live_server, settings, county, county_clerk, county_leader, inspector_a, inspector_b,
-    calendar_loaded, tmp_path,
+    browser,
+    live_server,
+    settings,
+    county,
+    county_clerk,
+    county_leader,
+    inspector_a,
+    inspector_b,
+    calendar_loaded,
+    tmp_path,
 ):
     settings.DEBUG = True  # static files from the finders
     build_world(county)
