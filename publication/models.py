@@ -124,6 +124,11 @@ class PublishedResult(models.Model):
             models.Index(fields=["uscc"], name="pubres_uscc"),
             models.Index(fields=["division_code", "checked_on"], name="pubres_division_date"),
             models.Index(fields=["task", "-record_version"], name="pubres_task_version"),
+            models.Index(
+                fields=["withheld_reason"],
+                condition=Q(withheld=True, is_current=True),
+                name="pubres_withheld",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

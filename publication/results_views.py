@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,7 +42,7 @@ COUNT_CAP = 10_000
 
 
 class CappedPaginator(Paginator):
-    @property
+    @cached_property
     def count(self) -> int:
         return self.object_list.order_by().values("pk")[:COUNT_CAP].count()
 
