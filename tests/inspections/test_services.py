@@ -216,6 +216,9 @@ def test_the_entry_deadline_spans_holidays(calendar_loaded):
     assert entry_due_for(date(2025, 9, 30)) == date(
         2025, 10, 16
     )  # National Day week; Sat 11 Oct is worked
+    # 2026 Spring Festival: 15–23 Feb off, Sat 14 Feb and Sat 28 Feb worked. From Friday
+    # 13 Feb: 14 Feb (1), 24–27 Feb (2–5), 28 Feb (6), Monday 2 Mar (7).
+    assert entry_due_for(date(2026, 2, 13)) == date(2026, 3, 2)
     assert entry_due_for(date(2021, 5, 1)) is None  # no schedule loaded: never guessed
 
 
