@@ -42,9 +42,26 @@ COUNT_CAP = 10_000
 
 
 class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP matches, and not at all when the first page is not full
+    (a search by credit code finds a handful: the page itself is the count)."""
+
+    def __init__(self, object_list, per_page, *, page_number=None):
+        super().__init__(object_list, per_page)
+        self._first = None
+        if page_number in (None, 1):
+            self._first = list(object_list[: per_page + 1])
+
     @cached_property
     def count(self) -> int:
+        if self._first is not None and len(self._first) <= self.per_page:
+            return len(self._first)
         return self.object_list.order_by().values("pk")[:COUNT_CAP].count()
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if number == 1 and self._first is not None:
+            return self._get_page(self._first[: self.per_page], number, self)
+        return super().page(number)
 
 
 def _filters(request: HttpRequest) -> dict:
@@ -70,7 +87,9 @@ def _query(request: HttpRequest, *, without=("page",)) -> str:
 
 def result_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
-    page = CappedPaginator(public_result_list(filters), PAGE_SIZE).get_page(filters.get("page"))
+    page = CappedPaginator(
+        public_result_list(filters), PAGE_SIZE, page_number=filters.get("page")
+    ).get_page(filters.get("page"))
     return render(
         request,
         "publication/result_list.html",
@@ -220,9 +239,9 @@ def _entry_json(entry: PublishedResult, request: HttpRequest) -> dict:
 def results_json(request: HttpRequest) -> JsonResponse:
     """The open-data API of the list: the same filters, ``page`` of 100 results."""
     filters = _filters(request)
-    page = CappedPaginator(public_result_list(filters), JSON_PAGE_SIZE).get_page(
-        filters.get("page")
-    )
+    page = CappedPaginator(
+        public_result_list(filters), JSON_PAGE_SIZE, page_number=filters.get("page")
+    ).get_page(filters.get("page"))
     query = _query(request)
 
     def link(n):

@@ -279,7 +279,26 @@ def public_result_history(entry) -> list:
     )
 
 
+def _published_version() -> int:
+    """The newest published entry's id: what the portal's per-process caches are keyed on,
+    so a new publication (or correction, or withholding) is seen at once. One index probe."""
+    from publication.models import PublishedResult
+
+    return PublishedResult.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
 def public_result_organisations() -> list[TreeOption]:
+    from django.core.cache import cache
+
+    key = f"publication:result-orgs:{_published_version()}"
+    options = cache.get(key)
+    if options is None:
+        options = _result_organisations()
+        cache.set(key, options, 600)
+    return options
+
+
+def _result_organisations() -> list[TreeOption]:
     from django.db.models import Exists, OuterRef
 
     from publication.models import PublishedResult
@@ -294,6 +313,17 @@ def public_result_organisations() -> list[TreeOption]:
 
 def withheld_counts() -> dict[str, int]:
     """How many current results are withheld, by reason (the portal says so)."""
+    from django.core.cache import cache
+
+    key = f"publication:withheld:{_published_version()}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _withheld_counts()
+        cache.set(key, counts, 600)
+    return counts
+
+
+def _withheld_counts() -> dict[str, int]:
     from publication.models import PublishedResult, WithholdReason
 
     rows = (

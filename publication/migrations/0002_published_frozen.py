@@ -1,9 +1,10 @@
 """On PostgreSQL the database keeps published results frozen, and makes name search fast.
 
 A published entry is never deleted and never edited: the only change allowed is
-``is_current`` going once from true to false, when a correction replaces the entry. No role but a superuser may TRUNCATE
-them. A line of a national export is never deleted either (it is what makes a re-export send nothing twice).
-Company-name search (``icontains``) uses a trigram index (``pg_trgm``).
+``is_current`` going once from true to false, when a correction replaces the entry. No role
+but a superuser may TRUNCATE them. A line of a national export is never deleted either (it is
+what makes a re-export send nothing twice). Company-name search (``icontains``) uses a
+trigram index (``pg_trgm``) on the expression Django's lookup compares.
 """
 
 from django.db import migrations
@@ -55,8 +56,9 @@ def forwards(apps, schema_editor):
         )
     run("CREATE EXTENSION IF NOT EXISTS pg_trgm;")
     run(
+        # Django's icontains is UPPER(col) LIKE UPPER(%s): index that expression.
         "CREATE INDEX IF NOT EXISTS pubres_company_trgm ON publication_publishedresult "
-        "USING gin (company_name gin_trgm_ops);"
+        "USING gin ((UPPER(company_name::text)) gin_trgm_ops);"
     )
 
 
