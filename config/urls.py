@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.api import router
 from core import views as core_views
 from core.api import me
-from core.auth import LoginForm
+from core.auth import login_view
 from core.token_views import ObtainExpiringToken
 
 urlpatterns = [
@@ -16,7 +16,7 @@ urlpatterns = [
     path("favicon.ico", core_views.favicon, name="favicon"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        login_view(),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -52,3 +52,50 @@ def connect_signals() -> None:
     from axes.signals import user_locked_out
 
     receiver(user_locked_out, dispatch_uid="core.auth.locked_out")(_locked_out)
+
+
+# --- the client's address, and a limit per address across user names ----------------------
+
+
+def client_ip(request) -> str:
+    """The client's address. Behind a reverse proxy (``SJSJ_TRUSTED_PROXIES``: the proxies'
+    own addresses), the right-most address in X-Forwarded-For that is not one of them;
+    otherwise REMOTE_ADDR alone, so a client cannot choose its address by sending the header.
+    django-axes and the per-address login limit both use this."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    trusted = set(getattr(settings, "SJSJ_TRUSTED_PROXIES", ()))
+    if remote not in trusted:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if address not in trusted:
+            return address[:45]
+    return remote
+
+
+def login_rate_key(group, request) -> str:
+    return client_ip(request)
+
+
+def login_rate(group, request) -> str:
+    return settings.SJSJ_LOGIN_RATE
+
+
+def login_view():
+    """The login page, with django-ratelimit's limit of login attempts per address across
+    all user names (``SJSJ_LOGIN_RATE``, e.g. 60/10m: generous, since a whole bureau may sit
+    behind one address), on top of django-axes' lockout per name and address."""
+    from django.contrib.auth import views as auth_views
+    from django_ratelimit.decorators import ratelimit
+
+    view = auth_views.LoginView.as_view(authentication_form=LoginForm)
+    return ratelimit(
+        key="core.auth.login_rate_key", rate="core.auth.login_rate", method="POST", block=True
+    )(view)
+
+
+def rate_limited(request, exception):
+    """django-ratelimit's refusal: a 429 page that says why, in the user's language."""
+    from django.shortcuts import render
+
+    return render(request, "registration/rate_limited.html", status=429)

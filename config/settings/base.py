@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",  # a refusal → RATELIMIT_VIEW (429)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -290,5 +291,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+# The client's address (core.auth.client_ip): REMOTE_ADDR, or behind these reverse proxies
+# (comma-separated addresses) the last address in X-Forwarded-For that is not one of them.
+SJSJ_TRUSTED_PROXIES = [
+    a.strip() for a in os.environ.get("SJSJ_TRUSTED_PROXIES", "").split(",") if a.strip()
+]
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_ip"
+# Login attempts per address across all names (django-ratelimit), besides axes' lockout.
+SJSJ_LOGIN_RATE = os.environ.get("SJSJ_LOGIN_RATE", "60/10m")
+RATELIMIT_VIEW = "core.auth.rate_limited"
+RATELIMIT_KEY_PREFIX = "sjsj-rl"
 # API tokens expire (hours after they were issued).
 SJSJ_API_TOKEN_HOURS = int(os.environ.get("SJSJ_API_TOKEN_HOURS", "12"))

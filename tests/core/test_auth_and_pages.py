@@ -50,6 +50,31 @@ def test_the_login_page_never_says_which_names_exist(client, county_clerk):
     assert pages["clerk"] == pages["nobody-like-this"]
 
 
+@override_settings(SJSJ_LOGIN_RATE="5/10m")
+def test_one_address_trying_many_names_is_slowed_down(client, county_clerk):
+    """django-ratelimit: a limit per address across user names, on top of axes' per name."""
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [_login_from(client, f"name{i}", "wrong", "10.0.0.66").status_code for i in range(7)]
+    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429], codes
+    page = _login_from(client, "clerk", "pw-Test-2026", "10.0.0.66")
+    assert page.status_code == 429 and "尝试登录次数过多" in page.content.decode()
+    # another address is not affected
+    assert _login_from(client, "clerk", "pw-Test-2026", "10.0.0.67").status_code == 302
+    cache.clear()
+
+
+@override_settings(SJSJ_TRUSTED_PROXIES=["10.1.1.1"])
+def test_the_client_address_behind_a_trusted_proxy_and_not_otherwise(rf):
+    from core.auth import client_ip
+
+    direct = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert client_ip(direct) == "10.9.9.9"  # a client cannot choose its address
+    proxied = rf.get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.2.3.4")
+    assert client_ip(proxied) == "10.2.3.4"  # the right-most address the proxy saw
+
+
 def _text(response) -> str:
     """The page's words without the CSRF token and the echoed user name."""
     body = response.content.decode()
