@@ -222,6 +222,14 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("pk")
         )
 
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        results = response.data.get("results", response.data)
+        drawn = [t["id"] for t in results if t.get("draw")]
+        if drawn:  # a drawn list, even a page of it, is confidential until disclosure
+            services.read_record(actor=request.user, action="inspection.view_tasks", tasks=drawn)
+        return response
+
     def retrieve(self, request, *args, **kwargs):
         task = self.get_object()
         if task.selection_id:

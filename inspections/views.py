@@ -158,6 +158,9 @@ def task_board(request: HttpRequest) -> HttpResponse:
     page = Paginator(tasks.order_by("-period_start", "pk"), 50).get_page(filters.get("page"))
     soon = due_soon_limit(today)
     rows = [{"task": t, "deadline": deadline_state(t, today, soon)} for t in page.object_list]
+    drawn = [t.pk for t in page.object_list if t.selection_id]
+    if drawn:  # a drawn list, even a page of it, is confidential until disclosure
+        services.read_record(actor=request.user, action="inspection.view_tasks", tasks=drawn)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
