@@ -88,11 +88,25 @@ def _send(message: OutboxMessage, connection) -> bool:
     return True
 
 
+def _run_eagerly(message_id: int) -> bool:
+    """``CELERY_TASK_ALWAYS_EAGER`` (development): run the task here, once, outside any
+    transaction of ours (a task holding the row's lock would block its own progress reports)."""
+    message = OutboxMessage.objects.filter(pk=message_id, dispatched_at__isnull=True).first()
+    if message is None or not OutboxMessage.objects.filter(
+        pk=message_id, dispatched_at__isnull=True
+    ).update(dispatched_at=timezone.now(), attempts=message.attempts + 1):
+        return False
+    _task(message.task_name).apply(args=message.args)
+    return True
+
+
 def outbox_dispatch_one(message_id: int) -> bool:
     """Send one row if nobody sent or is sending it. Never raises (it runs after the caller's
     commit, where an exception would turn a saved change into an error page). Returns whether
     the row was sent now."""
     try:
+        if current_app.conf.task_always_eager:
+            return _run_eagerly(message_id)
         with transaction.atomic():
             message = (
                 OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -116,6 +130,9 @@ def outbox_dispatch_pending(*, limit: int = SWEEP_BATCH) -> int:
     failure stops the sweep (the broker is down: the next sweep tries again). Returns how
     many rows were sent; running it again at once sends nothing more."""
     sent = 0
+    if current_app.conf.task_always_eager:
+        pending = OutboxMessage.objects.filter(dispatched_at__isnull=True).order_by("created_at")
+        return sum(_run_eagerly(pk) for pk in list(pending.values_list("pk", flat=True)[:limit]))
     with transaction.atomic():
         pending = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -134,5 +151,8 @@ def outbox_dispatch_pending(*, limit: int = SWEEP_BATCH) -> int:
     return sent
 
 
-def outbox_pending_count() -> int:
-    return OutboxMessage.objects.filter(dispatched_at__isnull=True).count()
+def outbox_pending() -> dict:
+    """How many messages wait to be sent, and since when (for ``/health/``)."""
+    pending = OutboxMessage.objects.filter(dispatched_at__isnull=True)
+    oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
+    return {"pending": pending.count(), "oldest": oldest}

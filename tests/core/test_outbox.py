@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import redis
@@ -173,3 +174,33 @@ def _upload(name: str, data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_health_warns_when_messages_wait_too_long(client):
+    with override_settings(CELERY_BROKER_URL=BROKER_DOWN):
+        message = outbox_enqueue("core.tasks.ping", "late")
+    body = client.get("/health/").json()
+    assert body["outbox"]["pending"] == 1 and not body["outbox"]["late"]
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        created_at=message.created_at - timedelta(minutes=30)
+    )
+    body = client.get("/health/").json()
+    assert body["outbox"]["late"] and any("outbox-dispatch" in w for w in body["warnings"])
+
+
+def test_in_eager_mode_the_task_runs_at_commit_outside_the_outbox_lock(county_clerk, monkeypatch):
+    from celery import current_app
+
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
+    data = sources_xlsx([source_row(f"EG-{i:03d}") for i in range(20)])
+    current_app.conf.task_always_eager = True
+    try:
+        job = imports_module.import_job_create(
+            actor=county_clerk, kind="sources", filename="a.xlsx", data=data
+        )
+    finally:
+        current_app.conf.task_always_eager = False
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.VALIDATED and job.report["create"] == 20
+    assert OutboxMessage.objects.get().dispatched_at is not None
+    assert outbox_dispatch_pending() == 0
