@@ -131,7 +131,7 @@ def running(status):
 def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_runs_it_again(
     broker, workers, county_clerk, monkeypatch, tmp_path
 ):
-    rows = 6000
+    rows = 9000
     job = large_job(county_clerk, rows, monkeypatch)
     first = workers()
     job = wait_until(job, lambda j: j.status == Status.VALIDATED, "the dry run")
@@ -169,7 +169,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_runs_it_again(
 def test_a_job_whose_worker_keeps_dying_is_failed_with_the_reason(
     broker, workers, county_clerk, monkeypatch
 ):
-    job = large_job(county_clerk, 6000, monkeypatch)
+    job = large_job(county_clerk, 9000, monkeypatch)
     ImportJob.objects.filter(pk=job.pk).update(attempts=JOB_REQUEUES)  # lost twice already
     worker = workers()
     job = wait_until(job, running(Status.VALIDATING), "the dry run starting")
