@@ -1,6 +1,7 @@
 """The Celery app, and the one place that defines the beat schedule."""
 
 import os
+from datetime import timedelta
 
 from celery import Celery
 from celery.schedules import crontab
@@ -25,6 +26,18 @@ app.conf.beat_schedule = {
     "audit-checkpoint-publish": {
         "task": "core.tasks.audit_checkpoint_publish_task",
         "schedule": crontab(minute=5),
+    },
+    # The transactional outbox (core/outbox.py): what could not be sent when it was written.
+    "outbox-dispatch": {
+        "task": "core.tasks.outbox_dispatch",
+        "schedule": timedelta(seconds=30),
+        "options": {"expires": 25},
+    },
+    # Imports and exports whose worker died mid-job: queued again, or failed with the reason.
+    "jobs-stalled-sweep": {
+        "task": "core.tasks.jobs_stalled_sweep",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 240},
     },
     "lottery-draws-disclose-due": {
         "task": "lottery.tasks.draws_disclose_due_task",

@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
+from time import monotonic
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
 from core.errors import ServiceError
@@ -45,6 +47,7 @@ from core.excel import (
 from core.excel.reader import MAX_UPLOAD_BYTES
 from core.excel.spec import is_blank
 from core.models import ImportJob, RegistryExport
+from core.outbox import outbox_enqueue
 from core.roles import Cap, user_can
 from core.selectors import scope_queryset
 
@@ -60,6 +63,11 @@ IMPORT_SPECS = {
 INLINE_MAX_ROWS = 2000
 # A claim older than this is taken over (the worker that held it died); progress renews it.
 STALE_CLAIM = timedelta(minutes=15)
+# A running job whose worker gave no sign of life for this long (``heartbeat_at``) is taken
+# from it by the ``jobs-stalled-sweep`` beat job: queued again, or failed after
+# ``JOB_REQUEUES`` such losses. A working job beats at least every few seconds.
+HEARTBEAT_TIMEOUT = timedelta(minutes=10)
+JOB_REQUEUES = 2
 Status = ImportJob.Status
 
 
@@ -161,7 +169,7 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
             },
         )
         if in_background:
-            transaction.on_commit(lambda: _enqueue("import_validate", job.pk))
+            _enqueue("import_validate", job.pk)  # in the outbox, with the job
     if not in_background:
         import_job_validate(job_id=job.pk)
         job.refresh_from_db()
@@ -169,9 +177,10 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
 
 
 def _enqueue(task_name: str, job_id: int) -> None:
-    from core import tasks
-
-    getattr(tasks, task_name).delay(job_id)
+    """Queue ``core.tasks.<task_name>(job_id)`` through the outbox, in the caller's
+    transaction: the job and its message are saved together, and sent once the broker can
+    take it (the page says “queued” meanwhile)."""
+    outbox_enqueue(f"core.tasks.{task_name}", job_id)
 
 
 class _Progress:
@@ -194,7 +203,7 @@ class _Progress:
         now = timezone.now()
         if not connection.in_atomic_block:
             ImportJob.objects.filter(pk=self.job_id).update(
-                rows_done=done, rows_total=max(total, done), claimed_at=now
+                rows_done=done, rows_total=max(total, done), claimed_at=now, heartbeat_at=now
             )
             return
         if not self.in_background:
@@ -209,9 +218,9 @@ class _Progress:
             with self._side.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {quote(ImportJob._meta.db_table)} SET {quote('rows_done')} = %s, "
-                    f"{quote('rows_total')} = %s, {quote('claimed_at')} = %s "
-                    f"WHERE {quote('id')} = %s",
-                    [done, max(total, done), now, self.job_id],
+                    f"{quote('rows_total')} = %s, {quote('claimed_at')} = %s, "
+                    f"{quote('heartbeat_at')} = %s WHERE {quote('id')} = %s",
+                    [done, max(total, done), now, now, self.job_id],
                 )
         except DatabaseError:
             logger.warning("import job %s: progress not recorded", self.job_id, exc_info=True)
@@ -271,7 +280,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
             Q(status=Status.UPLOADED)
             | Q(status=Status.VALIDATING, claimed_at__lt=now - STALE_CLAIM)
         )
-        .update(status=Status.VALIDATING, claimed_at=now, rows_done=0, message="")
+        .update(status=Status.VALIDATING, claimed_at=now, heartbeat_at=now, rows_done=0, message="")
     )
     if not claimed:
         return None
@@ -319,19 +328,20 @@ def import_job_request_commit(*, actor, job: ImportJob, accept_warnings: bool) -
         raise ServiceError(_("Correct the errors in the file and upload it again."))
     if job.report.get("warnings") and not accept_warnings:
         raise ServiceError(_("The file has warnings: tick “accept the warnings” to import it."))
-    claimed = ImportJob.objects.filter(pk=job.pk, status=Status.VALIDATED).update(
-        status=Status.COMMITTING,
-        accept_warnings=accept_warnings,
-        committed_by=actor,
-        claimed_at=None,
-        rows_done=0,
-        message="",
-    )
+    with transaction.atomic():
+        claimed = ImportJob.objects.filter(pk=job.pk, status=Status.VALIDATED).update(
+            status=Status.COMMITTING,
+            accept_warnings=accept_warnings,
+            committed_by=actor,
+            claimed_at=None,
+            rows_done=0,
+            message="",
+        )
+        if claimed and job.in_background:
+            _enqueue("import_commit", job.pk)  # in the outbox, with the decision
     if not claimed:  # a second click, or a second tab
         raise ServiceError(_("This file is already being imported."))
-    if job.in_background:
-        transaction.on_commit(lambda: _enqueue("import_commit", job.pk))
-    else:
+    if not job.in_background:
         import_job_commit(job_id=job.pk)
     job.refresh_from_db()
     return job
@@ -344,7 +354,7 @@ def import_job_commit(*, job_id: int) -> ImportJob | None:
     claimed = (
         ImportJob.objects.filter(pk=job_id, status=Status.COMMITTING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
-        .update(claimed_at=now)
+        .update(claimed_at=now, heartbeat_at=now)
     )
     if not claimed:
         return None
@@ -464,16 +474,20 @@ def import_jobs_purge_files(*, today: date | None = None) -> int:
     return purged
 
 
-def registry_export(*, actor, kind: str, target) -> int:
+def registry_export(*, actor, kind: str, target, heartbeat=None) -> int:
     """Write every record of one registry that ``actor`` may see to ``target`` (a binary file),
     in the import template's layout, so it can be edited and imported back. Returns the number
-    of rows. Who took a copy of a whole registry is recorded in the audit trail."""
+    of rows. Who took a copy of a whole registry is recorded in the audit trail. ``heartbeat``,
+    if given, is called every few hundred records (a worker's sign of life)."""
     from core.excel import spec_export
 
     if not user_can(actor, Cap.VIEW_REGISTRY):
         raise ServiceError(_("You may not export the registries."))
     spec = spec_for(kind)
-    count = spec_export(spec, spec.export_rows(user=actor), target)
+    records = spec.export_rows(user=actor)
+    if heartbeat is not None:
+        records = _beating(records, heartbeat)
+    count = spec_export(spec, records, target)
     audit_record(
         actor=actor,
         action="registry.export",
@@ -482,6 +496,48 @@ def registry_export(*, actor, kind: str, target) -> int:
         after={"kind": kind, "rows": count},
     )
     return count
+
+
+def _beating(records, heartbeat, every: int = 500):
+    for number, record in enumerate(records, 1):
+        if number % every == 0:
+            heartbeat()
+        yield record
+
+
+class _ExportHeartbeat:
+    """Renews an export's ``heartbeat_at`` while its file is written. The writing runs in a
+    transaction, where the update would stay invisible until the end, so the beats go through
+    a connection of their own, at most every ``interval`` seconds, as best effort."""
+
+    def __init__(self, export_id: int, interval: float = 10.0):
+        self.export_id = export_id
+        self.interval = interval
+        self._last = 0.0
+        self._side = None
+
+    def __call__(self) -> None:
+        if monotonic() - self._last < self.interval:
+            return
+        self._last = monotonic()
+        quote = connection.ops.quote_name
+        try:
+            if self._side is None:
+                self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+            with self._side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {quote(RegistryExport._meta.db_table)} SET "
+                    f"{quote('heartbeat_at')} = %s, {quote('claimed_at')} = %s "
+                    f"WHERE {quote('id')} = %s",
+                    [timezone.now(), timezone.now(), self.export_id],
+                )
+        except DatabaseError:
+            logger.warning("registry export %s: heartbeat not recorded", self.export_id)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
 
 # --- whole-registry exports in the background ------------------------------------------------
@@ -501,7 +557,7 @@ def registry_export_request(*, actor, kind: str) -> RegistryExport:
         export = RegistryExport.objects.create(
             requested_by=actor, kind=kind, language=translation.get_language() or ""
         )
-        transaction.on_commit(lambda: _enqueue("registry_export_build", export.pk))
+        _enqueue("registry_export_build", export.pk)
     return export
 
 
@@ -512,7 +568,7 @@ def registry_export_build(*, export_id: int) -> RegistryExport | None:
     claimed = (
         RegistryExport.objects.filter(pk=export_id, status=ExportStatus.REQUESTED)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
-        .update(claimed_at=now)
+        .update(claimed_at=now, heartbeat_at=now)
     )
     if not claimed:
         return None
@@ -524,10 +580,13 @@ def registry_export_build(*, export_id: int) -> RegistryExport | None:
 
 
 def _build_claimed(export: RegistryExport) -> None:
+    heartbeat = _ExportHeartbeat(export.pk)
     try:
         # The audit entry of the copy is written with the file's record: both or neither.
         with tempfile.TemporaryFile() as spool, transaction.atomic():
-            rows = registry_export(actor=export.requested_by, kind=export.kind, target=spool)
+            rows = registry_export(
+                actor=export.requested_by, kind=export.kind, target=spool, heartbeat=heartbeat
+            )
             spool.seek(0)
             export.file.save(f"{uuid.uuid4().hex}.xlsx", File(spool), save=False)
             RegistryExport.objects.filter(pk=export.pk).update(
@@ -542,6 +601,8 @@ def _build_claimed(export: RegistryExport) -> None:
     except Exception:
         logger.exception("registry export %s: crashed", export.pk)
         _export_failed(export, _("The export failed because of an internal error. Try again."))
+    finally:
+        heartbeat.close()
 
 
 def _export_failed(export: RegistryExport, message: str) -> None:
@@ -602,3 +663,85 @@ def registry_exports_purge_files(*, today: date | None = None) -> int:
             )
             purged += 1
     return purged
+
+
+# --- jobs whose worker was lost ---------------------------------------------------------------
+# A worker killed mid-job (out of memory, a deploy, a host lost) leaves its job claimed, its
+# transaction rolled back by the database. Celery redelivers the message only after the
+# broker's visibility timeout, if at all; this sweep does not wait for that.
+
+
+def _stalled(model, now):
+    cutoff = now - HEARTBEAT_TIMEOUT
+    return model.objects.filter(claimed_at__isnull=False).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, claimed_at__lt=cutoff)
+    )
+
+
+def jobs_recover_stalled(*, now: datetime | None = None) -> dict[str, int]:
+    """The ``jobs-stalled-sweep`` beat job. Every import being checked or imported, and every
+    export being written, whose worker stopped beating for ``HEARTBEAT_TIMEOUT``, is queued
+    again (through the outbox) or, after ``JOB_REQUEUES`` re-queues, failed with the reason.
+    Each job is taken with a conditional UPDATE: running the sweep twice, or two sweeps at
+    once, re-queue a job once. Returns the counts ``{"requeued": n, "failed": m}``."""
+    now = now or timezone.now()
+    counts = {"requeued": 0, "failed": 0}
+    steps = {
+        Status.VALIDATING: (
+            "import_validate",
+            {"status": Status.UPLOADED},
+            gettext_lazy(
+                "The check was interrupted: the worker checking the file stopped %(n)s times. "
+                "Upload the file again later."
+            ),
+        ),
+        Status.COMMITTING: (
+            "import_commit",
+            {},
+            gettext_lazy(
+                "The import was interrupted: the worker importing the file stopped %(n)s "
+                "times; nothing was written. Upload the file again later."
+            ),
+        ),
+    }
+    stalled_jobs = _stalled(ImportJob, now).filter(status__in=list(steps))
+    for job in stalled_jobs.only("pk", "status", "attempts", "language"):
+        task_name, requeue, reason = steps[job.status]
+        with transaction.atomic():
+            again = _stalled(ImportJob, now).filter(
+                pk=job.pk, status=job.status, attempts=job.attempts
+            )
+            if job.attempts < JOB_REQUEUES:
+                if again.update(claimed_at=None, attempts=job.attempts + 1, **requeue):
+                    _enqueue(task_name, job.pk)
+                    counts["requeued"] += 1
+                    logger.warning("import job %s: worker lost, queued again", job.pk)
+                continue
+            with translation.override(job.language or settings.LANGUAGE_CODE):
+                message = reason % {"n": job.attempts + 1}
+            if again.update(status=Status.FAILED, message=message, claimed_at=None, updated_at=now):
+                counts["failed"] += 1
+                logger.warning("import job %s: worker lost again, failed", job.pk)
+    stalled_exports = _stalled(RegistryExport, now).filter(status=ExportStatus.REQUESTED)
+    for export in stalled_exports.only("pk", "attempts", "language"):
+        with transaction.atomic():
+            again = _stalled(RegistryExport, now).filter(
+                pk=export.pk, status=ExportStatus.REQUESTED, attempts=export.attempts
+            )
+            if export.attempts < JOB_REQUEUES:
+                if again.update(claimed_at=None, attempts=export.attempts + 1):
+                    _enqueue("registry_export_build", export.pk)
+                    counts["requeued"] += 1
+                    logger.warning("registry export %s: worker lost, queued again", export.pk)
+                continue
+            with translation.override(export.language or settings.LANGUAGE_CODE):
+                message = _(
+                    "The export was interrupted: the worker writing the file stopped %(n)s "
+                    "times. Ask for the copy again later."
+                ) % {"n": export.attempts + 1}
+            if again.update(
+                status=ExportStatus.FAILED, message=message, claimed_at=None, finished_at=now
+            ):
+                counts["failed"] += 1
+                logger.warning("registry export %s: worker lost again, failed", export.pk)
+    return counts

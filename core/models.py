@@ -297,6 +297,11 @@ class ImportJob(models.Model):
     language = models.CharField(_("language"), max_length=15, blank=True)
     # Set when the retention purge deleted the upload and the error report (both fields blank).
     files_purged_at = models.DateTimeField(_("files removed at"), null=True, blank=True)
+    # Renewed by the worker while it checks or imports (with each progress report); the
+    # job-heartbeat sweep re-queues or fails a job whose worker stopped renewing it.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # How many times the sweep re-queued the job after its worker was lost.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("import job")
@@ -328,6 +333,15 @@ class ImportJob(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.UPLOADED, self.Status.VALIDATING, self.Status.COMMITTING)
+
+    @property
+    def is_queued(self) -> bool:
+        """Waiting for a worker: queued, not yet taken up (the message may still be in the
+        outbox, while the broker is unreachable)."""
+        return self.in_background and (
+            self.status == self.Status.UPLOADED
+            or (self.status == self.Status.COMMITTING and self.claimed_at is None)
+        )
 
     @property
     def progress_percent(self) -> int:
@@ -377,6 +391,9 @@ class RegistryExport(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Set when the retention purge deleted the file (the field is then blank).
     file_purged_at = models.DateTimeField(_("file removed at"), null=True, blank=True)
+    # Renewed by the worker while it writes the file; see ``ImportJob.heartbeat_at``.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("registry export")
@@ -400,5 +417,41 @@ class RegistryExport(models.Model):
         return self.status == self.Status.REQUESTED
 
     @property
+    def is_queued(self) -> bool:
+        return self.status == self.Status.REQUESTED and self.claimed_at is None
+
+    @property
     def file_retention_days(self) -> int:
         return settings.SJSJ_IMPORT_FILE_RETENTION_DAYS
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to send, written in the same transaction as the change that needs it.
+
+    ``core.outbox.outbox_enqueue`` stores the row and tries to send it once the transaction
+    commits; the ``outbox-dispatch`` beat job sends whatever is still unsent (the broker was
+    down). A sender claims a row with ``SELECT … FOR UPDATE SKIP LOCKED``, so two senders never
+    send the same row twice. Every task sent this way is harmless to run twice.
+    """
+
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending",
+                condition=Q(dispatched_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)!r}"

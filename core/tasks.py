@@ -69,3 +69,21 @@ def audit_checkpoint_publish_task() -> int | None:
 
     checkpoint = audit_checkpoint_publish()
     return checkpoint.seq if checkpoint else None
+
+
+@shared_task
+def outbox_dispatch() -> int:
+    """Every 30 s: send the outbox's unsent messages (the broker was down when they were
+    written). Running it twice, or two at once, sends each message once."""
+    from core.outbox import outbox_dispatch_pending
+
+    return outbox_dispatch_pending()
+
+
+@shared_task
+def jobs_stalled_sweep() -> dict[str, int]:
+    """Every few minutes: queue again, or fail with the reason, the imports and exports whose
+    worker stopped giving signs of life. Running it twice changes nothing more."""
+    from core.imports import jobs_recover_stalled
+
+    return jobs_recover_stalled()

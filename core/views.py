@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -122,6 +124,19 @@ def _check_broker() -> dict:
         return {"ok": False, "transport": transport, "error": str(exc)[:200]}
 
 
+def _check_outbox() -> dict:
+    from core.outbox import outbox_pending
+
+    pending = outbox_pending()
+    oldest = pending["oldest"]
+    late = oldest is not None and timezone.now() - oldest > timedelta(minutes=5)
+    return {
+        "pending": pending["pending"],
+        "oldest": timezone.localtime(oldest).isoformat(timespec="seconds") if oldest else None,
+        "late": late,
+    }
+
+
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
     """Database, broker and calendar coverage of this year and the next.
@@ -146,8 +161,18 @@ def health(request: HttpRequest) -> JsonResponse:
                 "until it is."
             )
         )
+    outbox = _check_outbox() if database["ok"] else {}
+    if outbox.get("late"):
+        warnings.append(
+            _(
+                "%(n)s background jobs wait to be sent to the broker, the oldest since %(when)s: "
+                "is the broker or celery beat (outbox-dispatch) running?"
+            )
+            % {"n": outbox["pending"], "when": outbox["oldest"]}
+        )
     ok = database["ok"] and broker["ok"]
     body = {
+        "outbox": outbox,
         "status": "ok" if ok and not warnings else ("warning" if ok else "error"),
         "database": database,
         "broker": broker,

@@ -7,9 +7,9 @@ from lottery.signals import draw_executed, substitution_approved
 
 @receiver(draw_executed)
 def _queue_tasks(sender, draw, **kwargs) -> None:
-    from inspections.tasks import inspection_tasks_create
+    from core.outbox import outbox_enqueue
 
-    inspection_tasks_create.delay(draw.pk)
+    outbox_enqueue("inspections.tasks.inspection_tasks_create", draw.pk)
 
 
 @receiver(substitution_approved)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.fonts import FONT_STATE, cjk_font_available
+from core.outbox import outbox_enqueue
 from lottery.models import Draw, DrawSelection, Substitution
 
 #: Drawn sources up to which the record is rendered in the request (about 10 s at most).
@@ -59,15 +60,16 @@ def record_pdf_request(draw: Draw) -> str:
         _render(draw, state)
         return "ready"
     # Claimed by a conditional UPDATE: of two requests at once, one queues the job.
-    claimed = (
-        Draw.objects.filter(pk=draw.pk)
-        .exclude(record_pdf_queued=state)
-        .update(record_pdf_queued=state)
-    )
-    if claimed:
-        from lottery.tasks import render_draw_record_task
-
-        transaction.on_commit(lambda: render_draw_record_task.delay(draw.pk, state))
+    with transaction.atomic():
+        claimed = (
+            Draw.objects.filter(pk=draw.pk)
+            .exclude(record_pdf_queued=state)
+            .update(record_pdf_queued=state)
+        )
+        if claimed:
+            # In the outbox, with the claim: sent when the broker can take it (the page says
+            # the record is queued meanwhile).
+            outbox_enqueue("lottery.tasks.render_draw_record_task", draw.pk, state)
     return "queued"
 
 

@@ -35,3 +35,35 @@ def test_the_beat_schedule_names_only_registered_tasks():
     app.loader.import_default_modules()
     for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, name
+
+
+def test_the_beat_schedule_has_the_outbox_and_stalled_jobs_sweeps():
+    from datetime import timedelta
+
+    assert set(app.conf.beat_schedule) == {
+        "calendar-coverage-check",
+        "import-files-purge",
+        "audit-checkpoint-publish",
+        "outbox-dispatch",
+        "jobs-stalled-sweep",
+        "lottery-draws-disclose-due",
+    }
+    outbox = app.conf.beat_schedule["outbox-dispatch"]
+    assert outbox["task"] == "core.tasks.outbox_dispatch"
+    assert outbox["schedule"] <= timedelta(minutes=1)  # a queued job waits a minute at most
+    sweep = app.conf.beat_schedule["jobs-stalled-sweep"]
+    assert sweep["task"] == "core.tasks.jobs_stalled_sweep"
+
+
+def test_a_lost_worker_gives_its_job_back():
+    """Acknowledged at the end, one message at a time, re-queued if the worker process dies;
+    a down broker fails a publish fast."""
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.broker_connection_timeout <= 2
+    assert app.conf.task_publish_retry_policy["max_retries"] <= 1
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        options = app.conf.broker_transport_options
+        assert options["visibility_timeout"] >= 600
+        assert options["socket_connect_timeout"] <= 2

@@ -148,10 +148,11 @@ def test_a_large_draws_record_is_laid_out_by_a_worker_while_the_page_waits(
     import lottery.tasks
 
     monkeypatch.setattr(lottery.records, "SYNC_ROWS", 1)
-    queued = []
-    monkeypatch.setattr(
-        lottery.tasks.render_draw_record_task, "delay", lambda *args: queued.append(args)
-    )
+    import core.outbox
+    from core.models import OutboxMessage
+
+    sent = []  # the outbox's sending, after the commit: not to the broker here
+    monkeypatch.setattr(core.outbox, "outbox_dispatch_one", sent.append)
     leader = client_for(county_leader)
     url = reverse("lottery:draw_pdf", args=[executed.pk])
     status_url = reverse("lottery:draw_pdf_status", args=[executed.pk])
@@ -161,7 +162,11 @@ def test_a_large_draws_record_is_laid_out_by_a_worker_while_the_page_waits(
     assert 'data-testid="record-preparing"' in waiting.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         leader.get(url)  # asked again meanwhile: not queued twice
-    assert len(queued) == 1 and queued[0][0] == executed.pk
+    queued = [
+        tuple(m.args)
+        for m in OutboxMessage.objects.filter(task_name="lottery.tasks.render_draw_record_task")
+    ]
+    assert len(queued) == 1 and queued[0][0] == executed.pk and len(sent) == 1
     assert 'data-testid="record-preparing"' in leader.get(status_url).content.decode()
 
     assert lottery.tasks.render_draw_record_task(*queued[0]) is True  # the worker's run
