@@ -678,6 +678,39 @@ def _stalled(model, now):
     )
 
 
+# What a lost job becomes, by model and status: the task that runs it again, the fields that
+# make it claimable again, and the fields (and reason) that fail it.
+_RECOVERY = {
+    (ImportJob, Status.VALIDATING): (
+        "import_validate",
+        {"status": Status.UPLOADED},
+        {"status": Status.FAILED, "updated_at": "now"},
+        gettext_lazy(
+            "The check was interrupted: the worker checking the file stopped %(n)s times. "
+            "Upload the file again later."
+        ),
+    ),
+    (ImportJob, Status.COMMITTING): (
+        "import_commit",
+        {},
+        {"status": Status.FAILED, "updated_at": "now"},
+        gettext_lazy(
+            "The import was interrupted: the worker importing the file stopped %(n)s times; "
+            "nothing was written. Upload the file again later."
+        ),
+    ),
+    (RegistryExport, RegistryExport.Status.REQUESTED): (
+        "registry_export_build",
+        {},
+        {"status": RegistryExport.Status.FAILED, "finished_at": "now"},
+        gettext_lazy(
+            "The export was interrupted: the worker writing the file stopped %(n)s times. "
+            "Ask for the copy again later."
+        ),
+    ),
+}
+
+
 def jobs_recover_stalled(*, now: datetime | None = None) -> dict[str, int]:
     """The ``jobs-stalled-sweep`` beat job. Every import being checked or imported, and every
     export being written, whose worker stopped beating for ``HEARTBEAT_TIMEOUT``, is queued
@@ -686,62 +719,26 @@ def jobs_recover_stalled(*, now: datetime | None = None) -> dict[str, int]:
     once, re-queue a job once. Returns the counts ``{"requeued": n, "failed": m}``."""
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0}
-    steps = {
-        Status.VALIDATING: (
-            "import_validate",
-            {"status": Status.UPLOADED},
-            gettext_lazy(
-                "The check was interrupted: the worker checking the file stopped %(n)s times. "
-                "Upload the file again later."
-            ),
-        ),
-        Status.COMMITTING: (
-            "import_commit",
-            {},
-            gettext_lazy(
-                "The import was interrupted: the worker importing the file stopped %(n)s "
-                "times; nothing was written. Upload the file again later."
-            ),
-        ),
-    }
-    stalled_jobs = _stalled(ImportJob, now).filter(status__in=list(steps))
-    for job in stalled_jobs.only("pk", "status", "attempts", "language"):
-        task_name, requeue, reason = steps[job.status]
-        with transaction.atomic():
-            again = _stalled(ImportJob, now).filter(
-                pk=job.pk, status=job.status, attempts=job.attempts
-            )
+    for (model, status), (task_name, requeue, fail, reason) in _RECOVERY.items():
+        stalled = _stalled(model, now).filter(status=status)
+        for job in list(stalled.only("pk", "attempts", "language")):
             if job.attempts < JOB_REQUEUES:
-                if again.update(claimed_at=None, attempts=job.attempts + 1, **requeue):
+                outcome = "requeued"
+                fields = {**requeue, "attempts": job.attempts + 1}
+            else:
+                outcome = "failed"
+                with translation.override(job.language or settings.LANGUAGE_CODE):
+                    message = str(reason % {"n": job.attempts + 1})
+                fields = {k: now if v == "now" else v for k, v in fail.items()}
+                fields["message"] = message
+            with transaction.atomic():
+                # Taken again, conditionally: a sweep running beside this one takes it once.
+                if not stalled.filter(pk=job.pk, attempts=job.attempts).update(
+                    claimed_at=None, **fields
+                ):
+                    continue
+                if outcome == "requeued":
                     _enqueue(task_name, job.pk)
-                    counts["requeued"] += 1
-                    logger.warning("import job %s: worker lost, queued again", job.pk)
-                continue
-            with translation.override(job.language or settings.LANGUAGE_CODE):
-                message = reason % {"n": job.attempts + 1}
-            if again.update(status=Status.FAILED, message=message, claimed_at=None, updated_at=now):
-                counts["failed"] += 1
-                logger.warning("import job %s: worker lost again, failed", job.pk)
-    stalled_exports = _stalled(RegistryExport, now).filter(status=ExportStatus.REQUESTED)
-    for export in stalled_exports.only("pk", "attempts", "language"):
-        with transaction.atomic():
-            again = _stalled(RegistryExport, now).filter(
-                pk=export.pk, status=ExportStatus.REQUESTED, attempts=export.attempts
-            )
-            if export.attempts < JOB_REQUEUES:
-                if again.update(claimed_at=None, attempts=export.attempts + 1):
-                    _enqueue("registry_export_build", export.pk)
-                    counts["requeued"] += 1
-                    logger.warning("registry export %s: worker lost, queued again", export.pk)
-                continue
-            with translation.override(export.language or settings.LANGUAGE_CODE):
-                message = _(
-                    "The export was interrupted: the worker writing the file stopped %(n)s "
-                    "times. Ask for the copy again later."
-                ) % {"n": export.attempts + 1}
-            if again.update(
-                status=ExportStatus.FAILED, message=message, claimed_at=None, finished_at=now
-            ):
-                counts["failed"] += 1
-                logger.warning("registry export %s: worker lost again, failed", export.pk)
+            counts[outcome] += 1
+            logger.warning("%s %s: worker lost, %s", model._meta.model_name, job.pk, outcome)
     return counts

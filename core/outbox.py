@@ -78,14 +78,11 @@ def _send(message: OutboxMessage, connection) -> bool:
         )
     except Exception as exc:  # noqa: BLE001 - the broker is unreachable, or refused it
         logger.warning("outbox %s (%s): not sent: %s", message.pk, message.task_name, exc)
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            attempts=message.attempts + 1, last_error=f"{now:%Y-%m-%d %H:%M:%S} {exc}"[:2000]
-        )
-        return False
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        dispatched_at=now, attempts=message.attempts + 1
-    )
-    return True
+        outcome = {"last_error": f"{now:%Y-%m-%d %H:%M:%S} {exc}"[:2000]}
+    else:
+        outcome = {"dispatched_at": now}
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1, **outcome)
+    return "dispatched_at" in outcome
 
 
 def _run_eagerly(message_id: int) -> bool:
