@@ -44,7 +44,13 @@ from core.excel import (
     open_table,
     validate,
 )
-from core.excel.reader import MAX_UPLOAD_BYTES
+from core.excel.reader import (
+    MAX_UPLOAD_BYTES,
+    estimate_rows,
+    max_rows,
+    sniff,
+    too_many_rows,
+)
 from core.excel.spec import is_blank
 from core.models import ImportJob, RegistryExport
 from core.outbox import outbox_enqueue
@@ -132,14 +138,20 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
             % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
         )
     spec = spec_for(kind)
-    table = open_table(data, spec)  # the structural checks; rows are read later
-    if not any(any(not is_blank(c) for c in cells) for _number, cells in table.rows):
-        raise StructureError(_("The file has headers but no data rows."))
-    in_background = table.row_count > INLINE_MAX_ROWS
-    rows_total = table.row_count
-    # The sheet's cells (a few hundred MB for a large file) must not stay alive beside the
-    # dry run's own copy below.
-    del table
+    sniff(data)  # not Excel or CSV at all: refused at once
+    # A cheap estimate (the sheet's declared size, or the CSV's lines), not a parse: a large
+    # file is opened only by the worker, so the web process never holds its cells.
+    estimate = estimate_rows(data)
+    if estimate > max_rows():
+        raise too_many_rows(estimate)
+    in_background = estimate > INLINE_MAX_ROWS
+    rows_total = estimate
+    if not in_background:
+        table = open_table(data, spec)  # the structural checks; rows are read later
+        if not any(any(not is_blank(c) for c in cells) for _number, cells in table.rows):
+            raise StructureError(_("The file has headers but no data rows."))
+        rows_total = table.row_count
+        del table
     with transaction.atomic():
         job = ImportJob(
             organisation=actor.organisation,

@@ -30,6 +30,21 @@ from core.excel.spec import ImportSpec, as_text, is_blank
 # Limits: a bureau's registry is at most a few hundred thousand rows.
 MAX_UPLOAD_BYTES = int(getattr(settings, "SJSJ_IMPORT_MAX_BYTES", 40 * 1024 * 1024))
 MAX_UNCOMPRESSED_BYTES = 800 * 1024 * 1024
+
+
+def max_rows() -> int:
+    """Data rows a file may hold (``SJSJ_IMPORT_MAX_ROWS``, default 300,000): checked on the
+    cheap estimate at upload, and again, exactly, while the worker reads the rows."""
+    return int(getattr(settings, "SJSJ_IMPORT_MAX_ROWS", 300_000))
+
+
+def too_many_rows(count: int) -> StructureError:
+    return StructureError(
+        _("The file has more than %(limit)s rows (about %(count)s). Split it into several files.")
+        % {"limit": f"{max_rows():,}", "count": f"{count:,}"}
+    )
+
+
 MAX_ZIP_MEMBERS = 2000
 MAX_RATIO = 200  # uncompressed : compressed, per member larger than 1 MB; sheet XML is ~10–40
 
@@ -382,10 +397,17 @@ def open_table(data: bytes, spec: ImportSpec) -> Table:
     # Data rows are numbered as Excel numbers them, so “row 12” is row 12 on screen.
     header_number = number
 
+    limit = max_rows()
+    declared = max(row_count - (header_number - 1), 0)
+    if declared > limit:
+        raise too_many_rows(declared)
+
     def numbered() -> Iterator[tuple[int, list[Any]]]:
         n = header_number
         for cells in rows:
             n += 1
+            if n - header_number > limit:  # the declared size may lie: count as we go
+                raise too_many_rows(n - header_number)
             yield n, cells
 
     return Table(

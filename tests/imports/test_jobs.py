@@ -389,3 +389,62 @@ def test_a_very_long_file_name_is_kept_for_people_and_stored_under_a_short_one(
     # Django keeps up to 255 characters of an uploaded name; the job keeps its last 200.
     assert job.original_name.endswith(".xlsx") and 100 < len(job.original_name) <= 200
     assert len(job.file.name) < 100
+
+
+# --- rows: counted cheaply at upload, exactly in the worker -------------------------------
+
+
+def test_too_many_rows_are_refused_at_upload_from_the_estimate(county_clerk, media_root, settings):
+    settings.SJSJ_IMPORT_MAX_ROWS = 100
+    data = inspectors_xlsx(inspector_rows(150))
+    with pytest.raises(StructureError) as exc:
+        import_job_create(actor=county_clerk, kind="inspectors", filename="大.xlsx", data=data)
+    assert "100" in " ".join(exc.value.messages)
+    assert not ImportJob.objects.exists() and stored_files(media_root) == []
+
+
+def test_a_large_file_is_not_parsed_in_the_web_process(county_clerk, media_root, monkeypatch):
+    """Above INLINE_MAX_ROWS the upload only stores the file: its cells are read by the
+    worker, so a large file costs the web process its bytes, not its parsed cells."""
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the web process parsed a large file")
+
+    monkeypatch.setattr(imports_module, "open_table", no_parse)
+    job = import_job_create(
+        actor=county_clerk,
+        kind="inspectors",
+        filename="大.xlsx",
+        data=inspectors_xlsx(inspector_rows(40)),
+    )
+    assert job.in_background and job.status == Status.UPLOADED and job.rows_total >= 40
+
+
+def test_a_file_that_hides_its_size_is_stopped_by_the_worker(county_clerk, settings, monkeypatch):
+    """A sheet whose declared size lies (or a CSV): the worker counts the rows as it reads
+    them and fails the job with the reason, having written nothing."""
+    from core.excel import reader
+
+    settings.SJSJ_IMPORT_MAX_ROWS = 100
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
+    monkeypatch.setattr(imports_module, "estimate_rows", lambda data: 50)  # the lie
+    monkeypatch.setattr(reader, "_open_xlsx", _lying(reader._open_xlsx))
+    job = import_job_create(
+        actor=county_clerk,
+        kind="inspectors",
+        filename="大.xlsx",
+        data=inspectors_xlsx(inspector_rows(150)),
+    )
+    import_job_validate(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and "100" in job.message
+    assert not Inspector.objects.exists()
+
+
+def _lying(open_xlsx):
+    def wrapped(data, spec):
+        rows, offset, _count = open_xlsx(data, spec)
+        return rows, offset, 50
+
+    return wrapped
