@@ -332,10 +332,10 @@ def results_publish_due(*, today: date | None = None) -> int:
     are made good in one run. Idempotent: a published result leaves the list."""
     today = today or timezone.localdate()
     published = 0
-    due = list(
-        PendingPublication.objects.filter(publish_from__lte=today)
-        .order_by("publish_from", "task_id")
-        .values_list("task_id", flat=True)
+    due = sorted(
+        PendingPublication.objects.filter(publish_from__lte=today).values_list(
+            "task_id", flat=True
+        )
     )
     for task_id in due:
         task = InspectionTask.objects.get(pk=task_id)

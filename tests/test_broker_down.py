@@ -74,3 +74,16 @@ def test_with_the_broker_down_pages_answer_and_the_draws_tasks_follow_once(
         time.sleep(0.2)
     time.sleep(0.5)
     assert InspectionTask.objects.filter(selection__draw=draw).count() == expected
+
+
+def test_the_tasks_job_run_twice_by_a_real_worker_creates_nothing_more(
+    broker, worker, county, county_clerk, county_leader
+):
+    from inspections.tasks import inspection_tasks_create
+
+    build_world(county)
+    draw = make_draw(make_plan(county, county_clerk, county_leader), county_clerk)
+    expected = len(effective_selections(draw))
+    for _ in range(2):  # the beat-free path: the job named in the outbox, sent twice
+        inspection_tasks_create.delay(draw.pk).get(timeout=30)
+    assert InspectionTask.objects.filter(selection__draw=draw).count() == expected
