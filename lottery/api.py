@@ -9,6 +9,7 @@ also holds the manifest, which embeds earlier draws' results: it is served only 
 
 from __future__ import annotations
 
+from django.core.paginator import InvalidPage
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,18 +23,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from core.audit import audit_record
 from core.roles import Cap, user_can
-from lottery.display import RESULT_PAGE_SIZE, describe_rule, draw_result, drawn_counts
+from lottery import readers
+from lottery.display import RESULT_PAGE_SIZE, describe_rule, drawn_counts
 from lottery.models import Draw, Plan
 from lottery.selectors import (
     can_see_full_result,
-    can_see_record,
-    confidential_earlier_draws,
     draw_list_for_user,
     plan_list_for_user,
 )
-from lottery.services import draw_log_manifest_view, draw_record
 
 
 class RuleSerializer(serializers.Serializer):
@@ -203,7 +201,8 @@ class DrawDetailSerializer(DrawSerializer):
         read_only_fields = fields
 
     def _visible(self, draw: Draw) -> bool:
-        return self.get_result_visible(draw)
+        # Decided (and the read recorded) by lottery.readers in the view; never here alone.
+        return bool(self.context.get("secrets_visible"))
 
     @extend_schema_field(EntropySerializer(many=True, allow_null=True))
     def get_entropy(self, draw: Draw):
@@ -270,11 +269,10 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         draw = self.get_object()
-        if can_see_full_result(request.user, draw):
-            audit_record(
-                actor=request.user, action="draw.view_result", obj=draw, after={"via": "api"}
-            )
-        return Response(self.get_serializer(draw).data)
+        # The serializer shows the seed and values only when this reader allowed (and logged) it.
+        visible = readers.draw_secrets_for_user(user=request.user, draw=draw, via="api")
+        context = {**self.get_serializer_context(), "secrets_visible": visible}
+        return Response(self.get_serializer_class()(draw, context=context).data)
 
     @extend_schema(
         summary="The drawn list, a page at a time, in the verifiable order (audited)",
@@ -301,16 +299,20 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
         number = int(raw)
         stratum = request.query_params.get("class", "")
         query = request.query_params.get("q", "")
-        result = draw_result(draw, page=number, stratum=stratum, query=query)
+        try:
+            result = readers.draw_result_for_user(
+                user=request.user,
+                draw=draw,
+                via="api",
+                page=number,
+                stratum=stratum,
+                query=query,
+                detail={"page": number, "class": stratum, "q": query},
+                exact_page=True,
+            )
+        except InvalidPage:
+            raise NotFound(_("Invalid page.")) from None
         paged = result.page
-        if paged.number != number and paged.paginator.count:
-            raise NotFound(_("Invalid page."))
-        audit_record(
-            actor=request.user,
-            action="draw.view_result",
-            obj=draw,
-            after={"via": "api", "page": number, "class": result.stratum, "q": result.query},
-        )
 
         def link(n: int | None) -> str | None:
             if n is None:
@@ -340,13 +342,10 @@ class DrawViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def record(self, request, pk=None, format=None):  # format: the router's .json suffix
-        draw = self.get_object()
-        confidential = confidential_earlier_draws(draw)
-        if not can_see_record(request.user, draw, confidential=confidential):
+        record = readers.draw_record_for_user(user=request.user, draw=self.get_object(), via="api")
+        if record is None:
             raise PermissionDenied
-        audit_record(actor=request.user, action="draw.view_result", obj=draw, after={"via": "api"})
-        draw_log_manifest_view(actor=request.user, draw=draw, confidential=confidential, via="api")
-        return Response(draw_record(draw))
+        return Response(record)
 
 
 def register(router) -> None:

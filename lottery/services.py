@@ -1708,6 +1708,17 @@ def _substitution_entries(draw: Draw, *, exclude: int | None = None) -> list[dic
     return entries
 
 
+def draw_log_result_view(*, actor, draw: Draw, via: str, detail: dict | None = None) -> None:
+    """Audit that ``actor`` saw ``draw``'s confidential result (its list, seed or values).
+    Called by ``lottery.readers`` only, in the same step as the read. A visitor's read of a
+    disclosed draw (public then) is not recorded; a signed-in user's always is."""
+    if draw.disclosed_at is not None and not getattr(actor, "is_authenticated", False):
+        return
+    audit_record(
+        actor=actor, action="draw.view_result", obj=draw, after={"via": via, **(detail or {})}
+    )
+
+
 def draw_log_manifest_view(*, actor, draw: Draw, confidential: list[Draw], via: str) -> None:
     """Audit that ``actor`` saw ``draw``'s manifest (or what it says of earlier draws) while
     it embedded the results of ``confidential`` earlier draws, as reading a confidential list

@@ -28,18 +28,16 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
 from inspectors.models import Inspector
-from lottery import engine, records, services
+from lottery import engine, readers, records, services
 from lottery.display import (
     class_label,
     class_minimums,
     deadline_status,
     describe_rules,
-    draw_result,
     exclusion_rows,
     manifest_summary,
     plan_history,
@@ -65,7 +63,6 @@ from lottery.selectors import (
     can_operate_draw,
     can_see_full_result,
     can_see_manifest,
-    can_see_record,
     confidential_earlier_draws,
     decisions_pending_for_user,
     draw_due_date,
@@ -114,11 +111,6 @@ def _is_htmx(request: HttpRequest) -> bool:
 def _refused(request: HttpRequest, exc: ServiceError) -> None:
     for message in exc.messages:
         messages.error(request, message)
-
-
-def _audit_result_view(user, draw: Draw, via: str) -> None:
-    # Reading the confidential list is itself worth recording: who saw it, when, and how.
-    audit_record(actor=user, action="draw.view_result", obj=draw, after={"via": via})
 
 
 # --- plans -------------------------------------------------------------------------------------
@@ -571,25 +563,26 @@ def _entropy_context(request: HttpRequest, draw: Draw, **forms) -> dict:
 
 def _result_context(request: HttpRequest, draw: Draw, via: str, **extra) -> dict:
     """The drawn list (for those who may see it; the view is audited) and its change forms."""
-    visible = can_see_full_result(request.user, draw)
+    # The filter and page travel with the page links (GET) and, so a change request keeps
+    # the list where it was, with the forms that swap the result in place (POST).
+    params = request.GET if request.method == "GET" else request.POST
+    result = readers.draw_result_for_user(
+        user=request.user,
+        draw=draw,
+        via=via,
+        page=params.get("page") or 1,
+        stratum=params.get("class", ""),
+        query=params.get("q", "")[:100],
+    )
     context = {
         "draw": draw,
-        "result_visible": visible,
+        "result_visible": result is not None,
         "operate": can_operate_draw(request.user, draw),
         "can_decide": _can_approve(request.user, draw.organisation_id),
         **extra,
     }
-    if visible:
-        # The filter and page travel with the page links (GET) and, so a change request
-        # keeps the list where it was, with the forms that swap the result in place (POST).
-        params = request.GET if request.method == "GET" else request.POST
-        context["result"] = draw_result(
-            draw,
-            page=params.get("page") or 1,
-            stratum=params.get("class", ""),
-            query=params.get("q", "")[:100],
-        )
-        _audit_result_view(request.user, draw, via)
+    if result is not None:
+        context["result"] = result
     return context
 
 
@@ -843,14 +836,10 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
     As confidential as the drawn list."""
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
-    confidential = confidential_earlier_draws(draw)
-    if not can_see_record(request.user, draw, confidential=confidential):
+    record = readers.draw_record_for_user(user=request.user, draw=draw, via="record.json")
+    if record is None:
         raise PermissionDenied
-    _audit_result_view(request.user, draw, "record.json")
-    services.draw_log_manifest_view(
-        actor=request.user, draw=draw, confidential=confidential, via="record.json"
-    )
-    return _json_download(services.draw_record(draw), f"draw-{draw.number}-record.json")
+    return _json_download(record, f"draw-{draw.number}-record.json")
 
 
 @login_required
@@ -859,14 +848,11 @@ def draw_manifest_json(request: HttpRequest, pk: int) -> HttpResponse:
     previous inspectors): as confidential as the earliest of those (``can_see_manifest``)."""
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
-    confidential = confidential_earlier_draws(draw)
-    if not can_see_manifest(request.user, draw, confidential=confidential):
+    manifest = readers.draw_manifest_for_user(user=request.user, draw=draw, via="manifest.json")
+    if manifest is None:
         raise PermissionDenied
-    services.draw_log_manifest_view(
-        actor=request.user, draw=draw, confidential=confidential, via="manifest.json"
-    )
     response = HttpResponse(
-        draw.manifest_json.encode("utf-8"), content_type="application/json; charset=utf-8"
+        manifest.encode("utf-8"), content_type="application/json; charset=utf-8"
     )
     response["Content-Disposition"] = content_disposition_header(
         True, f"draw-{draw.number}-manifest.json"
@@ -886,7 +872,8 @@ def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("lottery:draw_detail", pk=draw.pk)
     if status == "queued":
         return render(request, "lottery/record_wait.html", _record_wait_context(draw))
-    _audit_result_view(request.user, draw, "pdf")
+    if not readers.draw_secrets_for_user(user=request.user, draw=draw, via="pdf"):
+        raise PermissionDenied
     return FileResponse(
         draw.record_pdf.open("rb"),
         as_attachment=True,

@@ -21,11 +21,9 @@ from django.utils.translation import gettext as _
 
 from core.excel import export_response
 from core.models import AuditCheckpoint
-from lottery import engine
+from lottery import engine, readers
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
-from lottery.models import Draw
-from lottery.selectors import can_see_manifest, confidential_earlier_draws
-from lottery.services import draw_log_manifest_view, draw_record
+from lottery.selectors import can_see_manifest
 from publication.selectors import (
     draw_trail_anchor,
     is_disclosed,
@@ -107,28 +105,27 @@ def _json(data_bytes: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _require_manifest(request: HttpRequest, draw: Draw, via: str) -> None:
+def draw_manifest(request: HttpRequest, pk: int) -> HttpResponse:
     """404 (as for everything not public yet) unless the manifest may be shown to the
     request's user: it embeds earlier draws' results, which must be disclosed first. A
-    logged-in operator who sees them before that is audited."""
-    confidential = confidential_earlier_draws(draw)
-    if not can_see_manifest(request.user, draw, confidential=confidential):
-        raise Http404
-    draw_log_manifest_view(actor=request.user, draw=draw, confidential=confidential, via=via)
-
-
-def draw_manifest(request: HttpRequest, pk: int) -> HttpResponse:
+    logged-in operator who sees them before that is audited (``lottery.readers``)."""
     draw = public_draw_get(pk=pk)
-    _require_manifest(request, draw, "public manifest.json")
-    return _json(draw.manifest_json.encode("utf-8"), f"draw-{draw.number}-manifest.json")
+    manifest = readers.draw_manifest_for_user(user=request.user, draw=draw, via="public manifest")
+    if manifest is None:
+        raise Http404
+    return _json(manifest.encode("utf-8"), f"draw-{draw.number}-manifest.json")
 
 
 def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
     draw = public_draw_get(pk=pk)
     if not is_disclosed(draw):
         raise Http404
-    _require_manifest(request, draw, "public record.json")
-    body = json.dumps(draw_record(draw), ensure_ascii=False, indent=1, sort_keys=True)
+    record = readers.draw_record_for_user(
+        user=request.user, draw=draw, via="public record", public=True
+    )
+    if record is None:
+        raise Http404
+    body = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)
     return _json(body.encode("utf-8"), f"draw-{draw.number}-record.json")
 
 
