@@ -24,6 +24,7 @@ from inspections.models import (
 from inspections.selectors import task_team
 from lottery.models import Draw, DrawSelection, Substitution
 from lottery.selectors import effective_selections
+from lottery.services import check_completed_record
 
 #: Result entry is due within 7 working days after the check and its handling end (000 §五(二)).
 ENTRY_WORKING_DAYS = 7
@@ -384,10 +385,34 @@ def task_approve(*, actor, task: InspectionTask) -> InspectionTask:
             approved_by=actor,
             approved_at=timezone.now(),
         )
-        task.records.filter(version=task.records.order_by("-version")[0].version).update(
-            approved=True
-        )
+        current = task.records.order_by("-version")[0]
+        task.records.filter(version=current.version).update(approved=True)
+        if task.kind == InspectionTask.Kind.DRAWN:
+            _record_completion(actor, task, current)
     return task
+
+
+def completed_on_for(task: InspectionTask, record: InspectionRecord) -> date:
+    """The day a drawn check was completed: when it was made (the record's ``checked_at``),
+    else when the check and its handling ended, else the day of approval."""
+    if record.checked_at is not None:
+        return timezone.localdate(record.checked_at)
+    if task.handling_ended_on is not None:
+        return task.handling_ended_on
+    return timezone.localdate(task.approved_at)
+
+
+def _record_completion(actor, task: InspectionTask, record: InspectionRecord) -> None:
+    """An approved drawn check is a completed spot check: the lottery records the fact that
+    coverage and the frequency cap of later draws count (docs/coverage.md). Nothing else
+    completes a check: a cancelled task (its source replaced) never reaches approval, a
+    returned or unapproved record is not a result, and a targeted check is never random."""
+    check_completed_record(
+        actor=actor,
+        selection=task.selection,
+        completed_on=completed_on_for(task, record),
+        items=list(task.check_items.values_list("pk", flat=True)),
+    )
 
 
 def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:

@@ -37,6 +37,7 @@ from lottery import engine, signals
 from lottery.entropy_input import clean_digits, clean_witness_name
 from lottery.forecast import forecast_teams
 from lottery.models import (
+    CompletedCheck,
     Draw,
     DrawEntropy,
     DrawExclusion,
@@ -501,16 +502,7 @@ class Pools:
         positive = rule_of(rules, "positive_list")
         cap = rule_of(rules, "frequency_cap")
         item_ids = list(plan.check_items.values_list("pk", flat=True))
-        counts = (
-            checks_this_year(
-                organisation_ids=[plan.organisation_id],
-                year=year,
-                item_ids=item_ids,
-                before_quarter=quarter,
-            )
-            if cap and item_ids
-            else {}
-        )
+        counts = checks_this_year(year=year, item_ids=item_ids) if cap and item_ids else {}
         per_source_max: dict[int, int] = defaultdict(int)
         for (source_id, _item), n in counts.items():
             per_source_max[source_id] = max(per_source_max[source_id], n)
@@ -1615,6 +1607,53 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
         substitution=sub,
     )
     _write_teams({(selection.stratum, new_code): selection.pk}, [entry["team"]], sub)
+
+
+# --- inspection facts ------------------------------------------------------------------
+
+
+def check_completed_record(
+    *, actor=None, selection: DrawSelection, completed_on: date, items=None
+) -> CompletedCheck:
+    """Record that the spot check of a drawn source was completed on ``completed_on``, for
+    ``items`` (check items or their pks; default: all of the plan's items). Coverage and the
+    frequency cap of later draws count these records only (docs/coverage.md).
+
+    Called by the inspections app when a drawn task's result is approved. Idempotent: the
+    first record of a drawn source stands, and a second call (a retry, a concurrent approval)
+    returns it unchanged. The record is append-only."""
+    with transaction.atomic():
+        # One writer per drawn source at a time (a row lock writes nothing on the row).
+        selection = (
+            DrawSelection.objects.select_for_update()
+            .select_related("draw__plan")
+            .get(pk=selection.pk)
+        )
+        existing = CompletedCheck.objects.filter(selection=selection).first()
+        if existing is not None:
+            return existing
+        draw = selection.draw
+        if draw.status != Draw.Status.EXECUTED:
+            raise ServiceError(_("Only a source of an executed draw has a spot check to complete."))
+        plan_items = set(draw.plan.check_items.values_list("pk", flat=True))
+        item_ids = plan_items if items is None else {getattr(i, "pk", i) for i in items}
+        if not item_ids <= plan_items:
+            raise ServiceError(_("A spot check covers only the check items of its plan."))
+        record = CompletedCheck.objects.create(selection=selection, completed_on=completed_on)
+        record.check_items.set(sorted(item_ids))
+        audit_record(
+            actor=actor,
+            action="draw.check_completed",
+            obj=record,
+            after={
+                "draw": draw.pk,
+                "selection": selection.pk,
+                "source": selection.source_id,
+                "completed_on": completed_on.isoformat(),
+                "check_items": sorted(item_ids),
+            },
+        )
+    return record
 
 
 # --- disclosure ------------------------------------------------------------------------
