@@ -33,29 +33,34 @@ def task_list_for_user(*, user) -> QuerySet[InspectionTask]:
     if _staff(user):
         return scope_queryset(tasks, user)
     if user_can(user, Cap.OWN_TASKS):
-        return tasks.filter(selection__in=_granted_selections(user))
+        granted = _granted_selection_ids(user)
+        return tasks.filter(selection_id__in=granted)
     return InspectionTask.objects.none()
 
 
-def _granted_selections(user):
+def _granted_selection_ids(user) -> list[int]:
     """The ids of the drawn sources granted to ``user`` (``lottery.view_drawn_task``).
 
-    Read from the user's own grants, with the grant's text key cast to the id (guardian casts
-    every drawn source's id to text instead): the list then costs what the user was granted,
-    not what the database holds (bench/tasks.py: 100,000 tasks). The draw grants to users
-    only; a user in a group gets guardian's own query, which also reads group grants."""
+    Read from the user's own grants, the grant's text key cast to the id (guardian's query
+    casts every drawn source's id to text instead, so the list scanned every task): the list
+    then costs what the user was granted, not what the database holds (bench/tasks.py,
+    100,000 tasks), and as a list of ids it stays an index lookup when combined with other
+    conditions. The draw grants to users only; a user in a group gets guardian's own query,
+    which also reads group grants."""
     if user.groups.exists():
-        return get_objects_for_user(
-            user, "lottery.view_drawn_task", klass=DrawSelection, accept_global_perms=False
-        ).values("pk")
-    return (
+        return list(
+            get_objects_for_user(
+                user, "lottery.view_drawn_task", klass=DrawSelection, accept_global_perms=False
+            ).values_list("pk", flat=True)
+        )
+    return list(
         UserObjectPermission.objects.filter(
             user=user,
             content_type=ContentType.objects.get_for_model(DrawSelection),
             permission__codename="view_drawn_task",
         )
         .annotate(selection_id=Cast("object_pk", BigIntegerField()))
-        .values("selection_id")
+        .values_list("selection_id", flat=True)
     )
 
 
