@@ -93,19 +93,19 @@ def earlier_draws(draw: Draw) -> QuerySet[Draw]:
 
     ``draw_prepare`` reads executed draws of the plan's own organisation (coverage tiers:
     their completed spot checks; previous inspectors; drawn this year) and the completed
-    spot checks of any draw for the plan's check items (frequency cap). So: every executed
-    draw of the organisation executed before ``draw`` was prepared, and every draw with a
-    completed check for one of those items recorded before then. A superset of what was
-    actually read (a completed check is recorded after its draw executed), so nothing read is
-    missed; and a fact recorded after the preparation never makes this manifest more secret.
+    spot checks for the plan's check items of any draw (frequency cap; docs/coverage.md):
+    every executed draw of the organisation, or of a plan with one of the same check items,
+    executed before ``draw`` was prepared, is a superset of what was actually read, so
+    nothing read is missed. (A completed check is recorded after its draw executed, for items
+    of its draw's plan.) The same rule held when tiers and the cap counted draws, so a
+    manifest prepared then keeps exactly the confidentiality it had.
     """
-    items = draw.plan.check_items.values("pk")
-    capped_from = CompletedCheck.objects.filter(
-        recorded_at__lt=draw.prepared_at, check_items__in=items
-    ).values("selection__draw_id")
     return (
         Draw.objects.filter(status=Draw.Status.EXECUTED, executed_at__lt=draw.prepared_at)
-        .filter(Q(organisation_id=draw.organisation_id) | Q(pk__in=capped_from))
+        .filter(
+            Q(organisation_id=draw.organisation_id)
+            | Q(plan__check_items__in=draw.plan.check_items.values("pk"))
+        )
         .exclude(pk=draw.pk)
         .distinct()
     )

@@ -221,7 +221,7 @@ def test_a_third_spot_check_of_an_item_in_a_year_is_excluded_by_the_cap(
     assert set(_tiers(q3)) == {once}  # drawn twice, checked once: still in the pool
 
 
-def test_earlier_draws_follow_the_completed_checks_recorded_before_the_preparation(
+def test_a_check_completed_after_the_preparation_is_not_in_that_manifest(
     county, county_clerk, county_leader
 ):
     item = make_check_item(county, "01")
@@ -235,7 +235,7 @@ def test_earlier_draws_follow_the_completed_checks_recorded_before_the_preparati
     )
     assert _capped(q2) == set()  # Q1 drawn, never inspected: no cap
     complete_checks(q1)  # after Q2 was prepared: Q2's manifest did not read it
-    assert list(earlier_draws(q2)) == [q1]  # still, as the bureau's own executed draw
+    assert list(earlier_draws(q2)) == [q1]  # as the bureau's own executed draw, as before
     assert CompletedCheck.objects.filter(recorded_at__gt=q2.prepared_at).count() == 2
 
 
