@@ -1444,6 +1444,7 @@ def substitution_request(
         raise ServiceError(_("Only an executed draw's result can be changed, by substitution."))
     if selection not in effective_selections(draw):
         raise ServiceError(_("This drawn source was already replaced."))
+    _refuse_after_completion(selection.pk)
     if inspector is not None:
         team_ids = {a.inspector_id for a in effective_teams([selection])[selection.pk]}
         if inspector.pk not in team_ids:
@@ -1486,6 +1487,10 @@ def substitution_decide(
         sub = Substitution.objects.select_for_update().get(pk=substitution.pk)
         if sub.status != Substitution.Status.REQUESTED:
             raise ServiceError(_("This request was already decided."))
+        if approve:
+            # Serialised with check_completed_record, which locks the same row.
+            DrawSelection.objects.select_for_update().filter(pk=sub.selection_id).first()
+            _refuse_after_completion(sub.selection_id)
         sub.status = Substitution.Status.APPROVED if approve else Substitution.Status.REJECTED
         sub.decided_by, sub.decided_at, sub.decision_note = actor, timezone.now(), note
         sub.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -1501,6 +1506,16 @@ def substitution_decide(
             after=model_snapshot(sub),
         )
     return sub
+
+
+def _refuse_after_completion(selection_id: int) -> None:
+    """A drawn source whose spot check was completed keeps its draw result: it was inspected,
+    by its team (docs/coverage.md). A change is refused, not applied after the fact."""
+    if CompletedCheck.objects.filter(selection_id=selection_id).exists():
+        raise ServiceError(
+            _("The spot check of this source was completed; its draw result no longer changes."),
+            code="completed",
+        )
 
 
 def _revoke_tasks(sub: Substitution) -> None:
@@ -1621,7 +1636,9 @@ def check_completed_record(
 
     Called by the inspections app when a drawn task's result is approved. Idempotent: the
     first record of a drawn source stands, and a second call (a retry, a concurrent approval)
-    returns it unchanged. The record is append-only."""
+    returns it unchanged. The record is append-only. A source replaced by an approved
+    substitution cannot be recorded, and once recorded a source is never replaced nor its team
+    changed (``_refuse_after_completion``): both lock the drawn source's row."""
     with transaction.atomic():
         # One writer per drawn source at a time (a row lock writes nothing on the row).
         selection = (
@@ -1635,6 +1652,15 @@ def check_completed_record(
         draw = selection.draw
         if draw.status != Draw.Status.EXECUTED:
             raise ServiceError(_("Only a source of an executed draw has a spot check to complete."))
+        if Substitution.objects.filter(
+            selection=selection,
+            kind=Substitution.Kind.OBJECT,
+            status=Substitution.Status.APPROVED,
+        ).exists():
+            raise ServiceError(
+                _("This drawn source was replaced; its spot check cannot be completed."),
+                code="replaced",
+            )
         plan_items = set(draw.plan.check_items.values_list("pk", flat=True))
         item_ids = plan_items if items is None else {getattr(i, "pk", i) for i in items}
         if not item_ids <= plan_items:

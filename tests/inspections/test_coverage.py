@@ -278,3 +278,32 @@ def test_a_check_is_completed_only_for_its_plans_items(q1, county):
     with pytest.raises(ServiceError):
         check_completed_record(selection=selection, completed_on=date(2026, 2, 1), items=[stranger])
     assert not CompletedCheck.objects.exists()
+
+
+def test_a_completed_check_keeps_its_draw_result_and_a_replaced_source_completes_nothing(
+    q1, county_clerk, county_leader
+):
+    from core.errors import ServiceError
+
+    done, asked, replaced = (t.selection for t in _key_tasks(q1)[:3])
+    team = [a.inspector for a in task_team(_key_tasks(q1)[1])]
+    # Asked before the check was completed, decided after: refused, but it may be rejected.
+    pending = substitution_request(actor=county_clerk, selection=asked, reason="需回避")
+    check_completed_record(selection=done, completed_on=date(2026, 2, 1))
+    check_completed_record(selection=asked, completed_on=date(2026, 2, 1))
+    for kw in ({}, {"inspector": [a.inspector for a in task_team(_key_tasks(q1)[0])][0]}):
+        with pytest.raises(ServiceError) as exc:
+            substitution_request(actor=county_clerk, selection=done, reason="已停产", **kw)
+        assert exc.value.code == "completed"
+    with pytest.raises(ServiceError) as exc:
+        substitution_decide(actor=county_leader, substitution=pending, approve=True)
+    assert exc.value.code == "completed"
+    assert substitution_decide(actor=county_leader, substitution=pending, approve=False)
+    assert [a.inspector for a in task_team(_key_tasks(q1)[1])] == team
+
+    sub = substitution_request(actor=county_clerk, selection=replaced, reason="已停产")
+    substitution_decide(actor=county_leader, substitution=sub, approve=True)
+    with pytest.raises(ServiceError) as exc:
+        check_completed_record(selection=replaced, completed_on=date(2026, 2, 1))
+    assert exc.value.code == "replaced"
+    assert CompletedCheck.objects.count() == 2
