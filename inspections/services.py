@@ -487,6 +487,36 @@ def _record_completion(actor, task: InspectionTask, record: InspectionRecord) ->
     )
 
 
+def completions_record_missing() -> int:
+    """Record as completed every approved drawn task that has no record yet (tasks approved
+    before the lottery kept these records; ``manage.py record_completed_checks``). Idempotent;
+    returns how many were recorded. A task whose source was replaced is left out."""
+    from inspections.selectors import record_approved
+
+    tasks = (
+        InspectionTask.objects.filter(
+            kind=InspectionTask.Kind.DRAWN,
+            state=State.APPROVED,
+            selection__completed_check__isnull=True,
+        )
+        .exclude(
+            selection__substitutions__kind=Substitution.Kind.OBJECT,
+            selection__substitutions__status=Substitution.Status.APPROVED,
+        )
+        .select_related("selection", "approved_by")
+        .order_by("pk")
+    )
+    recorded = 0
+    for task in tasks:
+        record = record_approved(task)
+        if record is None:
+            continue
+        with transaction.atomic():
+            _record_completion(task.approved_by, task, record)
+        recorded += 1
+    return recorded
+
+
 def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
     """A leader returns a submitted record to the team, with the reason."""
     _require_leader(actor, task)

@@ -307,3 +307,23 @@ def test_a_completed_check_keeps_its_draw_result_and_a_replaced_source_completes
         check_completed_record(selection=replaced, completed_on=date(2026, 2, 1))
     assert exc.value.code == "replaced"
     assert CompletedCheck.objects.count() == 2
+
+
+def test_approved_tasks_without_a_record_are_recorded_once(
+    q1, county_leader, inspector_a, inspector_b
+):
+    from django.core.management import call_command
+
+    task = _key_tasks(q1)[0]
+    _approve(task, _link_team(task, inspector_a, inspector_b), inspector_a, county_leader)
+    # As before the lottery kept the record: an approved task without one.
+    from tests.sql import triggers_off
+
+    with triggers_off():
+        CompletedCheck.check_items.through.objects.all().delete()
+        CompletedCheck.objects.all().delete()
+    call_command("record_completed_checks")
+    done = CompletedCheck.objects.get()
+    assert done.selection_id == task.selection_id and done.completed_on == date(2026, 2, 12)
+    call_command("record_completed_checks")
+    assert CompletedCheck.objects.count() == 1
