@@ -79,9 +79,10 @@ def main() -> None:
         run(n_sources, n_inspectors, args.preset, args.profile, args.repeat)
 
 
-def run(
-    n_sources: int, n_inspectors: int, preset: str, profile: bool = False, repeat: int = 3
-) -> None:
+def setup_world(n_sources: int, n_inspectors: int, preset: str):
+    """A clean bench database with one county bureau of ``n_sources`` sources and
+    ``n_inspectors`` inspectors, and its published 2026Q2 plan with one check item. Returns
+    (organisation, clerk, plan, rng); bench/tasks.py reuses it."""
     from django.db import connection
 
     from core.models import Organisation, Role
@@ -212,6 +213,15 @@ def run(
     )
     plan = plan_submit(actor=clerk, plan=plan)
     plan = plan_publish(actor=leader, plan=plan_approve(actor=leader, plan=plan))
+    return org, clerk, plan, rng
+
+
+def run(
+    n_sources: int, n_inspectors: int, preset: str, profile: bool = False, repeat: int = 3
+) -> None:
+    from django.db import connection
+
+    org, clerk, plan, rng = setup_world(n_sources, n_inspectors, preset)
     best = None
     reads, row_reads = [], []
     for attempt in range(repeat):

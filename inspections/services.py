@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,8 +24,9 @@ from inspections.models import (
     Trigger,
 )
 from inspections.selectors import task_team
-from lottery.models import Draw, DrawSelection, Substitution
+from lottery.models import Draw, DrawSelection, Plan, Substitution
 from lottery.selectors import effective_selections
+from lottery.services import check_completed_record
 
 #: Result entry is due within 7 working days after the check and its handling end (000 §五(二)).
 ENTRY_WORKING_DAYS = 7
@@ -56,13 +57,92 @@ def read_record(*, actor, action: str, obj=None, **detail) -> None:
 
 
 def tasks_create_for_draw(*, draw: Draw) -> int:
-    """One task per effective drawn source of an executed draw. Idempotent: the unique
-    selection and ON CONFLICT DO NOTHING make a second run (or a concurrent one) create
-    nothing more. No row locks are taken. Returns the number of tasks created."""
+    """One task per effective drawn source of an executed draw, with the plan's check items.
+    Idempotent: the unique selection and ON CONFLICT DO NOTHING make a second run (or a
+    concurrent one) create nothing more. No row locks are taken. Returns the number of tasks
+    created.
+
+    On PostgreSQL one statement does it in the database (a draw has ~16,000 drawn sources at
+    100,000; bench/tasks.py): the tasks from the drawn rows, then the check-item rows of
+    exactly the tasks it created."""
     if draw.status != Draw.Status.EXECUTED:
         return 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            created = _tasks_insert_select(draw)
+        else:
+            created = _tasks_create_orm(draw)
+        if created:
+            audit_record(
+                actor=None,
+                action="inspection.tasks_create",
+                obj=draw,
+                after={"selections": created},
+            )
+    return created
+
+
+def _tasks_insert_select(draw: Draw) -> int:
+    """INSERT … SELECT of the effective drawn sources without a task (in the order the draw
+    wrote them), and in the same statement the check-item rows of the tasks it created. Every
+    column is written: the database knows none of the model's defaults."""
+    task = InspectionTask._meta.db_table
+    items = InspectionTask.check_items.through._meta.db_table
+    selection = DrawSelection._meta.db_table
+    substitution = Substitution._meta.db_table
+    plan_items = Plan.check_items.through._meta.db_table
     plan = draw.plan
-    selections = effective_selections(draw)
+    sql = f"""
+        WITH created AS (
+            INSERT INTO {task} (
+                organisation_id, kind, selection_id, source_id, mode, trigger, trigger_detail,
+                opened_from_id, joint, joint_sections, joint_authorities, period_start,
+                period_end, state, cancel_reason, return_reason, handling_ended_on, entry_due,
+                created_by_id, created_at, approved_by_id, approved_at
+            )
+            SELECT %(organisation)s, %(kind)s, s.id, s.source_id, s.mode, '', '',
+                   NULL, s.joint, '', '', %(start)s,
+                   %(end)s, %(state)s, '', '', NULL, NULL,
+                   NULL, %(now)s, NULL, NULL
+            FROM {selection} s
+            WHERE s.draw_id = %(draw)s
+              AND NOT EXISTS (
+                  SELECT 1 FROM {substitution} r
+                  WHERE r.selection_id = s.id AND r.kind = %(object)s AND r.status = %(approved)s
+              )
+              AND NOT EXISTS (SELECT 1 FROM {task} t WHERE t.selection_id = s.id)
+            ORDER BY s.id
+            ON CONFLICT (selection_id) DO NOTHING
+            RETURNING id
+        ), attached AS (
+            INSERT INTO {items} (inspectiontask_id, checkitem_id)
+            SELECT c.id, p.checkitem_id
+            FROM created c CROSS JOIN {plan_items} p
+            WHERE p.plan_id = %(plan)s
+            ON CONFLICT DO NOTHING
+        )
+        SELECT count(*) FROM created
+    """
+    params = {
+        "organisation": draw.organisation_id,
+        "kind": InspectionTask.Kind.DRAWN.value,
+        "start": plan.planned_start,
+        "end": plan.planned_end,
+        "state": State.ASSIGNED.value,
+        "now": timezone.now(),
+        "draw": draw.pk,
+        "object": Substitution.Kind.OBJECT.value,
+        "approved": Substitution.Status.APPROVED.value,
+        "plan": plan.pk,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _tasks_create_orm(draw: Draw) -> int:
+    """The same through the ORM (other databases)."""
+    plan = draw.plan
     existing = set(
         InspectionTask.objects.filter(selection__draw=draw).values_list("selection_id", flat=True)
     )
@@ -77,20 +157,13 @@ def tasks_create_for_draw(*, draw: Draw) -> int:
             period_start=plan.planned_start,
             period_end=plan.planned_end,
         )
-        for s in selections
+        for s in effective_selections(draw)
         if s.pk not in existing
     ]
     if not new:
         return 0
-    with transaction.atomic():
-        InspectionTask.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
-        _attach_check_items(draw, [t.selection_id for t in new])
-        audit_record(
-            actor=None,
-            action="inspection.tasks_create",
-            obj=draw,
-            after={"selections": len(new)},
-        )
+    InspectionTask.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+    _attach_check_items(draw, [t.selection_id for t in new])
     return len(new)
 
 
@@ -416,9 +489,10 @@ def task_approve(*, actor, task: InspectionTask) -> InspectionTask:
             approved_by=actor,
             approved_at=timezone.now(),
         )
-        task.records.filter(version=task.records.order_by("-version")[0].version).update(
-            approved=True
-        )
+        current = task.records.order_by("-version")[0]
+        task.records.filter(version=current.version).update(approved=True)
+        if task.kind == InspectionTask.Kind.DRAWN:
+            _record_completion(actor, task, current)
         _announce_approval(task)
     return task
 
@@ -427,6 +501,59 @@ def _announce_approval(task: InspectionTask) -> None:
     from inspections.signals import result_approved
 
     transaction.on_commit(lambda: result_approved.send(sender=InspectionTask, task=task))
+
+
+def completed_on_for(task: InspectionTask, record: InspectionRecord) -> date:
+    """The day a drawn check was completed: when it was made (the record's ``checked_at``),
+    else when the check and its handling ended, else the day of approval."""
+    if record.checked_at is not None:
+        return timezone.localdate(record.checked_at)
+    if task.handling_ended_on is not None:
+        return task.handling_ended_on
+    return timezone.localdate(task.approved_at)
+
+
+def _record_completion(actor, task: InspectionTask, record: InspectionRecord) -> None:
+    """An approved drawn check is a completed spot check: the lottery records the fact that
+    coverage and the frequency cap of later draws count (docs/coverage.md). Nothing else
+    completes a check: a cancelled task (its source replaced) never reaches approval, a
+    returned or unapproved record is not a result, and a targeted check is never random."""
+    check_completed_record(
+        actor=actor,
+        selection=task.selection,
+        completed_on=completed_on_for(task, record),
+        items=list(task.check_items.values_list("pk", flat=True)),
+    )
+
+
+def completions_record_missing() -> int:
+    """Record as completed every approved drawn task that has no record yet (tasks approved
+    before the lottery kept these records; ``manage.py record_completed_checks``). Idempotent;
+    returns how many were recorded. A task whose source was replaced is left out."""
+    from inspections.selectors import record_approved
+
+    tasks = (
+        InspectionTask.objects.filter(
+            kind=InspectionTask.Kind.DRAWN,
+            state=State.APPROVED,
+            selection__completed_check__isnull=True,
+        )
+        .exclude(
+            selection__substitutions__kind=Substitution.Kind.OBJECT,
+            selection__substitutions__status=Substitution.Status.APPROVED,
+        )
+        .select_related("selection", "approved_by")
+        .order_by("pk")
+    )
+    recorded = 0
+    for task in tasks:
+        record = record_approved(task)
+        if record is None:
+            continue
+        with transaction.atomic():
+            _record_completion(task.approved_by, task, record)
+        recorded += 1
+    return recorded
 
 
 def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:

@@ -514,3 +514,35 @@ class TeamAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.selection_id}: {self.inspector_id} ({self.role})"
+
+
+class CompletedCheck(models.Model):
+    """A drawn source's spot check was completed (append-only): the lottery's own record of the
+    inspection fact that coverage and the frequency cap rest on (docs/coverage.md).
+
+    Written once, by ``lottery.services.check_completed_record``, when the inspection of the
+    drawn source is approved; never updated or deleted (on PostgreSQL a trigger refuses it).
+    A targeted check has no drawn source, so it never has one. ``check_items`` are the items
+    the check covered (the drawn task's, i.e. its plan's); ``recorded_at`` says which later
+    draws may have read the fact (``lottery.selectors.earlier_draws``).
+    """
+
+    selection = models.OneToOneField(
+        DrawSelection,
+        verbose_name=_("drawn source"),
+        on_delete=models.PROTECT,
+        related_name="completed_check",
+    )
+    completed_on = models.DateField(_("check completed on"))
+    check_items = models.ManyToManyField(
+        "registry.CheckItem", verbose_name=_("check items"), related_name="+", blank=True
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("completed spot check")
+        verbose_name_plural = _("completed spot checks")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.selection_id} · {self.completed_on}"

@@ -18,7 +18,9 @@ Kinds (every regime of the seeds is a combination of these):
 ``no_minimum``        {"class"}   no minimum; a check may be launched at any time.
 ``frequency_cap``     {"max_per_year", "exempt_classes": [...]}
     the same object may be checked for the same item at most N times a year (objects that
-    reached the cap are excluded, with that reason); exempt classes are not capped.
+    reached the cap are excluded, with that reason); exempt classes are not capped. Coverage
+    and the cap count completed spot checks (approved drawn tasks), never draws alone or
+    targeted checks: docs/coverage.md.
 ``positive_list``     {"mode": "off_site"|"exclude"}
     positive-list objects, when drawn, get off-site supervision instead of a visit; or they
     are excluded from the pool.
@@ -312,7 +314,7 @@ class ClassFacts:
 
     pool_size: int  # eligible objects after exclusions
     drawn_this_year: int  # objects drawn in earlier draws of this year (this organisation)
-    uncovered_in_cycle: int  # pool members not yet drawn in the current coverage cycle
+    uncovered_in_cycle: int  # pool members not yet inspected in the cycle (docs/coverage.md)
     staff_count: int  # on-staff certified inspectors of the organisation
 
 

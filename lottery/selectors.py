@@ -6,8 +6,9 @@ django-guardian grant on the drawn source). Every read of a confidential list is
 the caller (views log ``draw.view_result``).
 
 A draw's manifest embeds the results of earlier draws of the bureau: the pool tiers say which
-sources were already covered in the cycle, ``previous`` names the inspectors last sent to each
-source, the frequency-cap exclusions say which sources were drawn often enough this year.
+sources' drawn spot checks were completed in the cycle, ``previous`` names the inspectors last
+sent to each source, the frequency-cap exclusions say which sources had enough completed spot
+checks this year (docs/coverage.md).
 While one of those earlier draws is still confidential, so is the manifest
 (``can_see_manifest``); its hash, the quotas and the pool sizes are not.
 """
@@ -27,6 +28,7 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to, scope_queryset
 from lottery.models import (
+    CompletedCheck,
     Draw,
     DrawExclusion,
     DrawSelection,
@@ -89,10 +91,14 @@ EARLIER_RESULT_REASONS = frozenset({DrawExclusion.Reason.FREQUENCY_CAP.value})
 def earlier_draws(draw: Draw) -> QuerySet[Draw]:
     """The draws whose results went into ``draw``'s manifest.
 
-    ``draw_prepare`` reads executed draws of the plan's own organisation (coverage tiers,
-    previous inspectors, drawn this year) and executed draws of plans with the same check
-    items (frequency cap): every executed draw of either kind executed before ``draw`` was
-    prepared, a superset of what was actually read, so nothing read is missed.
+    ``draw_prepare`` reads executed draws of the plan's own organisation (coverage tiers:
+    their completed spot checks; previous inspectors; drawn this year) and the completed
+    spot checks for the plan's check items of any draw (frequency cap; docs/coverage.md):
+    every executed draw of the organisation, or of a plan with one of the same check items,
+    executed before ``draw`` was prepared, is a superset of what was actually read, so
+    nothing read is missed. (A completed check is recorded after its draw executed, for items
+    of its draw's plan.) The same rule held when tiers and the cap counted draws, so a
+    manifest prepared then keeps exactly the confidentiality it had.
     """
     return (
         Draw.objects.filter(status=Draw.Status.EXECUTED, executed_at__lt=draw.prepared_at)
@@ -229,37 +235,41 @@ def cycle_quarters(
 def covered_sources(
     *, organisation: Organisation, periods: list[tuple[int, int]], before: tuple[int, int]
 ) -> set[int]:
-    """Sources drawn (effectively) by ``organisation`` in the given periods before ``before``."""
+    """Sources whose spot check, drawn by ``organisation`` for a quarter of ``periods`` before
+    ``before``, was completed (docs/coverage.md).
+
+    A source drawn but never inspected (its task cancelled, replaced, or still open) is not
+    covered: it stays at tier 0 for the next draw of the cycle. A targeted check has no drawn
+    source and never covers one. A completed check counts even if its draw was changed
+    afterwards: the inspection happened."""
     covered: set[int] = set()
-    years = {y for y, _ in periods}
-    for y in years:
+    for y in {y for y, _ in periods}:
         quarters = {q for yy, q in periods if yy == y and (yy, q) < before}
         if not quarters:
             continue
-        for source_id, _stratum, _q, _pk in executed_selection_rows(
-            organisation=organisation, year=y, quarters=quarters
-        ):
-            covered.add(source_id)
+        covered |= set(
+            CompletedCheck.objects.filter(
+                selection__draw__organisation=organisation,
+                selection__draw__status=Draw.Status.EXECUTED,
+                selection__draw__plan__year=y,
+                selection__draw__plan__quarter__in=quarters,
+            ).values_list("selection__source_id", flat=True)
+        )
     return covered
 
 
-def checks_this_year(
-    *, organisation_ids: list[int], year: int, item_ids: list[int], before_quarter: int
-) -> Counter:
-    """How many times each source was drawn this year for each of these items, earlier quarters."""
-    replaced = Substitution.objects.filter(
-        kind=Substitution.Kind.OBJECT, status=Substitution.Status.APPROVED
-    ).values("selection_id")
-    rows = (
-        DrawSelection.objects.filter(
-            draw__status=Draw.Status.EXECUTED,
-            draw__plan__year=year,
-            draw__plan__quarter__lt=before_quarter,
-            draw__plan__check_items__in=item_ids,
-        )
-        .exclude(pk__in=replaced)
-        .values_list("source_id", "draw__plan__check_items")
-    )
+def checks_this_year(*, year: int, item_ids: list[int]) -> Counter:
+    """How many completed spot checks each source had for each of these items, counted for
+    the plans of ``year``, whoever drew them (docs/coverage.md): {(source id, item id): n}.
+
+    Only a completed check counts (``CompletedCheck``); a drawn source never inspected, and
+    any targeted check, count for nothing."""
+    through = CompletedCheck.check_items.through
+    rows = through.objects.filter(
+        checkitem_id__in=item_ids,
+        completedcheck__selection__draw__status=Draw.Status.EXECUTED,
+        completedcheck__selection__draw__plan__year=year,
+    ).values_list("completedcheck__selection__source_id", "checkitem_id")
     return Counter(rows)
 
 

@@ -37,6 +37,7 @@ from lottery import engine, signals
 from lottery.entropy_input import clean_digits, clean_witness_name
 from lottery.forecast import forecast_teams
 from lottery.models import (
+    CompletedCheck,
     Draw,
     DrawEntropy,
     DrawExclusion,
@@ -501,16 +502,7 @@ class Pools:
         positive = rule_of(rules, "positive_list")
         cap = rule_of(rules, "frequency_cap")
         item_ids = list(plan.check_items.values_list("pk", flat=True))
-        counts = (
-            checks_this_year(
-                organisation_ids=[plan.organisation_id],
-                year=year,
-                item_ids=item_ids,
-                before_quarter=quarter,
-            )
-            if cap and item_ids
-            else {}
-        )
+        counts = checks_this_year(year=year, item_ids=item_ids) if cap and item_ids else {}
         per_source_max: dict[int, int] = defaultdict(int)
         for (source_id, _item), n in counts.items():
             per_source_max[source_id] = max(per_source_max[source_id], n)
@@ -1452,6 +1444,7 @@ def substitution_request(
         raise ServiceError(_("Only an executed draw's result can be changed, by substitution."))
     if selection not in effective_selections(draw):
         raise ServiceError(_("This drawn source was already replaced."))
+    _refuse_after_completion(selection.pk)
     if inspector is not None:
         team_ids = {a.inspector_id for a in effective_teams([selection])[selection.pk]}
         if inspector.pk not in team_ids:
@@ -1494,6 +1487,10 @@ def substitution_decide(
         sub = Substitution.objects.select_for_update().get(pk=substitution.pk)
         if sub.status != Substitution.Status.REQUESTED:
             raise ServiceError(_("This request was already decided."))
+        if approve:
+            # Serialised with check_completed_record, which locks the same row.
+            DrawSelection.objects.select_for_update().filter(pk=sub.selection_id).first()
+            _refuse_after_completion(sub.selection_id)
         sub.status = Substitution.Status.APPROVED if approve else Substitution.Status.REJECTED
         sub.decided_by, sub.decided_at, sub.decision_note = actor, timezone.now(), note
         sub.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -1509,6 +1506,16 @@ def substitution_decide(
             after=model_snapshot(sub),
         )
     return sub
+
+
+def _refuse_after_completion(selection_id: int) -> None:
+    """A drawn source whose spot check was completed keeps its draw result: it was inspected,
+    by its team (docs/coverage.md). A change is refused, not applied after the fact."""
+    if CompletedCheck.objects.filter(selection_id=selection_id).exists():
+        raise ServiceError(
+            _("The spot check of this source was completed; its draw result no longer changes."),
+            code="completed",
+        )
 
 
 def _revoke_tasks(sub: Substitution) -> None:
@@ -1615,6 +1622,64 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
         substitution=sub,
     )
     _write_teams({(selection.stratum, new_code): selection.pk}, [entry["team"]], sub)
+
+
+# --- inspection facts ------------------------------------------------------------------
+
+
+def check_completed_record(
+    *, actor=None, selection: DrawSelection, completed_on: date, items=None
+) -> CompletedCheck:
+    """Record that the spot check of a drawn source was completed on ``completed_on``, for
+    ``items`` (check items or their pks; default: all of the plan's items). Coverage and the
+    frequency cap of later draws count these records only (docs/coverage.md).
+
+    Called by the inspections app when a drawn task's result is approved. Idempotent: the
+    first record of a drawn source stands, and a second call (a retry, a concurrent approval)
+    returns it unchanged. The record is append-only. A source replaced by an approved
+    substitution cannot be recorded, and once recorded a source is never replaced nor its team
+    changed (``_refuse_after_completion``): both lock the drawn source's row."""
+    with transaction.atomic():
+        # One writer per drawn source at a time (a row lock writes nothing on the row).
+        selection = (
+            DrawSelection.objects.select_for_update()
+            .select_related("draw__plan")
+            .get(pk=selection.pk)
+        )
+        existing = CompletedCheck.objects.filter(selection=selection).first()
+        if existing is not None:
+            return existing
+        draw = selection.draw
+        if draw.status != Draw.Status.EXECUTED:
+            raise ServiceError(_("Only a source of an executed draw has a spot check to complete."))
+        if Substitution.objects.filter(
+            selection=selection,
+            kind=Substitution.Kind.OBJECT,
+            status=Substitution.Status.APPROVED,
+        ).exists():
+            raise ServiceError(
+                _("This drawn source was replaced; its spot check cannot be completed."),
+                code="replaced",
+            )
+        plan_items = set(draw.plan.check_items.values_list("pk", flat=True))
+        item_ids = plan_items if items is None else {getattr(i, "pk", i) for i in items}
+        if not item_ids <= plan_items:
+            raise ServiceError(_("A spot check covers only the check items of its plan."))
+        record = CompletedCheck.objects.create(selection=selection, completed_on=completed_on)
+        record.check_items.set(sorted(item_ids))
+        audit_record(
+            actor=actor,
+            action="draw.check_completed",
+            obj=record,
+            after={
+                "draw": draw.pk,
+                "selection": selection.pk,
+                "source": selection.source_id,
+                "completed_on": completed_on.isoformat(),
+                "check_items": sorted(item_ids),
+            },
+        )
+    return record
 
 
 # --- disclosure ------------------------------------------------------------------------

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 from lottery.models import Draw, Plan
 from lottery.rules import PRESETS
+from lottery.selectors import effective_selections
 from lottery.services import (
+    check_completed_record,
     draw_add_entropy,
     draw_commit,
     draw_execute,
@@ -83,3 +85,14 @@ def make_draw(
         draws_disclose_due(today=plan.planned_end + timedelta(days=1))
         draw.refresh_from_db()
     return draw
+
+
+def complete_checks(draw: Draw, *, only=None) -> list:
+    """Record the spot checks of ``draw``'s effective drawn sources as completed (what
+    approving their inspection tasks does), on the plan's first day; ``only``: a set of
+    source pks to complete, the others stay never inspected."""
+    return [
+        check_completed_record(selection=s, completed_on=draw.plan.planned_start)
+        for s in effective_selections(draw)
+        if only is None or s.source_id in only
+    ]

@@ -27,7 +27,7 @@ from lottery.services import (
     substitution_request,
 )
 from tests.lottery.factories import make_inspectors, make_sources
-from tests.lottery.scenario import publish
+from tests.lottery.scenario import complete_checks, publish
 from tests.sql import triggers_off
 
 
@@ -417,12 +417,14 @@ def test_the_frequency_cap_excludes_sources_checked_twice_this_year(
             quarter=quarter,
             check_items=[item],
         )
-        _run(
-            draw_prepare(actor=county_clerk, plan=plan),
-            county_clerk,
-            values=(f"{quarter}55555", f"{quarter}66666"),
+        complete_checks(
+            _run(
+                draw_prepare(actor=county_clerk, plan=plan),
+                county_clerk,
+                values=(f"{quarter}55555", f"{quarter}66666"),
+            )
         )
-    # Drawn so far this year for item 01: counted per source; those at 2 are excluded now.
+    # Checked so far this year for item 01: counted per source; those at 2 are excluded now.
     plan = _plan(
         county,
         county_clerk,

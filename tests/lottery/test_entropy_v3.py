@@ -22,7 +22,7 @@ from lottery.services import (
     draw_execute,
     draw_prepare,
 )
-from tests.lottery.scenario import build_world, make_draw, make_plan
+from tests.lottery.scenario import build_world, complete_checks, make_draw, make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -208,6 +208,7 @@ def test_it_gives_the_subset_attack_nothing_to_find_in_the_public_digests(
 ):
     build_world(county, key=18)
     q1 = make_draw(make_plan(county, county_clerk, county_leader, quarter=1), county_clerk)
+    complete_checks(q1)
     q2 = make_draw(
         make_plan(county, county_clerk, county_leader, quarter=2), county_clerk, stage="committed"
     )

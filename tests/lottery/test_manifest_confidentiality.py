@@ -1,6 +1,6 @@
-"""A draw's manifest embeds earlier draws' results: the coverage tiers say which sources they
-took, ``previous`` names the inspectors they sent, the frequency-cap exclusions say which
-sources they drew often. So the manifest (and the record, which holds it) waits until those
+"""A draw's manifest embeds earlier draws' results: the coverage tiers say which of their drawn
+sources were inspected, ``previous`` names the inspectors they sent, the frequency-cap
+exclusions say which sources they had checked often. So the manifest (and the record, which holds it) waits until those
 earlier draws are disclosed, except for the bureau's draw operators and leaders, whose views
 of it are audited. The commitment, the quotas and the pool sizes stay public at once.
 """
@@ -28,7 +28,7 @@ from lottery.services import (
     plan_create,
 )
 from tests.lottery.factories import make_inspectors, make_sources
-from tests.lottery.scenario import build_world, make_draw, make_plan, publish
+from tests.lottery.scenario import build_world, complete_checks, make_draw, make_plan, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +37,10 @@ HIDDEN_TEXT = "清单含有尚在保密期内的抽取结果"
 
 @pytest.fixture
 def q1_and_q2(county, county_clerk, county_leader):
-    """Q1 executed (its inspections still running, not disclosed); Q2 committed."""
+    """Q1 executed and its spot checks completed, not disclosed yet; Q2 committed."""
     build_world(county)
     q1 = make_draw(make_plan(county, county_clerk, county_leader, quarter=1), county_clerk)
+    complete_checks(q1)
     q2 = make_draw(
         make_plan(county, county_clerk, county_leader, quarter=2), county_clerk, stage="committed"
     )
@@ -297,6 +298,7 @@ def test_frequency_cap_exclusions_are_listed_only_to_those_who_may_see_the_manif
         return publish(plan, county_clerk, county_leader)
 
     q1 = make_draw(plan_for(1), county_clerk)
+    complete_checks(q1)
     q2 = make_draw(plan_for(2), county_clerk, stage="committed")
     capped = list(
         q2.exclusions.filter(reason="frequency_cap").values_list("source__source_code", flat=True)
