@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import queue
@@ -1360,23 +1361,48 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
     objects: dict[str, list[str]] = {}
     teams: list[dict] = []
     pairs: list[tuple[int, int]] = []
-    selection_ids: dict[tuple[str, str], int] = {}
+    # Who may be granted their task is known before the draw: read it now, not after the
+    # writer is done (the connection is the writer's meanwhile).
+    users = _inspector_users(int(p["id"][1:]) for p in manifest["inspectors"]["pool"])
     writer = SideJob(write, name="draw-result-writer")
     try:
+        # Each stratum's teams right after its selection (iter_teams reads a stratum's drawn
+        # ids only when it gets to it, so the teams are the same): the database stores the
+        # first teams while the next stratum is scored, instead of waiting for all of them.
+        team_iter = engine.iter_teams(seed, manifest, objects)
+        rows: list[tuple] = []
+        limit = min(_TEAM_ROWS_PER_COPY, 500)  # small at first: the database starts sooner
+        leader, member, expert = (
+            TeamAssignment.Role.LEADER.value,
+            TeamAssignment.Role.MEMBER.value,
+            TeamAssignment.Role.EXPERT.value,
+        )
+        append = rows.append
         for stratum, codes in engine.iter_selected(seed, manifest):
             objects[stratum] = codes
             ids, free_ids = free_ids[: len(codes)], free_ids[len(codes) :]
-            selection_ids.update(zip(((stratum, c) for c in codes), ids, strict=True))
-            if codes:
-                work.put(("selections", (stratum, ids, codes)))
-        rows: list[tuple] = []
-        for team in engine.iter_teams(seed, manifest, objects):
-            teams.append(team)
-            rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team)
-            if len(rows) >= _TEAM_ROWS_PER_COPY:
-                work.put(("teams", rows))
-                pairs += [(row[0], row[1]) for row in rows]
-                rows = []
+            if not codes:
+                continue
+            work.put(("selections", (stratum, ids, codes)))
+            selection_of = dict(zip(codes, ids, strict=True))
+            for team in itertools.islice(team_iter, len(codes)):
+                teams.append(team)
+                if team["stratum"] != stratum:  # pragma: no cover - iter_teams' own order
+                    raise AssertionError("teams come stratum by stratum, in drawn order")
+                selection = selection_of[team["object"]]  # the rows of _team_rows
+                append((selection, int(team["leader"][1:]), leader, None))
+                for pid in team["members"]:
+                    append((selection, int(pid[1:]), member, None))
+                for pid in team["experts"]:
+                    append((selection, int(pid[1:]), expert, None))
+                if len(rows) >= limit:
+                    work.put(("teams", rows))
+                    pairs += [(row[0], row[1]) for row in rows]
+                    rows = []
+                    append = rows.append
+                    limit = min(2 * limit, _TEAM_ROWS_PER_COPY)
+        for team in team_iter:  # pragma: no cover - every drawn object got its team above
+            raise AssertionError(f"a team for {team['object']} beyond the drawn objects")
         work.put(("teams", rows))
         pairs += [(row[0], row[1]) for row in rows]
     except BaseException:
@@ -1386,7 +1412,7 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
         raise
     work.put(None)
     writer.wait()  # the rows are in; re-raises the writer's error, if any
-    _grant_tasks(pairs)
+    _grant_tasks(pairs, users)
     return objects, teams
 
 
@@ -1413,16 +1439,23 @@ def _write_teams(selection_ids, teams, substitution=None) -> None:
     _grant_tasks([(selection_id, inspector_id) for selection_id, inspector_id, *_ in rows])
 
 
-def _grant_tasks(pairs: list[tuple[int, int]]) -> None:
-    """Each assigned inspector with an account may see their own drawn task (and nothing else).
-
-    ``pairs``: (selection pk, inspector pk).
-    """
-    users = dict(
-        Inspector.objects.filter(pk__in={i for _s, i in pairs}, user__isnull=False).values_list(
+def _inspector_users(inspector_ids) -> dict[int, int]:
+    """``{inspector pk: user pk}`` for those of ``inspector_ids`` with an account."""
+    return dict(
+        Inspector.objects.filter(pk__in=set(inspector_ids), user__isnull=False).values_list(
             "pk", "user"
         )
     )
+
+
+def _grant_tasks(pairs: list[tuple[int, int]], users: dict[int, int] | None = None) -> None:
+    """Each assigned inspector with an account may see their own drawn task (and nothing else).
+
+    ``pairs``: (selection pk, inspector pk); ``users``: ``_inspector_users`` of (at least)
+    the inspectors in ``pairs``, when already read.
+    """
+    if users is None:
+        users = _inspector_users(i for _s, i in pairs)
     if not users:
         return
     from django.contrib.auth import get_user_model
