@@ -1839,11 +1839,7 @@ def assign_teams(
 def iter_teams(
     seed: Seed, manifest: Mapping[str, Any], objects: Mapping[str, Sequence[str]]
 ) -> Iterator[dict[str, Any]]:
-    """``assign_teams``, one team at a time (so a caller can store each as it comes).
-
-    ``objects[name]`` is read only when the teams reach stratum ``name``: a caller may fill
-    in each stratum's drawn ids just before taking its first team (the teams are the same).
-    """
+    """``assign_teams``, one team at a time (so a caller can store each as it comes)."""
     picker = _TeamPicker(_seed_bytes(seed), manifest)
     for stratum in manifest["strata"]:
         name = stratum["name"]

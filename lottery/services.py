@@ -17,6 +17,7 @@ import itertools
 import json
 import operator
 import queue
+import threading
 from collections import defaultdict
 from datetime import date
 
@@ -27,7 +28,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import audit_record, model_snapshot, secret_digest
 from core.batch import gc_paused
-from core.bulk import SideJob, copy_insert
+from core.bulk import SideJob, copy_insert, copy_text
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
@@ -1261,19 +1262,16 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
     checks its foreign keys as it ends. This thread only computes. Elsewhere the rows are
     written at the end.
     """
-    off_site = set(manifest["draw"].get("off_site", []))
-    joint = manifest["draw"].get("joint", {})
+    modes_of = _selection_modes(manifest)
 
     def selection_rows(stratum: str, codes: list[str], source_of: dict) -> list[tuple]:
         missing = [code for code in codes if code not in source_of]
         if missing:  # the registry never deletes or renames a source, but SQL can
             raise _SourcesGone(sorted(missing))
-        on_site, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
-        first_joint = joint.get(stratum, 0)
+        modes, first_joint = modes_of(stratum, codes)
         return [
-            (draw.pk, stratum, position, source_of[code], off if code in off_site else on_site)
-            + (position <= first_joint,)
-            for position, code in enumerate(codes, start=1)
+            (draw.pk, stratum, position, source_of[code], mode, position <= first_joint)
+            for position, (code, mode) in enumerate(zip(codes, modes, strict=True), start=1)
         ]
 
     try:
@@ -1283,6 +1281,19 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
             _("Drawn sources are no longer in the registry: %(codes)s. The draw is refused.")
             % {"codes": "、".join(gone.codes[:10])}
         ) from None
+
+
+def _selection_modes(manifest: dict):
+    """``modes_of(stratum, codes)``: each drawn source's mode (on site, or off site for the
+    positive list) and the stratum's number of joint inspections (the first ones drawn)."""
+    off_site = set(manifest["draw"].get("off_site", []))
+    joint = manifest["draw"].get("joint", {})
+    on, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
+
+    def modes_of(stratum: str, codes: list[str]) -> tuple[list[str], int]:
+        return [off if code in off_site else on for code in codes], joint.get(stratum, 0)
+
+    return modes_of
 
 
 class _SourcesGone(Exception):
@@ -1322,98 +1333,128 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
         return objects, teams
 
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
-        )
-        free_ids = [pk for (pk,) in cursor.fetchall()]
+    modes_of = _selection_modes(manifest)
     work: queue.SimpleQueue = queue.SimpleQueue()
+    free_ids: list[int] = []  # the selections' ids, in drawn order: filled by the writer
+    ids_ready = threading.Event()
+    sources = quote(PollutionSource._meta.db_table)
+    # One statement per stratum, joining the drawn codes to the registry in the database:
+    # the writer thread does (nearly) no Python, so it is not kept waiting for the GIL while
+    # this thread computes. ORDER BY: stored in drawn order, like the rows of selection_rows.
+    meta = DrawSelection._meta
+    columns = ", ".join(quote(meta.get_field(f).column) for f in ["id", *_SELECTION_FIELDS])
+    insert_selections = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        "SELECT u.id, %s, %s, u.position, s.id, u.mode, u.position <= %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
+        "WITH ORDINALITY AS u(id, code, mode, position) "
+        f"JOIN {sources} s ON s.source_code = u.code ORDER BY u.position"
+    )
 
     def write() -> None:  # on the SideJob's thread, with this thread's connection
         with connection.cursor() as cursor:
+            try:  # the ids first, while the first stratum is scored (the quotas say how many)
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
+                )
+                free_ids.extend(pk for (pk,) in cursor.fetchall())
+            finally:
+                ids_ready.set()
             # Check the foreign keys statement by statement, here, not all at the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             while (job := work.get()) is not None:
-                kind, rows = job
+                kind, data = job
                 if kind == "teams":
-                    copy_insert(TeamAssignment, _TEAM_FIELDS, rows)
+                    copy_text(TeamAssignment, _TEAM_FIELDS, data)
                     continue
-                stratum, ids, codes = rows
+                stratum, first, codes = data
+                modes, first_joint = modes_of(stratum, codes)
                 cursor.execute(
-                    f"SELECT source_code, id FROM {quote(PollutionSource._meta.db_table)} "
-                    "WHERE source_code = ANY(%s)",  # one array, not 16,000 parameters
-                    [codes],
-                )
-                source_of = dict(cursor.fetchall())
-                copy_insert(
-                    DrawSelection,
-                    ["id", *_SELECTION_FIELDS],
+                    insert_selections,
                     [
-                        (pk, *row)
-                        for pk, row in zip(
-                            ids, selection_rows(stratum, codes, source_of), strict=True
-                        )
+                        draw.pk,
+                        stratum,
+                        first_joint,
+                        free_ids[first : first + len(codes)],
+                        codes,
+                        modes,
                     ],
                 )
+                if cursor.rowcount != len(codes):  # the registry never deletes or renames
+                    cursor.execute(  # a source, but SQL can
+                        f"SELECT source_code FROM {sources} WHERE source_code = ANY(%s)", [codes]
+                    )
+                    found = {code for (code,) in cursor.fetchall()}
+                    raise _SourcesGone(sorted(set(codes) - found))
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     objects: dict[str, list[str]] = {}
     teams: list[dict] = []
-    pairs: list[tuple[int, int]] = []
     # Who may be granted their task is known before the draw: read it now, not after the
     # writer is done (the connection is the writer's meanwhile).
     users = _inspector_users(int(p["id"][1:]) for p in manifest["inspectors"]["pool"])
+    pairs: list[tuple[int, int]] = []  # (selection, inspector) with an account
     writer = SideJob(write, name="draw-result-writer")
     try:
-        # Each stratum's teams right after its selection (iter_teams reads a stratum's drawn
-        # ids only when it gets to it, so the teams are the same): the database stores the
-        # first teams while the next stratum is scored, instead of waiting for all of them.
-        team_iter = engine.iter_teams(seed, manifest, objects)
-        rows: list[tuple] = []
-        limit = min(_TEAM_ROWS_PER_COPY, 500)  # small at first: the database starts sooner
-        leader, member, expert = (
-            TeamAssignment.Role.LEADER.value,
-            TeamAssignment.Role.MEMBER.value,
-            TeamAssignment.Role.EXPERT.value,
-        )
-        append = rows.append
+        # Every stratum's selection first (the database stores each while the next one is
+        # scored), then the teams, a few thousand rows per statement.
+        index_of: dict[tuple[str, str], int] = {}
         for stratum, codes in engine.iter_selected(seed, manifest):
             objects[stratum] = codes
-            ids, free_ids = free_ids[: len(codes)], free_ids[len(codes) :]
-            if not codes:
-                continue
-            work.put(("selections", (stratum, ids, codes)))
-            selection_of = dict(zip(codes, ids, strict=True))
-            for team in itertools.islice(team_iter, len(codes)):
-                teams.append(team)
-                if team["stratum"] != stratum:  # pragma: no cover - iter_teams' own order
-                    raise AssertionError("teams come stratum by stratum, in drawn order")
-                selection = selection_of[team["object"]]  # the rows of _team_rows
-                append((selection, int(team["leader"][1:]), leader, None))
-                for pid in team["members"]:
-                    append((selection, int(pid[1:]), member, None))
-                for pid in team["experts"]:
-                    append((selection, int(pid[1:]), expert, None))
-                if len(rows) >= limit:
-                    work.put(("teams", rows))
-                    pairs += [(row[0], row[1]) for row in rows]
-                    rows = []
-                    append = rows.append
-                    limit = min(2 * limit, _TEAM_ROWS_PER_COPY)
-        for team in team_iter:  # pragma: no cover - every drawn object got its team above
-            raise AssertionError(f"a team for {team['object']} beyond the drawn objects")
-        work.put(("teams", rows))
-        pairs += [(row[0], row[1]) for row in rows]
-    except BaseException:
+            if codes:
+                work.put(("selections", (stratum, len(index_of), codes)))
+                index_of.update(zip(((stratum, c) for c in codes), itertools.count(len(index_of))))
+        ids_ready.wait()
+        if not free_ids:  # the writer failed: its error is raised below
+            raise _WriterFailed
+        # The team rows in COPY's text format, made here (ids, and roles without any
+        # character COPY would escape), so that the writer only sends them.
+        number_of = {p["id"]: str(int(p["id"][1:])) for p in manifest["inspectors"]["pool"]}
+        leader, member, expert = (
+            "\t" + TeamAssignment.Role.LEADER.value + "\t\\N\n",
+            "\t" + TeamAssignment.Role.MEMBER.value + "\t\\N\n",
+            "\t" + TeamAssignment.Role.EXPERT.value + "\t\\N\n",
+        )
+        lines: list[str] = []
+        append = lines.append
+        limit = min(_TEAM_ROWS_PER_COPY, 500)  # small at first: the database starts sooner
+        for team in engine.iter_teams(seed, manifest, objects):
+            teams.append(team)
+            selection = free_ids[index_of[(team["stratum"], team["object"])]]
+            text = str(selection)
+            people = [team["leader"], *team["members"], *team["experts"]]
+            numbers = [number_of.get(pid) or str(int(pid[1:])) for pid in people]
+            append(text + "\t" + numbers[0] + leader)
+            for number in numbers[1 : 1 + len(team["members"])]:
+                append(text + "\t" + number + member)
+            for number in numbers[1 + len(team["members"]) :]:
+                append(text + "\t" + number + expert)
+            if users:
+                pairs += [(selection, int(number)) for number in numbers]
+            if len(lines) >= limit:
+                work.put(("teams", "".join(lines)))
+                lines = []
+                append = lines.append
+                limit = min(2 * limit, _TEAM_ROWS_PER_COPY)
+        work.put(("teams", "".join(lines)))
+    except BaseException as exc:
         work.put(None)  # the writer stops; this thread's error is the one that counts
+        if isinstance(exc, _WriterFailed):
+            writer.wait()  # raises the writer's error
+            raise AssertionError("the writer stopped without an error") from None
         with contextlib.suppress(Exception):
             writer.wait()
         raise
     work.put(None)
     writer.wait()  # the rows are in; re-raises the writer's error, if any
-    _grant_tasks(pairs, users)
+    if users:
+        _grant_tasks(pairs, users)
     return objects, teams
+
+
+class _WriterFailed(Exception):
+    """The result writer stopped before the selections' ids were read (its error counts)."""
 
 
 def _team_rows(selection_id: int, team: dict, substitution_id: int | None = None) -> list:
