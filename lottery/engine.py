@@ -61,6 +61,7 @@ import hashlib
 import heapq
 import json
 import operator
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -310,6 +311,32 @@ def encode_built_manifest(manifest: Mapping[str, Any]) -> bytes:
 def _dump(obj: Any) -> bytes:
     """``canonical_json`` without the type check, for data already known to be plain JSON."""
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CanonicalJSONError(
+            f"string contains a lone surrogate (not valid Unicode text): {exc}"
+        ) from None
+
+
+#: A character ``json.dumps(..., ensure_ascii=False)`` writes otherwise than as itself.
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
+
+
+def _dump_pool(pool: list[dict[str, Any]]) -> bytes:
+    """``_dump(pool)`` for a stratum pool whose entries passed the pool checks: each exactly
+    ``{"id": str, "weight": int, "tier": int}``. Written directly, keys in canonical order,
+    when no id has a character JSON escapes (the same bytes, in half the time of
+    ``json.dumps`` for 100,000 entries); otherwise by ``_dump``."""
+    if not pool or _JSON_ESCAPED.search("".join([entry["id"] for entry in pool])):
+        return _dump(pool)
+    text = (
+        '[{"id":"'
+        + '},{"id":"'.join(
+            [f'{entry["id"]}","tier":{entry["tier"]},"weight":{entry["weight"]}' for entry in pool]
+        )
+        + "}]"
+    )
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -739,7 +766,7 @@ def _check_manifest(manifest: Any, *, check_digests: bool) -> list[bytes]:
             raise ManifestError(f"{where}: quota {quota} exceeds the pool size {len(pool)}")
         if check_digests:
             # The entries were just checked, so the pool is plain JSON: no need to walk it.
-            encoded.append(_dump(pool))
+            encoded.append(_dump_pool(pool))
             _check_digest(stratum["pool_digest"], digest_of(encoded[-1]), f"stratum {name}", "pool")
     _check_rest(manifest, owner, check_digests, encoded, digest_of)
     return encoded
@@ -1061,7 +1088,7 @@ def _build(
     # bytes, which are also the largest part of the manifest's own encoding.
     encoded_pools = []
     for stratum in built_strata:
-        encoded_pools.append(_dump(stratum["pool"]))
+        encoded_pools.append(_dump_pool(stratum["pool"]))
         stratum["pool_digest"] = digest_of(encoded_pools[-1])
     encoded_people = _dump(people)
     manifest["inspectors"]["pool_digest"] = digest_of(encoded_people)

@@ -1337,6 +1337,7 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
     work: queue.SimpleQueue = queue.SimpleQueue()
     free_ids: list[int] = []  # the selections' ids, in drawn order: filled by the writer
     ids_ready = threading.Event()
+    ids_read: list[bool] = []  # [True] once free_ids is complete (it is empty for no quota)
     sources = quote(PollutionSource._meta.db_table)
     # One statement per stratum, joining the drawn codes to the registry in the database:
     # the writer thread does (nearly) no Python, so it is not kept waiting for the GIL while
@@ -1359,6 +1360,7 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
                     [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
                 )
                 free_ids.extend(pk for (pk,) in cursor.fetchall())
+                ids_read.append(True)
             finally:
                 ids_ready.set()
             # Check the foreign keys statement by statement, here, not all at the commit.
@@ -1406,7 +1408,7 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
                 work.put(("selections", (stratum, len(index_of), codes)))
                 index_of.update(zip(((stratum, c) for c in codes), itertools.count(len(index_of))))
         ids_ready.wait()
-        if not free_ids:  # the writer failed: its error is raised below
+        if not ids_read:  # the writer failed: its error is raised below
             raise _WriterFailed
         # The team rows in COPY's text format, made here (ids, and roles without any
         # character COPY would escape), so that the writer only sends them.
