@@ -1256,22 +1256,25 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
     ``(objects, teams)`` as ``engine.select_objects`` and ``engine.assign_teams`` do.
 
     On PostgreSQL the database does its part while the engine computes, on the other core:
-    the selections' ids come from the table's sequence up front (the quotas say how many),
-    and a ``core.bulk.SideJob`` on the same connection takes each stratum's drawn sources,
-    then the team rows a few thousand at a time, and sends them by COPY; each statement
-    checks its foreign keys as it ends. This thread only computes. Elsewhere the rows are
-    written at the end.
+    a ``core.bulk.SideJob`` on the same connection reads the selections' ids from the table's
+    sequence (the quotas say how many) while the first stratum is scored, then takes each
+    stratum's drawn sources, then the team rows (made here, in COPY's text format) a few
+    thousand at a time, and sends them by COPY; each statement checks its foreign keys as it
+    ends. This thread only computes. Elsewhere the rows are written at the end.
     """
-    modes_of = _selection_modes(manifest)
+    off_site = set(manifest["draw"].get("off_site", []))
+    joint = manifest["draw"].get("joint", {})
 
     def selection_rows(stratum: str, codes: list[str], source_of: dict) -> list[tuple]:
         missing = [code for code in codes if code not in source_of]
         if missing:  # the registry never deletes or renames a source, but SQL can
             raise _SourcesGone(sorted(missing))
-        modes, first_joint = modes_of(stratum, codes)
+        on_site, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
+        first_joint = joint.get(stratum, 0)
         return [
-            (draw.pk, stratum, position, source_of[code], mode, position <= first_joint)
-            for position, (code, mode) in enumerate(zip(codes, modes, strict=True), start=1)
+            (draw.pk, stratum, position, source_of[code], off if code in off_site else on_site)
+            + (position <= first_joint,)
+            for position, code in enumerate(codes, start=1)
         ]
 
     try:
@@ -1281,19 +1284,6 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
             _("Drawn sources are no longer in the registry: %(codes)s. The draw is refused.")
             % {"codes": "、".join(gone.codes[:10])}
         ) from None
-
-
-def _selection_modes(manifest: dict):
-    """``modes_of(stratum, codes)``: each drawn source's mode (on site, or off site for the
-    positive list) and the stratum's number of joint inspections (the first ones drawn)."""
-    off_site = set(manifest["draw"].get("off_site", []))
-    joint = manifest["draw"].get("joint", {})
-    on, off = DrawSelection.Mode.ON_SITE.value, DrawSelection.Mode.OFF_SITE.value
-
-    def modes_of(stratum: str, codes: list[str]) -> tuple[list[str], int]:
-        return [off if code in off_site else on for code in codes], joint.get(stratum, 0)
-
-    return modes_of
 
 
 class _SourcesGone(Exception):
@@ -1333,24 +1323,11 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
         return objects, teams
 
     quote = connection.ops.quote_name
-    modes_of = _selection_modes(manifest)
     work: queue.SimpleQueue = queue.SimpleQueue()
     free_ids: list[int] = []  # the selections' ids, in drawn order: filled by the writer
     ids_ready = threading.Event()
     ids_read: list[bool] = []  # [True] once free_ids is complete (it is empty for no quota)
     sources = quote(PollutionSource._meta.db_table)
-    # One statement per stratum, joining the drawn codes to the registry in the database:
-    # the writer thread does (nearly) no Python, so it is not kept waiting for the GIL while
-    # this thread computes. ORDER BY: stored in drawn order, like the rows of selection_rows.
-    meta = DrawSelection._meta
-    columns = ", ".join(quote(meta.get_field(f).column) for f in ["id", *_SELECTION_FIELDS])
-    insert_selections = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-        "SELECT u.id, %s, %s, u.position, s.id, u.mode, u.position <= %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[]) "
-        "WITH ORDINALITY AS u(id, code, mode, position) "
-        f"JOIN {sources} s ON s.source_code = u.code ORDER BY u.position"
-    )
 
     def write() -> None:  # on the SideJob's thread, with this thread's connection
         with connection.cursor() as cursor:
@@ -1371,24 +1348,25 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
                     copy_text(TeamAssignment, _TEAM_FIELDS, data)
                     continue
                 stratum, first, codes = data
-                modes, first_joint = modes_of(stratum, codes)
                 cursor.execute(
-                    insert_selections,
+                    f"SELECT source_code, id FROM {sources} WHERE source_code = ANY(%s)",
+                    [codes],  # one array, not 16,000 parameters
+                )
+                source_of = dict(cursor.fetchall())
+                # COPY: for the database, cheaper per row than an INSERT … SELECT joined to
+                # the registry (which would spare this thread the rows' Python).
+                copy_insert(
+                    DrawSelection,
+                    ["id", *_SELECTION_FIELDS],
                     [
-                        draw.pk,
-                        stratum,
-                        first_joint,
-                        free_ids[first : first + len(codes)],
-                        codes,
-                        modes,
+                        (pk, *row)
+                        for pk, row in zip(
+                            free_ids[first : first + len(codes)],
+                            selection_rows(stratum, codes, source_of),
+                            strict=True,
+                        )
                     ],
                 )
-                if cursor.rowcount != len(codes):  # the registry never deletes or renames
-                    cursor.execute(  # a source, but SQL can
-                        f"SELECT source_code FROM {sources} WHERE source_code = ANY(%s)", [codes]
-                    )
-                    found = {code for (code,) in cursor.fetchall()}
-                    raise _SourcesGone(sorted(set(codes) - found))
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     objects: dict[str, list[str]] = {}
