@@ -1330,16 +1330,21 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
     sources = quote(PollutionSource._meta.db_table)
 
     def write() -> None:  # on the SideJob's thread, with this thread's connection
+        try:
+            store()
+        finally:
+            ids_ready.set()  # however it ended: the computing thread must not wait forever
+
+    def store() -> None:
         with connection.cursor() as cursor:
-            try:  # the ids first, while the first stratum is scored (the quotas say how many)
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
-                )
-                free_ids.extend(pk for (pk,) in cursor.fetchall())
-                ids_read.append(True)
-            finally:
-                ids_ready.set()
+            # The ids first, while the first stratum is scored (the quotas say how many).
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
+            )
+            free_ids.extend(pk for (pk,) in cursor.fetchall())
+            ids_read.append(True)
+            ids_ready.set()
             # Check the foreign keys statement by statement, here, not all at the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             while (job := work.get()) is not None:
