@@ -36,6 +36,22 @@ def copy_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     )
 
 
+def copy_text(model: type[models.Model], fields: Sequence[str], data: str) -> None:
+    """Insert rows given in COPY's text format (PostgreSQL only): each line ends with a
+    newline and has the values of ``fields`` separated by tabs, ``\\N`` for NULL, already
+    escaped by the caller. One call, however many rows: for a helper thread that should not
+    need the GIL once per row."""
+    meta = model._meta
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(data)
+
+
 class SideJob:
     """``work()`` on a helper thread that uses the calling thread's database connection, and so
     its transaction: the database files one batch while Python prepares the next.

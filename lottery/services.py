@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import queue
+import threading
 from collections import defaultdict
 from datetime import date
 
@@ -26,7 +28,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from core.audit import audit_record, model_snapshot, secret_digest
 from core.batch import gc_paused
-from core.bulk import SideJob, copy_insert
+from core.bulk import SideJob, copy_insert, copy_text
 from core.errors import ServiceError
 from core.models import Organisation
 from core.roles import Cap, user_can
@@ -1246,11 +1248,11 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
     ``(objects, teams)`` as ``engine.select_objects`` and ``engine.assign_teams`` do.
 
     On PostgreSQL the database does its part while the engine computes, on the other core:
-    the selections' ids come from the table's sequence up front (the quotas say how many),
-    and a ``core.bulk.SideJob`` on the same connection takes each stratum's drawn sources,
-    then the team rows a few thousand at a time, and sends them by COPY; each statement
-    checks its foreign keys as it ends. This thread only computes. Elsewhere the rows are
-    written at the end.
+    a ``core.bulk.SideJob`` on the same connection reads the selections' ids from the table's
+    sequence (the quotas say how many) while the first stratum is scored, then takes each
+    stratum's drawn sources, then the team rows (made here, in COPY's text format) a few
+    thousand at a time, and sends them by COPY; each statement checks its foreign keys as it
+    ends. This thread only computes. Elsewhere the rows are written at the end.
     """
     off_site = set(manifest["draw"].get("off_site", []))
     joint = manifest["draw"].get("joint", {})
@@ -1313,37 +1315,52 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
         return objects, teams
 
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
-        )
-        free_ids = [pk for (pk,) in cursor.fetchall()]
     work: queue.SimpleQueue = queue.SimpleQueue()
+    free_ids: list[int] = []  # the selections' ids, in drawn order: filled by the writer
+    ids_ready = threading.Event()
+    ids_read: list[bool] = []  # [True] once free_ids is complete (it is empty for no quota)
+    sources = quote(PollutionSource._meta.db_table)
 
     def write() -> None:  # on the SideJob's thread, with this thread's connection
+        try:
+            store()
+        finally:
+            ids_ready.set()  # however it ended: the computing thread must not wait forever
+
+    def store() -> None:
         with connection.cursor() as cursor:
+            # The ids first, while the first stratum is scored (the quotas say how many).
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [DrawSelection._meta.db_table, sum(s["quota"] for s in manifest["strata"])],
+            )
+            free_ids.extend(pk for (pk,) in cursor.fetchall())
+            ids_read.append(True)
+            ids_ready.set()
             # Check the foreign keys statement by statement, here, not all at the commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             while (job := work.get()) is not None:
-                kind, rows = job
+                kind, data = job
                 if kind == "teams":
-                    copy_insert(TeamAssignment, _TEAM_FIELDS, rows)
+                    copy_text(TeamAssignment, _TEAM_FIELDS, data)
                     continue
-                stratum, ids, codes = rows
+                stratum, first, codes = data
                 cursor.execute(
-                    f"SELECT source_code, id FROM {quote(PollutionSource._meta.db_table)} "
-                    "WHERE source_code = ANY(%s)",  # one array, not 16,000 parameters
-                    [codes],
+                    f"SELECT source_code, id FROM {sources} WHERE source_code = ANY(%s)",
+                    [codes],  # one array, not 16,000 parameters
                 )
                 source_of = dict(cursor.fetchall())
+                # COPY: for the database, cheaper per row than an INSERT … SELECT joined to
+                # the registry (which would spare this thread the rows' Python).
                 copy_insert(
                     DrawSelection,
                     ["id", *_SELECTION_FIELDS],
                     [
                         (pk, *row)
                         for pk, row in zip(
-                            ids, selection_rows(stratum, codes, source_of), strict=True
+                            free_ids[first : first + len(codes)],
+                            selection_rows(stratum, codes, source_of),
+                            strict=True,
                         )
                     ],
                 )
@@ -1351,35 +1368,70 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
 
     objects: dict[str, list[str]] = {}
     teams: list[dict] = []
-    pairs: list[tuple[int, int]] = []
-    selection_ids: dict[tuple[str, str], int] = {}
+    # Who may be granted their task is known before the draw: read it now, not after the
+    # writer is done (the connection is the writer's meanwhile).
+    users = _inspector_users(int(p["id"][1:]) for p in manifest["inspectors"]["pool"])
+    pairs: list[tuple[int, int]] = []  # (selection, inspector) with an account
     writer = SideJob(write, name="draw-result-writer")
     try:
+        # Every stratum's selection first (the database stores each while the next one is
+        # scored), then the teams, a few thousand rows per statement.
+        index_of: dict[tuple[str, str], int] = {}
         for stratum, codes in engine.iter_selected(seed, manifest):
             objects[stratum] = codes
-            ids, free_ids = free_ids[: len(codes)], free_ids[len(codes) :]
-            selection_ids.update(zip(((stratum, c) for c in codes), ids, strict=True))
             if codes:
-                work.put(("selections", (stratum, ids, codes)))
-        rows: list[tuple] = []
+                work.put(("selections", (stratum, len(index_of), codes)))
+                index_of.update(zip(((stratum, c) for c in codes), itertools.count(len(index_of))))
+        ids_ready.wait()
+        if not ids_read:  # the writer failed: its error is raised below
+            raise _WriterFailed
+        # The team rows in COPY's text format, made here (ids, and roles without any
+        # character COPY would escape), so that the writer only sends them.
+        number_of = {p["id"]: str(int(p["id"][1:])) for p in manifest["inspectors"]["pool"]}
+        leader, member, expert = (
+            "\t" + TeamAssignment.Role.LEADER.value + "\t\\N\n",
+            "\t" + TeamAssignment.Role.MEMBER.value + "\t\\N\n",
+            "\t" + TeamAssignment.Role.EXPERT.value + "\t\\N\n",
+        )
+        lines: list[str] = []
+        append = lines.append
+        limit = min(_TEAM_ROWS_PER_COPY, 500)  # small at first: the database starts sooner
         for team in engine.iter_teams(seed, manifest, objects):
             teams.append(team)
-            rows += _team_rows(selection_ids[(team["stratum"], team["object"])], team)
-            if len(rows) >= _TEAM_ROWS_PER_COPY:
-                work.put(("teams", rows))
-                pairs += [(row[0], row[1]) for row in rows]
-                rows = []
-        work.put(("teams", rows))
-        pairs += [(row[0], row[1]) for row in rows]
-    except BaseException:
+            selection = free_ids[index_of[(team["stratum"], team["object"])]]
+            text = str(selection)
+            people = [team["leader"], *team["members"], *team["experts"]]
+            numbers = [number_of.get(pid) or str(int(pid[1:])) for pid in people]
+            append(text + "\t" + numbers[0] + leader)
+            for number in numbers[1 : 1 + len(team["members"])]:
+                append(text + "\t" + number + member)
+            for number in numbers[1 + len(team["members"]) :]:
+                append(text + "\t" + number + expert)
+            if users:
+                pairs += [(selection, int(number)) for number in numbers]
+            if len(lines) >= limit:
+                work.put(("teams", "".join(lines)))
+                lines = []
+                append = lines.append
+                limit = min(2 * limit, _TEAM_ROWS_PER_COPY)
+        work.put(("teams", "".join(lines)))
+    except BaseException as exc:
         work.put(None)  # the writer stops; this thread's error is the one that counts
+        if isinstance(exc, _WriterFailed):
+            writer.wait()  # raises the writer's error
+            raise AssertionError("the writer stopped without an error") from None
         with contextlib.suppress(Exception):
             writer.wait()
         raise
     work.put(None)
     writer.wait()  # the rows are in; re-raises the writer's error, if any
-    _grant_tasks(pairs)
+    if users:
+        _grant_tasks(pairs, users)
     return objects, teams
+
+
+class _WriterFailed(Exception):
+    """The result writer stopped before the selections' ids were read (its error counts)."""
 
 
 def _team_rows(selection_id: int, team: dict, substitution_id: int | None = None) -> list:
@@ -1405,16 +1457,23 @@ def _write_teams(selection_ids, teams, substitution=None) -> None:
     _grant_tasks([(selection_id, inspector_id) for selection_id, inspector_id, *_ in rows])
 
 
-def _grant_tasks(pairs: list[tuple[int, int]]) -> None:
-    """Each assigned inspector with an account may see their own drawn task (and nothing else).
-
-    ``pairs``: (selection pk, inspector pk).
-    """
-    users = dict(
-        Inspector.objects.filter(pk__in={i for _s, i in pairs}, user__isnull=False).values_list(
+def _inspector_users(inspector_ids) -> dict[int, int]:
+    """``{inspector pk: user pk}`` for those of ``inspector_ids`` with an account."""
+    return dict(
+        Inspector.objects.filter(pk__in=set(inspector_ids), user__isnull=False).values_list(
             "pk", "user"
         )
     )
+
+
+def _grant_tasks(pairs: list[tuple[int, int]], users: dict[int, int] | None = None) -> None:
+    """Each assigned inspector with an account may see their own drawn task (and nothing else).
+
+    ``pairs``: (selection pk, inspector pk); ``users``: ``_inspector_users`` of (at least)
+    the inspectors in ``pairs``, when already read.
+    """
+    if users is None:
+        users = _inspector_users(i for _s, i in pairs)
     if not users:
         return
     from django.contrib.auth import get_user_model

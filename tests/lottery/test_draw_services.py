@@ -583,6 +583,32 @@ def test_a_failure_while_teams_are_stored_leaves_nothing_written(
     )
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the writer thread is PostgreSQL's")
+def test_a_writer_failing_at_its_first_statement_stops_the_draw_with_its_error(
+    world, county_clerk, county_leader, monkeypatch
+):
+    """The writer reads the selections' ids while the first stratum is scored; if that very
+    first statement fails, the draw stops with the database's error instead of waiting for
+    ids that never come, and nothing is written."""
+    plan = _plan(world, county_clerk, county_leader)
+    draw = draw_commit(actor=county_clerk, draw=draw_prepare(actor=county_clerk, plan=plan))
+    for i in range(2):
+        draw_add_entropy(
+            actor=county_clerk,
+            draw=draw,
+            witness_name=f"见证人{i}",
+            witness_role="",
+            value="246810",
+        )
+    monkeypatch.setattr(DrawSelection._meta, "db_table", "lottery_no_such_table")
+    with pytest.raises(DatabaseError):
+        draw_execute(actor=county_clerk, draw=draw)
+    monkeypatch.undo()
+    assert not DrawSelection.objects.filter(draw=draw).exists()
+    assert Draw.objects.get(pk=draw.pk).status == Draw.Status.COMMITTED
+    assert draw_execute(actor=county_clerk, draw=draw).status == Draw.Status.EXECUTED
+
+
 def test_a_company_wide_conflict_keeps_the_inspector_off_every_site_of_that_company(
     county, county_clerk, county_leader
 ):

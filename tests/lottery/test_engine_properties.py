@@ -959,3 +959,32 @@ def test_whole_pool_check_agrees_with_the_entry_by_entry_check(pool: list[Any]) 
         assert fast is None
     else:
         assert fast == [e["id"] for e in pool]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                # Mostly plain codes, sometimes characters JSON escapes or writes as they are.
+                "id": st.one_of(
+                    st.text("AB09中", min_size=1, max_size=6),
+                    st.text(min_size=1, max_size=6).filter(lambda s: "\x00" not in s),
+                ),
+                "tier": st.integers(0, 10**15),
+                "weight": st.integers(1, 1000),
+            }
+        ),
+        max_size=8,
+        unique_by=lambda entry: entry["id"],
+    )
+)
+def test_a_pool_written_directly_is_the_canonical_json(pool: list[dict[str, Any]]) -> None:
+    pool.sort(key=lambda entry: entry["id"])
+    try:
+        expected = engine.canonical_json(pool)
+    except engine.CanonicalJSONError:  # a lone surrogate: refused the same way
+        with pytest.raises(engine.CanonicalJSONError):
+            engine._dump_pool(pool)
+        return
+    assert engine._dump_pool(pool) == expected
