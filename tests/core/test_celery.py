@@ -35,3 +35,12 @@ def test_the_beat_schedule_names_only_registered_tasks():
     app.loader.import_default_modules()
     for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, name
+
+
+def test_the_deadline_jobs_are_on_the_beat():
+    schedule = app.conf.beat_schedule
+    assert schedule["deadlines-run"]["task"] == "deadlines.tasks.deadlines_run_task"
+    assert (
+        schedule["publication-results-publish-due"]["task"]
+        == "publication.tasks.results_publish_due_task"
+    )
