@@ -48,6 +48,11 @@ class RegimeForm(forms.Form):
         self.fields["preset"].choices = [("", _("— keep these values —"))] + [
             (p.code, p.name) for p in DEADLINE_PRESETS.values()
         ]
+        for field in self.fields.values():
+            choice = isinstance(field, forms.ChoiceField)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if choice else "form-control form-control-sm"
+            )
 
     @staticmethod
     def initial_from(rules: dict) -> dict:

@@ -221,3 +221,30 @@ def test_the_city_team_escalates_to_its_own_reviewers(calendar_loaded, orgs, cit
     plan = _ob(team, K.QUARTERLY_PLAN, year=2026, quarter=1)
     assert plan.state == S.ESCALATED
     assert _told(city_reviewer, obligation=plan) == ["escalation"]
+
+
+def test_an_approved_result_is_published_by_its_job_and_the_obligation_is_done(
+    calendar_loaded,
+    county,
+    people,
+    task,
+    inspector_a,
+    inspector_b,
+    county_leader,
+    django_capture_on_commit_callbacks,
+):
+    from publication.models import PendingPublication
+    from publication.services import results_publish_due
+    from tests.publication.test_results import approve
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(task, inspector_a, inspector_b, county_leader)
+    deadlines_run(today=date(2026, 3, 13))
+    publication = Obligation.objects.get(kind=K.RESULT_PUBLICATION, task=task)
+    assert publication.due_on == date(2026, 4, 10) and publication.state == S.OPEN
+    assert not Obligation.objects.filter(kind=K.RESULT_ENTRY, task=task).exists()  # approved
+    pending = PendingPublication.objects.get(task=task)
+    assert results_publish_due(today=pending.publish_from) == 1
+    deadlines_run(today=date(2026, 3, 16))
+    publication.refresh_from_db()
+    assert publication.state == S.DONE
