@@ -14,10 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 class Obligation(models.Model):
     class Kind(models.TextChoices):
+        CHECK_ITEMS = "check_items", _("Check-item list for the year")
+        ANNUAL_PLAN = "annual_plan", _("Annual plan")
         QUARTERLY_PLAN = "quarterly_plan", _("Quarterly plan")
         QUARTERLY_DRAW = "quarterly_draw", _("Quarterly draw")
         RESULT_ENTRY = "result_entry", _("Result entry")
         RESULT_PUBLICATION = "result_publication", _("Result publication")
+        QUARTER_DONE = "quarter_done", _("Quarter's checks done and returned")
         CERTIFICATE = "certificate", _("Enforcement certificate expiring")
         LEAVE = "leave", _("Inspector unavailable during a plan's period")
         CALENDAR = "calendar", _("Holiday schedule not loaded")

@@ -32,6 +32,7 @@ from inspectors.models import Inspector, Unavailability
 from lottery.deadline_rules import (
     DeadlineNotComputable,
     after_due,
+    annual_due,
     next_quarter_of,
     quarter_due,
     quarter_of_day,
@@ -41,6 +42,7 @@ from lottery.models import Draw, Plan
 from lottery.selectors import DRAWING_KINDS, deadline_rules_for
 from publication.models import PublishedResult
 from publication.services import check_ended_on
+from registry.models import CheckItem
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,22 @@ K = Obligation.Kind
 S = Obligation.State
 LIVE = [S.OPEN, S.REMINDED, S.OVERDUE, S.ESCALATED]
 #: Kinds whose missed deadline goes to the bureau's leader and the city team.
-ESCALATING = {K.QUARTERLY_PLAN, K.QUARTERLY_DRAW, K.RESULT_ENTRY, K.RESULT_PUBLICATION}
+ESCALATING = {
+    K.CHECK_ITEMS,
+    K.ANNUAL_PLAN,
+    K.QUARTERLY_PLAN,
+    K.QUARTERLY_DRAW,
+    K.RESULT_ENTRY,
+    K.RESULT_PUBLICATION,
+    K.QUARTER_DONE,
+}
+YEARLY = {K.CHECK_ITEMS: "check_items", K.ANNUAL_PLAN: "annual_plan"}
+QUARTERLY = {
+    K.QUARTERLY_PLAN: "quarterly_plan",
+    K.QUARTERLY_DRAW: "quarterly_draw",
+    K.QUARTER_DONE: "quarter_done",
+}
+TASK_CLOSED = [InspectionTask.State.APPROVED, InspectionTask.State.CANCELLED]
 #: Warnings: told once when they arise, overdue (to the same people) when the day passes.
 WARNINGS = {K.CERTIFICATE, K.LEAVE, K.CALENDAR}
 ENTRY_OPEN = [
@@ -106,89 +123,112 @@ def _remind_on(w: Wanted, today: date) -> date | None:
 # --- what should exist today -------------------------------------------------------------
 
 
+def _titles() -> dict:
+    return {
+        K.CHECK_ITEMS: _("%(org)s: publish the %(year)s check-item list"),
+        K.ANNUAL_PLAN: _("%(org)s: publish the %(year)s annual plan"),
+        K.QUARTERLY_PLAN: _(
+            "%(org)s: publish the %(year)s Q%(q)s plan and return it to the city team"
+        ),
+        K.QUARTERLY_DRAW: _("%(org)s: the %(year)s Q%(q)s draw"),
+        K.QUARTER_DONE: _(
+            "%(org)s: finish the %(year)s Q%(q)s checks and return the results to the city team"
+        ),
+    }
+
+
 def _quarterly(today: date, horizon: date) -> tuple[list[Wanted], set[tuple[str, str]]]:
-    """Each drawing bureau's plan and draw for this quarter and the next (衡水's next-quarter
-    draw falls in this one). Returns the obligations and the (kind, key) already done."""
+    """Each drawing bureau's yearly events (this year and the next) and quarterly events (this
+    quarter and the next: 衡水's next-quarter draw falls in this one). Returns the obligations
+    and the (kind, key) already fulfilled."""
     organisations = list(Organisation.objects.filter(kind__in=DRAWING_KINDS, is_active=True))
     regimes = deadline_rules_for(organisations)
     this = quarter_of_day(today)
     quarters = [this, next_quarter_of(*this)]
-    years = {y for y, _q in quarters}
-    plans = {
-        (p.organisation_id, p.year, p.quarter): p
-        for p in Plan.objects.filter(
-            kind=Plan.Kind.QUARTERLY,
-            year__in=years,
-            organisation__in=organisations,
-        )
-    }
-    executed = set(
-        Draw.objects.filter(
-            status=Draw.Status.EXECUTED, plan__in=[p.pk for p in plans.values()]
-        ).values_list("plan_id", flat=True)
-    )
+    years = [today.year, today.year + 1]
+    titles = _titles()
     wanted, done = [], set()
     for org in organisations:
         name = org.short_name or org.name
-        for year, quarter in quarters:
-            plan = plans.get((org.pk, year, quarter))
-            for kind, event in (
-                (K.QUARTERLY_PLAN, "quarterly_plan"),
-                (K.QUARTERLY_DRAW, "quarterly_draw"),
-            ):
-                key = f"org{org.pk}-{year}q{quarter}"
-                try:
-                    due = quarter_due(regimes[org.pk], event, year, quarter)
-                    dates = {"due_on": due.due, "opens_on": due.opens}
-                except DeadlineNotComputable as exc:
-                    dates = {"due_on": None, "due_problem": exc.message[:200]}
-                if dates["due_on"] is not None and dates["due_on"] < horizon:
-                    continue
-                if kind == K.QUARTERLY_PLAN:
-                    finished = plan is not None and plan.status == Plan.Status.PUBLISHED
-                    title = _(
-                        "%(org)s: publish the %(year)s Q%(q)s plan and return it to the city team"
-                    )
+        periods = [(kind, year, None) for kind in YEARLY for year in years] + [
+            (kind, year, quarter) for kind in QUARTERLY for year, quarter in quarters
+        ]
+        for kind, year, quarter in periods:
+            try:
+                if quarter is None:
+                    due = annual_due(regimes[org.pk], YEARLY[kind], year)
                 else:
-                    finished = plan is not None and plan.pk in executed
-                    title = _("%(org)s: the %(year)s Q%(q)s draw")
-                if finished:
-                    done.add((kind, key))
-                wanted.append(
-                    Wanted(
-                        kind=kind,
-                        key=key,
-                        organisation_id=org.pk,
-                        title=title % {"org": name, "year": year, "q": quarter},
-                        link=reverse("lottery:plan_detail", args=[plan.pk])
-                        if plan
-                        else reverse("lottery:plan_list"),
-                        responsible=Obligation.Responsible.CLERK,
-                        year=year,
-                        quarter=quarter,
-                        plan_id=plan.pk if plan else None,
-                        **dates,
-                    )
+                    due = quarter_due(regimes[org.pk], QUARTERLY[kind], year, quarter)
+                dates = {"due_on": due.due, "opens_on": due.opens}
+            except DeadlineNotComputable as exc:
+                dates = {"due_on": None, "due_problem": exc.message[:200]}
+            if dates["due_on"] is not None and dates["due_on"] < horizon:
+                continue
+            if dates["due_on"] is not None and dates["due_on"] > today + timedelta(days=120):
+                continue  # next year's annual events: made when they come near
+            key = f"org{org.pk}-{year}" + (f"q{quarter}" if quarter else "")
+            wanted.append(
+                Wanted(
+                    kind=kind,
+                    key=key,
+                    organisation_id=org.pk,
+                    title=titles[kind] % {"org": name, "year": year, "q": quarter},
+                    link=reverse("lottery:plan_list"),
+                    responsible=Obligation.Responsible.CLERK,
+                    year=year,
+                    quarter=quarter,
+                    **dates,
                 )
+            )
+    candidates = [
+        Obligation(kind=w.kind, organisation_id=w.organisation_id, year=w.year, quarter=w.quarter)
+        for w in wanted
+    ]
+    fulfilled = _period_done(candidates)
+    for w, candidate in zip(wanted, candidates, strict=True):
+        if id(candidate) in fulfilled:
+            done.add((w.kind, w.key))
     return wanted, done
 
 
-def _quarterly_done(obligations: list[Obligation]) -> set[int]:
-    """Of live quarterly obligations (any quarter), those now fulfilled."""
+def _period_done(obligations: list[Obligation]) -> set[int]:
+    """Of yearly and quarterly obligations, those fulfilled (by ``id()``, so unsaved ones can
+    be asked too): the check-item list published, the annual or quarterly plan published, the
+    quarter's draw executed, every check of the quarter's draw approved or cancelled."""
     done = set()
     for ob in obligations:
-        plans = Plan.objects.filter(
-            organisation_id=ob.organisation_id,
-            kind=Plan.Kind.QUARTERLY,
-            year=ob.year,
-            quarter=ob.quarter,
-        )
-        if ob.kind == K.QUARTERLY_PLAN:
-            finished = plans.filter(status=Plan.Status.PUBLISHED).exists()
+        if ob.kind == K.CHECK_ITEMS:
+            finished = CheckItem.objects.filter(
+                organisation_id=ob.organisation_id, year=ob.year, published_at__isnull=False
+            ).exists()
+        elif ob.kind == K.ANNUAL_PLAN:
+            finished = Plan.objects.filter(
+                organisation_id=ob.organisation_id,
+                kind=Plan.Kind.ANNUAL,
+                year=ob.year,
+                status=Plan.Status.PUBLISHED,
+            ).exists()
         else:
-            finished = Draw.objects.filter(plan__in=plans, status=Draw.Status.EXECUTED).exists()
+            plans = Plan.objects.filter(
+                organisation_id=ob.organisation_id,
+                kind=Plan.Kind.QUARTERLY,
+                year=ob.year,
+                quarter=ob.quarter,
+            )
+            draws = Draw.objects.filter(plan__in=plans, status=Draw.Status.EXECUTED)
+            if ob.kind == K.QUARTERLY_PLAN:
+                finished = plans.filter(status=Plan.Status.PUBLISHED).exists()
+            elif ob.kind == K.QUARTERLY_DRAW:
+                finished = draws.exists()
+            else:  # the quarter's checks: all recorded, approved (or cancelled)
+                finished = (
+                    draws.exists()
+                    and not InspectionTask.objects.filter(selection__draw__in=draws)
+                    .exclude(state__in=TASK_CLOSED)
+                    .exists()
+                )
         if finished:
-            done.add(ob.pk)
+            done.add(id(ob))
     return done
 
 
@@ -426,7 +466,9 @@ def obligations_sync(*, today: date) -> dict:
     created = Obligation.objects.bulk_create(new, ignore_conflicts=True)
     # Done: from state, for every live obligation however old.
     live = list(Obligation.objects.filter(state__in=LIVE))
-    done_ids = _quarterly_done([o for o in live if o.kind in (K.QUARTERLY_PLAN, K.QUARTERLY_DRAW)])
+    periodic = [o for o in live if o.kind in YEARLY or o.kind in QUARTERLY]
+    fulfilled = _period_done(periodic)
+    done_ids = {o.pk for o in periodic if id(o) in fulfilled}
     done_ids |= _tasks_done([o for o in live if o.kind in (K.RESULT_ENTRY, K.RESULT_PUBLICATION)])
     wanted_keys = {(w.kind, w.key) for w in warnings}
     done_ids |= _warnings_done([o for o in live if o.kind in WARNINGS], wanted_keys)

@@ -51,13 +51,21 @@ def test_the_quarterly_plan_and_draw_and_three_days_down(calendar_loaded, county
     assert (plan.due_on, draw.due_on) == (date(2026, 1, 5), date(2026, 1, 10))  # 本溪 default
     # Two working days before 5 January 2026: 4 January (a Sunday worked), then 31 December.
     assert plan.remind_on == date(2025, 12, 31) and plan.state == S.OPEN
-    # Q4 2025's deadlines lie more than DEADLINES_CATCH_UP_DAYS back: not made on a first run.
-    assert not Obligation.objects.filter(organisation=county, year=2025).exists()
-    assert Notification.objects.count() == 0
+    # Q4 2025's plan and draw (October) lie more than DEADLINES_CATCH_UP_DAYS back: not made
+    # on a first run. Its checks were due on 25 December: missed, told at once.
+    assert not Obligation.objects.filter(
+        organisation=county, year=2025, kind__in=[K.QUARTERLY_PLAN, K.QUARTERLY_DRAW]
+    ).exists()
+    done = _ob(county, K.QUARTER_DONE, year=2025, quarter=4)
+    assert done.due_on == date(2025, 12, 25) and done.state == S.ESCALATED
+    assert _told(people["clerk"]) == ["overdue"]
 
     deadlines_run(today=date(2026, 1, 2))
     assert _ob(county, K.QUARTERLY_PLAN, year=2026, quarter=1).state == S.REMINDED
-    assert _told(people["clerk"]) == ["reminder"]
+    assert _told(people["clerk"], obligation=plan) == ["reminder"]
+    assert _told(people["clerk"]) == ["overdue", "reminder", "reminder"]  # + the item list
+    items = _ob(county, K.CHECK_ITEMS, year=2026)  # the check-item list: by 5 January too
+    assert items.due_on == date(2026, 1, 5) and items.state == S.REMINDED
 
     # Down on 5, 6 and 7 January: one run on the 8th makes good what the three days missed.
     result = deadlines_run(today=date(2026, 1, 8))
@@ -65,8 +73,10 @@ def test_the_quarterly_plan_and_draw_and_three_days_down(calendar_loaded, county
     draw.refresh_from_db()
     assert plan.state == S.ESCALATED and plan.overdue_at and plan.escalated_at
     assert draw.state == S.REMINDED  # due on the 10th, reminded from the 8th
-    assert _told(people["clerk"]) == ["reminder", "overdue", "reminder"]
-    assert _told(people["leader"]) == ["escalation"]
+    assert _told(people["clerk"], obligation=plan) == ["reminder", "overdue"]
+    assert _told(people["clerk"], obligation=draw) == ["reminder"]
+    assert _told(people["leader"], obligation=plan) == ["escalation"]
+    assert _told(people["leader"], obligation=items) == ["escalation"]
     # The city team's reviewer hears of every bureau of the city that missed it.
     assert _told(people["reviewer"], obligation=plan) == ["escalation"]
     assert result["overdue"] >= 1 and result["escalated"] >= 1
@@ -90,7 +100,11 @@ def test_an_executed_draw_is_done_and_hengshui_draws_before_the_quarter(
     deadlines_run(today=date(2025, 12, 22))
     # The plan of 2026 Q1 (``drawn``) is published and drawn: done before it was ever due,
     # so there is nothing to track; the city team, which has not drawn, has one.
-    assert not Obligation.objects.filter(organisation=county, year=2026, quarter=1).exists()
+    assert not Obligation.objects.filter(
+        organisation=county, year=2026, quarter=1, kind__in=[K.QUARTERLY_PLAN, K.QUARTERLY_DRAW]
+    ).exists()
+    # The quarter's checks are not all approved yet: that one is still to do.
+    assert _ob(county, K.QUARTER_DONE, year=2026, quarter=1).due_on == date(2026, 3, 25)
     assert Obligation.objects.filter(kind=K.QUARTERLY_DRAW, year=2026, quarter=1).exists()
     q2 = Obligation.objects.filter(organisation=county, kind=K.QUARTERLY_DRAW, year=2026, quarter=2)
     assert not q2.exists()  # Q2 is not this quarter or the next on 22 December
@@ -205,12 +219,13 @@ def test_notifications_are_mailed_to_those_with_an_address(
 ):
     leader = people["leader"]
     type(leader).objects.filter(pk=leader.pk).update(email="leader@example.cn")
-    deadlines_run(today=date(2025, 12, 29))
     with django_capture_on_commit_callbacks(execute=True):
+        deadlines_run(today=date(2025, 12, 29))
         deadlines_run(today=date(2026, 1, 8))
     sent = [m for m in mail.outbox if "leader@example.cn" in m.to]
-    assert len(sent) == 1 and "2026" in sent[0].subject
-    assert Notification.objects.get(recipient=leader).emailed_at is not None
+    told = Notification.objects.filter(recipient=leader)
+    assert len(sent) == told.count() > 0 and "【双随机抽查】" in sent[0].subject
+    assert not told.filter(emailed_at__isnull=True).exists()
 
 
 def test_the_city_team_escalates_to_its_own_reviewers(calendar_loaded, orgs, city_reviewer):
