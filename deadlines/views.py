@@ -39,7 +39,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "deadlines/notification_list.html",
-        {"page": page, "unread_only": unread_only, "unread": selectors.unread_count(request.user)},
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "unread": selectors.unread_count(request.user),
+            "can_see_obligations": user_can(request.user, Cap.VIEW_PLANS)
+            or user_can(request.user, Cap.ADMINISTER),
+        },
     )
 
 

@@ -59,7 +59,8 @@ def test_the_obligations_list_and_junk_query_strings(client_for, county_leader, 
 def test_an_inspector_may_not_list_the_bureaus_obligations(client_for, inspector_a):
     client = client_for(inspector_a)
     assert client.get(reverse("deadlines:obligation_list")).status_code == 403
-    assert client.get(reverse("deadlines:notification_list")).status_code == 200
+    page = client.get(reverse("deadlines:notification_list"))
+    assert page.status_code == 200 and "obligations-link" not in page.content.decode()
 
 
 def test_the_public_sees_no_badge(client):
