@@ -43,4 +43,15 @@ app.conf.beat_schedule = {
         "task": "lottery.tasks.draws_disclose_due_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Approved random-check results whose day has come (publication's pending list).
+    "publication-results-publish-due": {
+        "task": "publication.tasks.results_publish_due_task",
+        "schedule": crontab(hour=1, minute=45),
+    },
+    # Obligations from the deadline regimes: reminders, overdue, escalation, warnings. After
+    # publishing, so a result published today is not reported overdue.
+    "deadlines-run": {
+        "task": "deadlines.tasks.deadlines_run_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }

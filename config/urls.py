@@ -43,6 +43,7 @@ urlpatterns = [
     path("lottery/", include("lottery.urls")),
     path("inspections/", include("inspections.urls")),
     path("public/", include("publication.urls")),
+    path("deadlines/", include("deadlines.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/me/", me, name="api-me"),
     path("api/v1/token/", ObtainExpiringToken.as_view(), name="api-token"),

@@ -628,14 +628,31 @@ def draw_result(
 
 def deadline_status(standing: QuarterStanding, today: date) -> dict:
     """A bureau's quarterly draw against its deadline, in words: the reviewer's overview and
-    the home cards say the same thing."""
+    the home cards say the same thing. ``due_text`` is the due date (or 衡水's window)."""
+    if standing.due is None:  # the regime needs a year whose holiday schedule is not loaded
+        return {"late": False, "text": standing.due_problem, "due_text": ""}
+    if standing.opens is not None:
+        due_text = _("window %(start)s to %(end)s") % {
+            "start": standing.opens.isoformat(),
+            "end": standing.due.isoformat(),
+        }
+    else:
+        due_text = _("due by %(date)s") % {"date": standing.due.isoformat()}
     days = standing.days_late(today)
     if standing.executed:
         if days > 0:
-            return {"late": True, "text": _("executed %(n)s days late") % {"n": days}}
-        return {"late": False, "text": _("executed on time")}
+            return {
+                "late": True,
+                "text": _("executed %(n)s days late") % {"n": days},
+                "due_text": due_text,
+            }
+        return {"late": False, "text": _("executed on time"), "due_text": due_text}
     if days > 0:
-        return {"late": True, "text": _("overdue by %(n)s days") % {"n": days}}
+        return {
+            "late": True,
+            "text": _("overdue by %(n)s days") % {"n": days},
+            "due_text": due_text,
+        }
     if days == 0:
-        return {"late": False, "text": _("due today")}
-    return {"late": False, "text": _("due in %(n)s days") % {"n": -days}}
+        return {"late": False, "text": _("due today"), "due_text": due_text}
+    return {"late": False, "text": _("due in %(n)s days") % {"n": -days}, "due_text": due_text}

@@ -130,9 +130,12 @@ def _deadline_card(standing, today) -> Card:
     status = deadline_status(standing, today)
     draw = standing.draw
     if draw is None:
-        note = _("Quotas are fixed when the draw is prepared; the draw is due by %(due)s.") % {
-            "due": standing.due.isoformat()
-        }
+        note = (
+            _("Quotas are fixed when the draw is prepared; the draw is due by %(due)s.")
+            % {"due": standing.due.isoformat()}
+            if standing.due is not None
+            else standing.due_problem
+        )
     elif standing.executed:
         note = " · ".join(
             f"{class_label(q['class'])} {standing.drawn.get(q['class'], 0)}/{q['required']}"

@@ -546,3 +546,39 @@ class CompletedCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.selection_id} · {self.completed_on}"
+
+
+class DeadlineRegime(models.Model):
+    """A bureau's deadlines as data (``lottery.deadline_rules``): a preset per seed (no
+    organisation), or an organisation's own editable copy (at most one). Unlike a plan's ratio
+    rules, nothing is frozen: a change applies to every deadline computed from then on."""
+
+    organisation = models.OneToOneField(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deadline_regime",
+        help_text=_("Empty for the presets."),
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=100)
+    source = models.CharField(_("source document"), max_length=200, blank=True)
+    based_on = models.CharField(_("copied from preset"), max_length=60, blank=True)
+    rules = models.JSONField(_("deadline rules"), default=dict)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deadline regime")
+        verbose_name_plural = _("deadline regimes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(organisation__isnull=True),
+                name="deadline_regime_unique_preset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -345,9 +345,33 @@ def drawn_counts(draw_ids: list[int]) -> dict[int, dict[str, int]]:
 DRAWING_KINDS = (Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.CITY_TEAM)
 
 
-def draw_due_date(year: int, quarter: int) -> date:
-    """The quarterly draw is due by the 10th of the quarter's first month (本溪 2025)."""
-    return date(year, 3 * (quarter - 1) + 1, 10)
+def deadline_rules_for(organisations: list[Organisation]) -> dict[int, dict]:
+    """Each organisation's deadline rules (``lottery.deadline_rules``), in one query: its own
+    regime, or the default (本溪 2025's) when it has none."""
+    from lottery.deadline_rules import default_rules
+    from lottery.models import DeadlineRegime
+
+    own = dict(
+        DeadlineRegime.objects.filter(organisation__in=[o.pk for o in organisations]).values_list(
+            "organisation_id", "rules"
+        )
+    )
+    default = default_rules()
+    return {o.pk: own.get(o.pk) or default for o in organisations}
+
+
+def draw_due_date(
+    year: int, quarter: int, *, organisation: Organisation | None = None, rules: dict | None = None
+) -> date:
+    """The last day of the quarterly draw under the organisation's deadline regime (本溪's
+    "by the 10th of the quarter's first month" when it has none). Raises
+    ``lottery.deadline_rules.DeadlineNotComputable`` when the regime counts working days of a year
+    whose holiday schedule is not loaded."""
+    from lottery.deadline_rules import quarter_due
+
+    if rules is None and organisation is not None:
+        rules = deadline_rules_for([organisation])[organisation.pk]
+    return quarter_due(rules, "quarterly_draw", year, quarter).due
 
 
 @dataclass(frozen=True)
@@ -357,8 +381,10 @@ class QuarterStanding:
     organisation: Organisation
     plan: Plan | None
     draw: Draw | None  # the plan's draw that was not discarded
-    due: date
+    due: date | None  # None: the regime's working days need a year with no loaded schedule
     drawn: dict[str, int] = field(default_factory=dict)  # per class, executed draws only
+    opens: date | None = None  # a window's first day (衡水: the last 5 working days)
+    due_problem: str = ""  # why ``due`` is None ("cannot be computed: ...")
 
     @property
     def executed(self) -> bool:
@@ -366,7 +392,9 @@ class QuarterStanding:
 
     def days_late(self, today: date) -> int:
         """Days past the due date on the day of execution, or today if not executed yet;
-        zero or negative means on time (or days left)."""
+        zero or negative means on time (or days left); zero when it cannot be computed."""
+        if self.due is None:
+            return 0
         if self.executed:
             return (timezone.localdate(self.draw.executed_at) - self.due).days
         return (today - self.due).days
@@ -379,8 +407,8 @@ def quarter_standings(
     *, organisations: list[Organisation], year: int, quarter: int
 ) -> list[QuarterStanding]:
     """Each of these bureaus' quarterly plan, its live draw and the effective drawn counts,
-    in three queries however many bureaus there are. Every bureau must draw each quarter, so
-    one without a plan is a row too."""
+    in four queries however many bureaus there are (the fourth: their deadline regimes).
+    Every bureau must draw each quarter, so one without a plan is a row too."""
     ids = [o.pk for o in organisations]
     plans = {
         p.organisation_id: p
@@ -395,18 +423,25 @@ def quarter_standings(
         )
     }
     counts = drawn_counts([d.pk for d in draws.values() if d.status == Draw.Status.EXECUTED])
-    due = draw_due_date(year, quarter)
+    from lottery.deadline_rules import DeadlineNotComputable, quarter_due
+
+    regimes = deadline_rules_for(organisations)
     standings = []
     for org in organisations:
         plan = plans.get(org.pk)
         draw = draws.get(plan.pk) if plan else None
+        try:
+            due = quarter_due(regimes[org.pk], "quarterly_draw", year, quarter)
+            dates = {"due": due.due, "opens": due.opens}
+        except DeadlineNotComputable as exc:
+            dates = {"due": None, "due_problem": exc.message}
         standings.append(
             QuarterStanding(
                 organisation=org,
                 plan=plan,
                 draw=draw,
-                due=due,
                 drawn=counts.get(draw.pk, {}) if draw else {},
+                **dates,
             )
         )
     return standings

@@ -1912,3 +1912,68 @@ def draw_record(draw: Draw, *, exclude_substitution: int | None = None) -> dict:
         "result": {"objects": objects, "teams": teams},
         "substitutions": _substitution_entries(draw, exclude=exclude_substitution),
     }
+
+
+# --- deadline regimes (lottery.deadline_rules) -------------------------------------------------
+
+
+def deadline_regime_ensure_presets():
+    """Create or refresh the preset deadline regimes (one per seed)."""
+    from lottery.deadline_rules import DEADLINE_PRESETS
+    from lottery.models import DeadlineRegime
+
+    regimes = []
+    for preset in DEADLINE_PRESETS.values():
+        regime, _created = DeadlineRegime.objects.update_or_create(
+            organisation=None,
+            code=preset.code,
+            defaults={"name": str(preset.name), "source": preset.source, "rules": preset.rules},
+        )
+        regimes.append(regime)
+    return regimes
+
+
+def deadline_regime_save(
+    *, actor, organisation: Organisation, rules: dict, based_on: str = "", name: str = ""
+):
+    """Set the organisation's own deadline regime (its editable copy), audited. Only the
+    bureau's leader or an administrator may; values that make no date are refused."""
+    from lottery.deadline_rules import DEADLINE_PRESETS, validate_deadline_rules
+    from lottery.models import DeadlineRegime
+
+    allowed = user_can(actor, Cap.ADMINISTER) or (
+        user_can(actor, Cap.APPROVE) and actor.organisation_id == organisation.pk
+    )
+    if not allowed:
+        raise ServiceError(
+            _("Only the bureau's leader or an administrator may change its deadlines."),
+            code="denied",
+        )
+    if organisation.kind not in (Organisation.Kind.COUNTY_BUREAU, Organisation.Kind.CITY_TEAM):
+        raise ServiceError(_("Only a bureau that draws has deadlines."), code="deadline_rule")
+    clean = validate_deadline_rules(rules)
+    if based_on and based_on not in DEADLINE_PRESETS:
+        raise ServiceError(_("Unknown preset."), code="deadline_rule")
+    with transaction.atomic():
+        existing = DeadlineRegime.objects.select_for_update().filter(organisation=organisation)
+        existing = existing.first()
+        before = model_snapshot(existing) if existing else None
+        preset = DEADLINE_PRESETS.get(based_on or (existing.based_on if existing else ""))
+        regime, _created = DeadlineRegime.objects.update_or_create(
+            organisation=organisation,
+            defaults={
+                "code": f"org-{organisation.pk}",
+                "name": name or (str(preset.name) if preset else organisation.name),
+                "source": preset.source if preset else "",
+                "based_on": preset.code if preset else "",
+                "rules": clean,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="deadline_regime.save",
+            obj=regime,
+            before=before,
+            after=model_snapshot(regime),
+        )
+    return regime

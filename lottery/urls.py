@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from lottery import views
+from lottery import deadline_views, views
 
 app_name = "lottery"
 urlpatterns = [
+    path("deadline-regime/", deadline_views.deadline_regime, name="deadline_regime"),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/new/", views.plan_create, name="plan_create"),
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "lottery",
     "inspections",
     "publication",
+    "deadlines",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.navigation",
+                "deadlines.context_processors.notifications",
             ],
         },
     },
@@ -329,3 +331,11 @@ RATELIMIT_VIEW = "core.auth.rate_limited"
 RATELIMIT_KEY_PREFIX = "sjsj-rl"
 # API tokens expire (hours after they were issued).
 SJSJ_API_TOKEN_HOURS = int(os.environ.get("SJSJ_API_TOKEN_HOURS", "12"))
+
+# Deadlines (the deadlines app): remind this many working days before a deadline; on a first
+# run, deadlines further back than DEADLINES_CATCH_UP_DAYS are not turned into obligations.
+DEADLINES_REMIND_WORKING_DAYS = int(os.environ.get("DEADLINES_REMIND_WORKING_DAYS", "2"))
+DEADLINES_CATCH_UP_DAYS = int(os.environ.get("DEADLINES_CATCH_UP_DAYS", "31"))
+# Notifications are also e-mailed (Django's mail backend) to users with an address.
+DEADLINES_EMAIL = os.environ.get("DEADLINES_EMAIL", "1") == "1"
+DEADLINES_SITE_URL = os.environ.get("DEADLINES_SITE_URL", "")

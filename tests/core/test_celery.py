@@ -47,6 +47,8 @@ def test_the_beat_schedule_has_the_outbox_and_stalled_jobs_sweeps():
         "outbox-dispatch",
         "jobs-stalled-sweep",
         "lottery-draws-disclose-due",
+        "deadlines-run",
+        "publication-results-publish-due",
     }
     outbox = app.conf.beat_schedule["outbox-dispatch"]
     assert outbox["task"] == "core.tasks.outbox_dispatch"
@@ -67,3 +69,12 @@ def test_a_lost_worker_gives_its_job_back():
         options = app.conf.broker_transport_options
         assert options["visibility_timeout"] >= 600
         assert options["socket_connect_timeout"] <= 2
+
+
+def test_the_deadline_jobs_are_on_the_beat():
+    schedule = app.conf.beat_schedule
+    assert schedule["deadlines-run"]["task"] == "deadlines.tasks.deadlines_run_task"
+    assert (
+        schedule["publication-results-publish-due"]["task"]
+        == "publication.tasks.results_publish_due_task"
+    )
