@@ -143,7 +143,7 @@ EXPORT_COLUMNS = [
     ("withheld", gettext_lazy("Withheld")),
     ("correction", gettext_lazy("Correction")),
     ("published_at", gettext_lazy("Published at")),
-    ("url", gettext_lazy("Address")),
+    ("url", gettext_lazy("Link to the result")),
 ]
 
 
