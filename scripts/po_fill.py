@@ -14,7 +14,7 @@ from pathlib import Path
 import polib
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGS = ["."] + ["core", "registry", "inspectors", "lottery", "inspections", "publication"]
+CATALOGS = ["."] + ["core", "registry", "inspectors", "lottery", "inspections", "publication", "oversight"]
 
 
 def po_path(where: str) -> Path:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "guardian",
     "csp",
     "axes",
+    "oversight",
 ]
 
 MIDDLEWARE = [

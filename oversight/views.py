@@ -1,0 +1,190 @@
+"""The oversight pages: the dashboard (served at the quota overview's path), its drill-downs,
+the province's cities and a bureau's own figures."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lottery.selectors import can_see_full_result, draw_due_date
+from oversight import charts
+from oversight import selectors as sel
+from oversight.regimes import regime_for
+
+CITY_DIGITS = 4
+
+
+def _period(request: HttpRequest):
+    return sel.parse_period(request.GET, timezone.localdate())
+
+
+def _drill_url(period):
+    def url(org, metric, klass=""):
+        query = period.query() + (f"&klass={klass}" if klass else "")
+        return reverse("oversight:drill", args=[org.pk, metric]) + "?" + query
+
+    return url
+
+
+def _city_param(request: HttpRequest) -> str:
+    city = request.GET.get("city", "")
+    if city and not (len(city) == CITY_DIGITS and city.isdigit()):
+        raise Http404
+    return city
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Where "Oversight" leads: the province to its cities, everyone else to the dashboard."""
+    if sel.is_province_level(request.user):
+        return redirect("oversight:province")
+    if not sel.can_oversee(request.user):
+        raise PermissionDenied
+    return redirect("lottery:quota_overview")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """One row per county bureau and city team of the user's scope (``?city=`` narrows the
+    province's view to one city): every figure of the quarter, coloured against its rule."""
+    if not sel.can_oversee(request.user):
+        raise PermissionDenied
+    period, message = _period(request)
+    city = _city_param(request)
+    units = sel.units_for_user(user=request.user, city=city)
+    rows = sel.bureau_rows(units=units, period=period, drill=_drill_url(period))
+    return render(
+        request,
+        "oversight/dashboard.html",
+        {
+            "rows": rows,
+            "period": period,
+            "year": period.year,
+            "quarter": period.quarter,
+            "message": message,
+            "city": city,
+            "city_query": f"&city={city}" if city else "",
+            "due": draw_due_date(period.year, period.quarter),
+            "today": period.today,
+            "late_count": sum(1 for r in rows if r.deadline["late"]),
+            "red_count": sum(1 for r in rows if r.tone == sel.RED),
+            "chart": charts.dashboard_chart(rows, sel.result_mix(units=units, period=period)),
+        },
+    )
+
+
+@login_required
+def province(request: HttpRequest) -> HttpResponse:
+    """The province: its cities (the dashboard's rows added up), each leading to its counties."""
+    if not sel.is_province_level(request.user):
+        raise PermissionDenied
+    period, message = _period(request)
+    rows = sel.bureau_rows(units=sel.units_for_user(user=request.user), period=period)
+    cities = sel.city_summaries(rows)
+    return render(
+        request,
+        "oversight/province.html",
+        {"cities": cities, "period": period, "message": message},
+    )
+
+
+@login_required
+def bureau(request: HttpRequest) -> HttpResponse:
+    """A bureau's own row and what falls due in the next ten working days."""
+    user = request.user
+    if not sel.can_see_bureau(user):
+        raise PermissionDenied
+    org = user.organisation
+    if org is None or org.kind not in ("county_bureau", "city_team"):
+        if sel.can_oversee(user):
+            return redirect("oversight:index")
+        raise PermissionDenied
+    period, message = _period(request)
+    rows = sel.bureau_rows(units=[org], period=period, drill=_drill_url(period))
+    return render(
+        request,
+        "oversight/bureau.html",
+        {
+            "rows": rows,
+            "row": rows[0],
+            "period": period,
+            "message": message,
+            "soon": sel.due_soon(organisation=org, today=period.today),
+        },
+    )
+
+
+TASK_METRICS = set(sel.TASK_METRIC_LABELS)
+COVERAGE_METRICS = {"key_coverage", "general_coverage", "staff_ratio"}
+OTHER_METRICS = {"pool", "substitutions"}
+DRILL_LABELS = {
+    "key_coverage": _("Key objects checked in the cycle"),
+    "general_coverage": _("General objects checked in the three-year cycle"),
+    "staff_ratio": _("General objects checked this year"),
+    "pool": _("Active sources of the class"),
+    "substitutions": _("Approved substitutions and recusals"),
+}
+
+
+@login_required
+def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
+    """The list behind one figure of one unit. A unit outside the user's scope is a 404; a
+    drawn source's name is shown only to whom ``can_see_full_result`` allows."""
+    if not sel.can_see_bureau(request.user):
+        raise PermissionDenied
+    if metric not in TASK_METRICS | COVERAGE_METRICS | OTHER_METRICS:
+        raise Http404
+    org = sel.unit_get_for_user(user=request.user, pk=pk)
+    if not sel.can_oversee(request.user) and org.pk != request.user.organisation_id:
+        raise Http404
+    period, message = _period(request)
+    klass = request.GET.get("klass", "")
+    if klass not in sel.CLASSES:
+        klass = ""
+    context = {
+        "organisation": org,
+        "metric": metric,
+        "period": period,
+        "message": message,
+        "klass": klass,
+        "klass_label": sel.CLASS_LABELS.get(klass, ""),
+        "kind": "tasks",
+    }
+    if metric in TASK_METRICS:
+        items = sel.drill_tasks(organisation=org, period=period, metric=metric, klass=klass)
+        context["label"] = sel.TASK_METRIC_LABELS[metric]
+    elif metric in COVERAGE_METRICS:
+        plan = _plan_of(org, period)
+        regime = regime_for(organisation=org, plan=plan)
+        items = sel.drill_coverage(organisation=org, period=period, metric=metric, regime=regime)
+        context.update(label=DRILL_LABELS[metric], kind="sources")
+    elif metric == "pool":
+        items = sel.drill_pool(organisation=org, klass=klass or "key")
+        context.update(label=DRILL_LABELS[metric], kind="sources")
+    else:
+        items = sel.drill_substitutions(organisation=org, period=period)
+        context.update(label=DRILL_LABELS[metric], kind="substitutions")
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    if context["kind"] == "tasks":
+        # The drawn list is confidential until disclosed: one decision per draw on the page.
+        draws = {t.selection.draw_id: t.selection.draw for t in rows if t.selection_id}
+        visible = {pk: can_see_full_result(request.user, d) for pk, d in draws.items()}
+        for task in rows:
+            task.hidden = bool(task.selection_id) and not visible[task.selection.draw_id]
+    context.update(page=page, rows=rows, count=page.paginator.count)
+    return render(request, "oversight/drill.html", context)
+
+
+def _plan_of(org, period):
+    from lottery.models import Plan
+
+    return Plan.objects.filter(
+        organisation=org, kind=Plan.Kind.QUARTERLY, year=period.year, quarter=period.quarter
+    ).first()
