@@ -195,42 +195,54 @@ def parse_period(params, today: date) -> tuple[Period, str]:
 # --- working-day deadlines of the quarter's tasks ------------------------------------------------
 
 
-def publication_dues(ended_days: list[date]) -> dict[date, date] | None:
-    """Each end-of-check day's publication deadline (20 working days), with one calendar read;
-    None when a year's schedule is missing (never guessed)."""
-    if not ended_days:
-        return {}
-    # 20 working days never span more than 60 calendar days (the longest holiday is 8-9).
-    years = set(range(min(ended_days).year, (max(ended_days) + timedelta(days=60)).year + 1))
-    try:
-        calendar = _Calendar(years)
-    except CalendarNotCovered:
-        return None
+class _Days:
+    """Working-day arithmetic over the calendar, each year's schedule read once (one query per
+    year touched, never one per task)."""
+
+    def __init__(self):
+        self.calendars: dict[int, _Calendar | None] = {}
+
+    def _working(self, day: date) -> bool:
+        if day.year not in self.calendars:
+            try:
+                self.calendars[day.year] = _Calendar({day.year})
+            except CalendarNotCovered:
+                self.calendars[day.year] = None
+        calendar = self.calendars[day.year]
+        if calendar is None:
+            raise CalendarNotCovered([day.year])
+        return calendar.is_working_day(day)
+
+    def add(self, start: date, n: int) -> date:
+        """``n`` working days after ``start`` (before it when negative), as
+        ``core.calendar.add_working_days`` counts them."""
+        step = timedelta(days=1 if n > 0 else -1)
+        day, left = start, abs(n)
+        while left:
+            day += step
+            if self._working(day):
+                left -= 1
+        return day
+
+
+def publication_dues(ended_days: list[date]) -> dict[date, date]:
+    """Each end-of-check day's publication deadline (20 working days); a day whose deadline
+    falls in a year without its official schedule is left out (never guessed)."""
+    days = _Days()
     dues = {}
     for start in ended_days:
-        day, left = start, PUBLISH_WORKING_DAYS
-        while left:
-            day += timedelta(days=1)
-            if day.year not in years:
-                return None
-            if calendar.is_working_day(day):
-                left -= 1
-        dues[start] = day
+        try:
+            dues[start] = days.add(start, PUBLISH_WORKING_DAYS)
+        except CalendarNotCovered:
+            continue
     return dues
 
 
 def working_days_after(start: date, n: int) -> date | None:
-    years = {start.year, (start + timedelta(days=3 * n + 30)).year}
     try:
-        calendar = _Calendar(years)
+        return _Days().add(start, n)
     except CalendarNotCovered:
         return None
-    day = start
-    while n:
-        day += timedelta(days=1)
-        if calendar.is_working_day(day):
-            n -= 1
-    return day
 
 
 def quarter_tasks(*, organisation_ids, period: Period) -> QuerySet[InspectionTask]:
@@ -571,7 +583,6 @@ def _figures(row: BureauRow, *, period, coverage, registry, staff, subs, drill) 
     )
 
     # Inspected by the 25th of the quarter's last month.
-    drawn_total = counts["random"]
     inspected = counts["inspected"]
     if not counts["tasks"]:
         tone = NEUTRAL
