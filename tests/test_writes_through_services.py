@@ -13,7 +13,16 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["core", "registry", "inspectors", "lottery", "inspections", "publication", "config"]
+APPS = [
+    "core",
+    "registry",
+    "inspectors",
+    "lottery",
+    "inspections",
+    "publication",
+    "oversight",
+    "config",
+]
 WRITES = {
     "save",
     "create",
