@@ -163,13 +163,13 @@ def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
         plan = _plan_of(org, period)
         regime = regime_for(organisation=org, plan=plan)
         items = sel.drill_coverage(organisation=org, period=period, metric=metric, regime=regime)
-        context.update(label=DRILL_LABELS[metric], kind="sources")
+        context |= dict(label=DRILL_LABELS[metric], kind="sources")
     elif metric == "pool":
         items = sel.drill_pool(organisation=org, klass=klass or "key")
-        context.update(label=DRILL_LABELS[metric], kind="sources")
+        context |= dict(label=DRILL_LABELS[metric], kind="sources")
     else:
         items = sel.drill_substitutions(organisation=org, period=period)
-        context.update(label=DRILL_LABELS[metric], kind="substitutions")
+        context |= dict(label=DRILL_LABELS[metric], kind="substitutions")
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     if context["kind"] == "tasks":
@@ -178,7 +178,7 @@ def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
         visible = {pk: can_see_full_result(request.user, d) for pk, d in draws.items()}
         for task in rows:
             task.hidden = bool(task.selection_id) and not visible[task.selection.draw_id]
-    context.update(page=page, rows=rows, count=page.paginator.count)
+    context |= dict(page=page, rows=rows, count=page.paginator.count)
     return render(request, "oversight/drill.html", context)
 
 

@@ -158,3 +158,19 @@ def test_a_unit_outside_the_scope_is_404(client_for, city_reviewer, orgs, q1):
 def test_the_year_and_quarter_are_those_asked_for(client_for, city_reviewer, orgs):
     page = client_for(city_reviewer).get(URL + f"?year={YEAR}&quarter={QUARTER}")
     assert (page.context["year"], page.context["quarter"]) == (YEAR, QUARTER)
+
+
+def test_the_api_gives_the_same_figures(client_for, city_reviewer, county_clerk, city, q1):
+    client = client_for(city_reviewer)
+    page_rows, _ = _rows(client, q1)
+    data = client.get("/api/v1/oversight/" + q1).json()
+    assert (data["year"], data["quarter"]) == (YEAR, QUARTER)
+    api_rows = {r["organisation"]["division_code"]: r for r in data["rows"]}
+    assert set(api_rows) == set(page_rows)
+    for code, row in page_rows.items():
+        assert api_rows[code]["counts"] == row.counts
+        assert [(f["key"], f["text"], f["tone"]) for f in api_rows[code]["figures"]] == [
+            (f.key, f.text, f.tone) for f in row.figures
+        ]
+    assert client.get("/api/v1/oversight/?city=1411").status_code == 404
+    assert client_for(county_clerk).get("/api/v1/oversight/").status_code == 403
