@@ -16,6 +16,16 @@ class OversightConfig(AppConfig):
         nav_register(
             NavItem("oversight", _("Oversight"), "oversight:index", Cap.VIEW_REPORTS, 91),
             NavItem(
+                "oversight_reports", _("Oversight reports"), "oversight:reports", Cap.VIEW_DRAWS, 93
+            ),
+            NavItem(
+                "oversight_reports_city",
+                _("Oversight reports"),
+                "oversight:reports",
+                Cap.VIEW_REPORTS,
+                93,
+            ),
+            NavItem(
                 "oversight_bureau",
                 _("Our bureau's figures"),
                 "oversight:bureau",

@@ -993,3 +993,45 @@ def city_summaries(rows: list[BureauRow]) -> list[dict]:
         city["name"] = names.get(prefix, prefix)
         city["rate"] = _pct(city["disclosed"], city["disclosure_due"])
     return sorted(cities.values(), key=lambda c: c["prefix"])
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+def reports_for_user(*, user):
+    """Reports ``user`` may read: the city team its own (every version, running or not); the
+    counties of the city its circulars; the province the reports of its cities; nobody else."""
+    from oversight.models import Report
+
+    if not getattr(user, "is_authenticated", False):
+        return Report.objects.none()
+    reports = Report.objects.select_related("organisation", "requested_by")
+    if user.is_superuser or user.role == Role.ADMIN:
+        return reports
+    org = user.organisation
+    if org is None:
+        return Report.objects.none()
+    if org.kind == Organisation.Kind.CITY_TEAM and can_oversee(user):
+        return reports.filter(organisation=org)
+    if is_province_level(user) and can_oversee(user):
+        return reports.filter(
+            organisation__division_code__startswith=org.scope_prefix,
+            status=Report.Status.DONE,
+        ).exclude(kind=Report.Kind.CIRCULAR)
+    if can_see_bureau(user):
+        return reports.filter(
+            organisation__kind=Organisation.Kind.CITY_TEAM,
+            organisation__division_code=org.city_code,
+            kind=Report.Kind.CIRCULAR,
+            status=Report.Status.DONE,
+        )
+    return Report.objects.none()
+
+
+def report_get_for_user(*, user, pk: int):
+    from oversight.models import Report
+
+    try:
+        return reports_for_user(user=user).get(pk=pk)
+    except Report.DoesNotExist:
+        raise Http404 from None

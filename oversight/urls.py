@@ -11,4 +11,9 @@ urlpatterns = [
     path("province/", views.province, name="province"),
     path("bureau/", views.bureau, name="bureau"),
     path("units/<int:pk>/<slug:metric>/", views.drill, name="drill"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/request/", views.report_request, name="report_request"),
+    path("reports/<int:pk>/", views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/status/", views.report_status, name="report_status"),
+    path("reports/<int:pk>/<str:what>/", views.report_download, name="report_download"),
 ]

@@ -3,10 +3,11 @@ the province's cities and a bureau's own figures."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -188,3 +189,91 @@ def _plan_of(org, period):
     return Plan.objects.filter(
         organisation=org, kind=Plan.Kind.QUARTERLY, year=period.year, quarter=period.quarter
     ).first()
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+def _can_issue(user) -> bool:
+    org = getattr(user, "organisation", None)
+    return sel.can_oversee(user) and org is not None and org.kind == "city_team"
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """The reports the user may read, newest first; the city team asks for new ones here."""
+    from oversight.models import Report
+    from oversight.reports import annual_report_due
+
+    if not sel.can_see_bureau(request.user):
+        raise PermissionDenied
+    period, message = _period(request)
+    listed = sel.reports_for_user(user=request.user).order_by("-requested_at", "-pk")[:200]
+    return render(
+        request,
+        "oversight/reports.html",
+        {
+            "reports": listed,
+            "period": period,
+            "message": message,
+            "can_issue": _can_issue(request.user),
+            "kinds": Report.Kind.choices,
+            "annual_due": annual_report_due(period.year),
+        },
+    )
+
+
+@login_required
+def report_request(request: HttpRequest) -> HttpResponse:
+    from core.errors import ServiceError
+    from oversight import services
+
+    if request.method != "POST":
+        return redirect("oversight:reports")
+    if not _can_issue(request.user):
+        raise PermissionDenied
+    try:
+        year = int(request.POST.get("year", ""))
+        quarter = int(request.POST.get("quarter", "0") or 0)
+    except ValueError:
+        messages.error(request, _("Give a year and a quarter."))
+        return redirect("oversight:reports")
+    try:
+        report, created = services.report_request(
+            actor=request.user, kind=request.POST.get("kind", ""), year=year, quarter=quarter
+        )
+    except ServiceError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("oversight:reports")
+    if not created:
+        messages.info(request, _("This report is already being built: here is its progress."))
+    return redirect("oversight:report_detail", pk=report.pk)
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = sel.report_get_for_user(user=request.user, pk=pk)
+    return render(request, "oversight/report.html", {"report": report})
+
+
+@login_required
+def report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the report's page (htmx) while the worker builds it."""
+    report = sel.report_get_for_user(user=request.user, pk=pk)
+    return render(request, "oversight/_report_status.html", {"report": report})
+
+
+@login_required
+def report_download(request: HttpRequest, pk: int, what: str) -> FileResponse:
+    from oversight import services
+
+    report = sel.report_get_for_user(user=request.user, pk=pk)
+    field = {"pdf": report.pdf, "xlsx": report.xlsx}.get(what)
+    if field is None or not field.name or report.status != "done":
+        raise Http404
+    services.report_record_download(actor=request.user, report=report, what=what)
+    period = f"{report.year}Q{report.quarter}" if report.quarter else f"{report.year}"
+    filename = f"{report.get_kind_display()}-{period}-v{report.version}.{what}"
+    response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
