@@ -76,3 +76,17 @@ def test_a_county_leader_sees_only_the_own_row(page, login, county_leader, city)
     rows = page.locator('[data-testid="overview-row"]')
     assert rows.count() == 1
     assert rows.get_attribute("data-division") == "410823"
+
+
+def test_the_city_team_downloads_the_quarterly_report(page, login, city_reviewer, city, worker):
+    login(city_reviewer)
+    page.goto("/oversight/reports/" + Q1)
+    page.select_option("#r-kind", "quarterly")
+    page.click('[data-testid="report-request"]')
+    page.wait_for_selector('[data-testid="report-ready"]', timeout=90_000)
+    with page.expect_download() as info:
+        page.click('[data-testid="download-pdf"]')
+    download = info.value
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"

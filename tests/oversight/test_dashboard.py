@@ -55,7 +55,7 @@ def test_figures_equal_hand_computed_ones(client_for, city_reviewer, city, q1):
     assert _fig(ok, "publication") == ("26 / 26", "green")
     # 武陟 2021 (the regime of 焦作) has no coverage cycle: counted, not coloured.
     assert _fig(ok, "key_coverage") == ("5 / 20", "neutral")
-    assert _fig(ok, "general_coverage") == ("20 / 40", "neutral")  # no 3-year rule in 武陟 2021
+    assert _fig(ok, "general_coverage") == ("—", "neutral")  # no 3-year rule in 武陟 2021
     assert _fig(ok, "disclosure") == ("100.0%", "green")
     assert _fig(ok, "random_targeted") == ("26 · 0", "neutral")
     assert _fig(ok, "overdue") == ("0", "green")

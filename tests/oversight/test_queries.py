@@ -168,3 +168,24 @@ def test_query_counts_do_not_grow_with_the_counties(client_for, test_city, provi
     assert large == small
     province = client_for(province_viewer)
     assert _count(province, reverse("oversight:province") + Q1) == province_small
+
+
+def test_every_task_figure_equals_its_drill_down(client_for, test_city, city, city_reviewer):
+    """The dashboard counts with SQL filters (``TASK_SQL``), the drill-down lists with Django
+    filters (``task_filters``): on both fixture cities they agree for every figure."""
+    from oversight.selectors import TASK_SQL
+
+    checked = 0
+    for user, divisions in (
+        (test_city["reviewer"], {f"{CITY}01", f"{CITY}02", f"{CITY}03"}),
+        (city_reviewer, {"410823", "410825", "410822"}),
+    ):
+        client = client_for(user)
+        for row in client.get("/lottery/quotas/" + Q1).context["rows"]:
+            if row.organisation.division_code not in divisions:
+                continue
+            for name in TASK_SQL:
+                url = reverse("oversight:drill", args=[row.organisation.pk, name]) + Q1
+                assert client.get(url).context["count"] == row.counts[name], (row, name)
+                checked += 1
+    assert checked == 6 * len(TASK_SQL)
