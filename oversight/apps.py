@@ -25,6 +25,14 @@ class OversightConfig(AppConfig):
                 Cap.VIEW_REPORTS,
                 93,
             ),
+            NavItem("oversight_filings", _("Filed draws"), "oversight:filings", Cap.VIEW_DRAWS, 94),
+            NavItem(
+                "oversight_filings_city",
+                _("Filed draws"),
+                "oversight:filings",
+                Cap.VIEW_REPORTS,
+                94,
+            ),
             NavItem(
                 "oversight_bureau",
                 _("Our bureau's figures"),

@@ -112,3 +112,34 @@ class TypicalCase(models.Model):
 
     def __str__(self) -> str:
         return str(self.task)
+
+
+class DrawFiling(models.Model):
+    """A bureau's draw filed with its city team (003 §七(二) “抽查结果报市执法队备案”): when, by
+    whom, and a SHA-256 digest of what was drawn. Filing does not show the drawn list to the
+    city team before the inspections: who may see it is decided by
+    ``lottery.selectors.can_see_full_result`` alone; the digest lets the team check the list
+    once it is disclosed."""
+
+    draw = models.OneToOneField(
+        "lottery.Draw", verbose_name=_("draw"), on_delete=models.PROTECT, related_name="filing"
+    )
+    filed_with = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("filed with"),
+        on_delete=models.PROTECT,
+        related_name="draw_filings",
+    )
+    digest = models.CharField(_("SHA-256 of the draw"), max_length=64)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("draw filing")
+        verbose_name_plural = _("draw filings")
+        ordering = ["-filed_at"]
+
+    def __str__(self) -> str:
+        return str(self.draw)

@@ -1127,3 +1127,28 @@ def report_get_for_user(*, user, pk: int):
         return reports_for_user(user=user).get(pk=pk)
     except Report.DoesNotExist:
         raise Http404 from None
+
+
+# --- draw filings --------------------------------------------------------------------------------
+
+
+def filings_for_user(*, user):
+    """Filed draws the user may see: the city team those filed with it, the province those of
+    its cities, a bureau its own. Number, time, who and digest only: never the drawn list."""
+    from oversight.models import DrawFiling
+
+    if not can_see_bureau(user):
+        return DrawFiling.objects.none()
+    return DrawFiling.objects.filter(
+        draw__organisation__in=organisations_visible_to(user)
+    ).select_related("draw__plan", "draw__organisation", "filed_by", "filed_with")
+
+
+def draws_to_file(*, organisation) -> QuerySet[Draw]:
+    """The bureau's executed draws not filed yet."""
+    return (
+        Draw.objects.filter(organisation=organisation, status=Draw.Status.EXECUTED)
+        .filter(filing__isnull=True)
+        .select_related("plan")
+        .order_by("-executed_at")
+    )

@@ -17,7 +17,7 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from oversight import reports
-from oversight.models import Report, TypicalCase
+from oversight.models import DrawFiling, Report, TypicalCase
 
 logger = logging.getLogger(__name__)
 
@@ -164,3 +164,54 @@ def typical_case_mark(*, actor, task: InspectionTask, note: str) -> TypicalCase:
             raise ServiceError(_("This inspection is already a typical case."))
         audit_record(actor=actor, action="oversight.typical_case", obj=case, after={"note": note})
     return case
+
+
+def draw_digest(draw) -> str:
+    """SHA-256 of the draw as executed: its number, manifest hash, seed, time and every drawn
+    row (class, position, source), as canonical JSON."""
+    from lottery.models import DrawSelection
+
+    rows = list(
+        DrawSelection.objects.filter(draw=draw)
+        .order_by("stratum", "position")
+        .values_list("stratum", "position", "source_id")
+    )
+    return reports.digest(
+        {
+            "number": draw.number,
+            "manifest_hash": draw.manifest_hash,
+            "seed": draw.seed,
+            "executed_at": draw.executed_at.isoformat() if draw.executed_at else None,
+            "selections": [list(r) for r in rows],
+        }
+    )
+
+
+def draw_file(*, actor, draw) -> DrawFiling:
+    """File an executed draw with the bureau's city team (003 §七(二)): its operators and
+    leaders do it, once. The drawn list stays where ``can_see_full_result`` puts it."""
+    from lottery.models import Draw
+    from lottery.selectors import can_operate_draw
+
+    if not can_operate_draw(actor, draw):
+        raise ServiceError(_("Only the bureau's own staff file its draws."), code="denied")
+    if draw.status != Draw.Status.EXECUTED:
+        raise ServiceError(_("Only an executed draw is filed."))
+    team = Organisation.objects.filter(
+        kind=Organisation.Kind.CITY_TEAM, division_code=draw.organisation.city_code
+    ).first()
+    if team is None:
+        raise ServiceError(_("There is no city enforcement team to file with."))
+    with transaction.atomic():
+        if DrawFiling.objects.filter(draw=draw).exists():
+            raise ServiceError(_("This draw was already filed."))
+        filing = DrawFiling.objects.create(
+            draw=draw, filed_with=team, digest=draw_digest(draw), filed_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="oversight.draw_file",
+            obj=filing,
+            after={"draw": draw.number, "filed_with": team.pk, "digest": filing.digest},
+        )
+    return filing

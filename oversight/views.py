@@ -277,3 +277,38 @@ def report_download(request: HttpRequest, pk: int, what: str) -> FileResponse:
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- filing draws with the city team ------------------------------------------------------------
+
+
+@login_required
+def filings(request: HttpRequest) -> HttpResponse:
+    """Draws filed with the city team: number, time, who, digest (never the list)."""
+    if not sel.can_see_bureau(request.user):
+        raise PermissionDenied
+    listed = sel.filings_for_user(user=request.user).order_by("-filed_at")[:500]
+    org = request.user.organisation
+    to_file = (
+        sel.draws_to_file(organisation=org)
+        if org is not None and org.kind in ("county_bureau", "city_team")
+        else []
+    )
+    return render(request, "oversight/filings.html", {"filings": listed, "to_file": to_file})
+
+
+@login_required
+def draw_file(request: HttpRequest, pk: int) -> HttpResponse:
+    from core.errors import ServiceError
+    from lottery.selectors import draw_get_for_user
+    from oversight import services
+
+    if request.method != "POST":
+        return redirect("oversight:filings")
+    draw = draw_get_for_user(user=request.user, pk=pk)
+    try:
+        services.draw_file(actor=request.user, draw=draw)
+        messages.success(request, _("The draw was filed with the city enforcement team."))
+    except ServiceError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("oversight:filings")
