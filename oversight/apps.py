@@ -33,6 +33,14 @@ class OversightConfig(AppConfig):
                 Cap.VIEW_REPORTS,
                 94,
             ),
+            NavItem("oversight_archives", _("Archives"), "oversight:archives", Cap.VIEW_DRAWS, 95),
+            NavItem(
+                "oversight_archives_city",
+                _("Archives"),
+                "oversight:archives",
+                Cap.REVIEW_COUNTIES,
+                95,
+            ),
             NavItem(
                 "oversight_bureau",
                 _("Our bureau's figures"),

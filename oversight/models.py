@@ -143,3 +143,59 @@ class DrawFiling(models.Model):
 
     def __str__(self) -> str:
         return str(self.draw)
+
+
+def archive_upload_to(archive: "Archive", filename: str) -> str:
+    return f"oversight-archives/{archive.organisation.division_code}/{archive.year}/{filename}"
+
+
+class Archive(models.Model):
+    """A bureau's archive of a year (003 §七(七)): a ZIP of the check-item list, the plans, the
+    draw records, the inspection records and results and the handling of violations, with a
+    manifest of SHA-256 digests. Built by a worker; every version kept."""
+
+    Status = Report.Status
+    ACTIVE = Report.ACTIVE
+
+    organisation = models.ForeignKey(
+        "core.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="oversight_archives",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Report.Status.choices, default="queued"
+    )
+    message = models.TextField(_("message"), blank=True)
+    file = models.FileField(upload_to=archive_upload_to, max_length=200, blank=True)
+    manifest_sha256 = models.CharField(_("SHA-256 of the manifest"), max_length=64, blank=True)
+    entries = models.PositiveIntegerField(_("files"), default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("archive")
+        verbose_name_plural = _("archives")
+        ordering = ["-year", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "year", "version"], name="oversight_archive_version_once"
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "year"],
+                condition=Q(status__in=["queued", "running"]),
+                name="oversight_archive_one_build_at_a_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.year} v{self.version}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.ACTIVE

@@ -1152,3 +1152,33 @@ def draws_to_file(*, organisation) -> QuerySet[Draw]:
         .select_related("plan")
         .order_by("-executed_at")
     )
+
+
+# --- archives ----------------------------------------------------------------------------------
+
+
+def archives_for_user(*, user):
+    """Archives the user may read: a bureau's own (its clerks and leaders) and those of the city
+    team's counties; the province's are not its to read."""
+    from oversight.models import Archive
+
+    if not can_see_bureau(user):
+        return Archive.objects.none()
+    archives = Archive.objects.select_related("organisation", "requested_by")
+    if user.is_superuser or user.role == Role.ADMIN:
+        return archives
+    org = user.organisation
+    if org is None:
+        return Archive.objects.none()
+    if org.kind == Organisation.Kind.CITY_TEAM and user_can(user, Cap.REVIEW_COUNTIES):
+        return archives.filter(organisation__in=organisations_visible_to(user))
+    return archives.filter(organisation=org)
+
+
+def archive_get_for_user(*, user, pk: int):
+    from oversight.models import Archive
+
+    try:
+        return archives_for_user(user=user).get(pk=pk)
+    except Archive.DoesNotExist:
+        raise Http404 from None

@@ -17,7 +17,7 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from oversight import reports
-from oversight.models import DrawFiling, Report, TypicalCase
+from oversight.models import Archive, DrawFiling, Report, TypicalCase
 
 logger = logging.getLogger(__name__)
 
@@ -215,3 +215,103 @@ def draw_file(*, actor, draw) -> DrawFiling:
             after={"draw": draw.number, "filed_with": team.pk, "digest": filing.digest},
         )
     return filing
+
+
+# --- the archive ---------------------------------------------------------------------------------
+
+
+def archive_request(*, actor, organisation, year: int) -> tuple[Archive, bool]:
+    """Ask for a new version of a bureau's archive of a year: its own clerks and leaders, or its
+    city team. While one is being built, that one is returned and nothing new starts."""
+    from core.selectors import organisations_visible_to
+
+    own = actor.organisation_id == organisation.pk and (
+        user_can(actor, Cap.VIEW_DRAWS) or user_can(actor, Cap.APPROVE)
+    )
+    team = (
+        user_can(actor, Cap.REVIEW_COUNTIES)
+        and organisations_visible_to(actor).filter(pk=organisation.pk).exists()
+    )
+    if not (own or team):
+        raise ServiceError(_("You may not archive this bureau's records."), code="denied")
+    if not 2000 <= year <= 2100:
+        raise ServiceError(_("Give a year and a quarter."))
+    key = {"organisation": organisation, "year": year}
+    running = Archive.objects.filter(**key, status__in=Archive.ACTIVE).first()
+    if running is not None:
+        return running, False
+    try:
+        with transaction.atomic():
+            latest = Archive.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
+            archive = Archive.objects.create(**key, version=latest + 1, requested_by=actor)
+            audit_record(
+                actor=actor,
+                action="oversight.archive_request",
+                obj=archive,
+                after={"year": year, "version": archive.version},
+            )
+            transaction.on_commit(lambda: _enqueue_archive(archive.pk))
+    except IntegrityError:
+        running = Archive.objects.filter(**key, status__in=Archive.ACTIVE).first()
+        if running is None:
+            raise
+        return running, False
+    return archive, True
+
+
+def _enqueue_archive(archive_id: int) -> None:
+    from oversight.tasks import archive_build_task
+
+    archive_build_task.delay(archive_id)
+
+
+def archive_build(*, archive_id: int) -> Archive | None:
+    """Build a queued archive (claimed by a conditional UPDATE: once). A failure leaves no
+    file and says why."""
+    from oversight.archive import build_zip
+
+    claimed = Archive.objects.filter(pk=archive_id, status="queued").update(status="running")
+    if not claimed:
+        return None
+    archive = Archive.objects.select_related("organisation", "requested_by").get(pk=archive_id)
+    saved = ""
+    try:
+        data, manifest_sha, entries = build_zip(archive.organisation, archive.year)
+        with transaction.atomic():
+            name = f"archive-{archive.year}-v{archive.version}-r{archive.pk}-{uuid.uuid4().hex[:8]}"
+            archive.file.save(f"{name}.zip", ContentFile(data), save=False)
+            saved = archive.file.name
+            Archive.objects.filter(pk=archive.pk).update(
+                status="done",
+                file=saved,
+                manifest_sha256=manifest_sha,
+                entries=entries,
+                finished_at=timezone.now(),
+            )
+            audit_record(
+                actor=archive.requested_by,
+                action="oversight.archive_build",
+                obj=archive,
+                after={"manifest_sha256": manifest_sha, "files": entries},
+            )
+    except Exception as exc:
+        logger.exception("oversight archive %s failed", archive.pk)
+        if saved:
+            archive.file.storage.delete(saved)
+        Archive.objects.filter(pk=archive.pk).update(
+            status="failed",
+            file="",
+            message=(_("The archive could not be built: %(why)s") % {"why": exc})[:2000],
+            finished_at=timezone.now(),
+        )
+    archive.refresh_from_db()
+    return archive
+
+
+def archive_record_download(*, actor, archive: Archive) -> None:
+    audit_record(
+        actor=actor,
+        action="oversight.archive_download",
+        obj=archive,
+        after={"manifest_sha256": archive.manifest_sha256},
+    )

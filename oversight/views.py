@@ -312,3 +312,66 @@ def draw_file(request: HttpRequest, pk: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("oversight:filings")
+
+
+# --- archives --------------------------------------------------------------------------------------
+
+
+@login_required
+def archives(request: HttpRequest) -> HttpResponse:
+    if not sel.can_see_bureau(request.user):
+        raise PermissionDenied
+    period, message = _period(request)
+    org = request.user.organisation
+    units = (
+        sel.units_for_user(user=request.user)
+        if org is not None and org.kind == "city_team" and sel.can_oversee(request.user)
+        else ([org] if org is not None and org.kind in ("county_bureau", "city_team") else [])
+    )
+    return render(
+        request,
+        "oversight/archives.html",
+        {
+            "archives": sel.archives_for_user(user=request.user).order_by("-requested_at")[:200],
+            "units": units,
+            "period": period,
+        },
+    )
+
+
+@login_required
+def archive_request(request: HttpRequest) -> HttpResponse:
+    from core.errors import ServiceError
+    from oversight import services
+
+    if request.method != "POST":
+        return redirect("oversight:archives")
+    try:
+        org = sel.unit_get_for_user(user=request.user, pk=int(request.POST.get("organisation", "")))
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        raise Http404 from None
+    try:
+        archive, created = services.archive_request(actor=request.user, organisation=org, year=year)
+    except ServiceError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("oversight:archives")
+    if not created:
+        messages.info(request, _("This archive is already being built: here is its progress."))
+    else:
+        messages.success(request, _("The archive is being built."))
+    return redirect("oversight:archives")
+
+
+@login_required
+def archive_download(request: HttpRequest, pk: int) -> FileResponse:
+    from oversight import services
+
+    archive = sel.archive_get_for_user(user=request.user, pk=pk)
+    if archive.status != "done" or not archive.file.name:
+        raise Http404
+    services.archive_record_download(actor=request.user, archive=archive)
+    filename = f"{archive.organisation.division_code}-{archive.year}-v{archive.version}.zip"
+    response = FileResponse(archive.file.open("rb"), as_attachment=True, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
