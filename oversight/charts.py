@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from inspections.models import ResultType
 
 
-def dashboard_chart(rows, mix: dict[int, int]) -> dict:
+def dashboard_chart(rows, mix: dict[int, int], over_time: dict[int, float | None]) -> dict:
     names = [r.organisation.short_name or r.organisation.name for r in rows]
     return {
         "names": names,
@@ -27,6 +27,11 @@ def dashboard_chart(rows, mix: dict[int, int]) -> dict:
             "joint": _("Joint inspections this quarter"),
             "progress": _("Progress per unit"),
             "mix": _("Result types"),
+            "over_time": _("Disclosure rate by quarter (%)"),
+        },
+        "over_time": {
+            "quarters": [f"Q{q}" for q in over_time],
+            "rates": list(over_time.values()),
         },
         "mix": [
             {"name": str(label), "value": mix.get(value, 0)} for value, label in ResultType.choices

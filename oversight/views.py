@@ -75,7 +75,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "today": period.today,
             "late_count": sum(1 for r in rows if r.deadline["late"]),
             "red_count": sum(1 for r in rows if r.tone == sel.RED),
-            "chart": charts.dashboard_chart(rows, sel.result_mix(units=units, period=period)),
+            "chart": charts.dashboard_chart(
+                rows,
+                sel.result_mix(units=units, period=period),
+                sel.disclosure_by_quarter(units=units, period=period),
+            ),
         },
     )
 

@@ -87,6 +87,10 @@ def test_figures_equal_hand_computed_ones(client_for, city_reviewer, city, q1):
     # A unit with no plan and no draw: the draw is overdue.
     assert rows["410821"].deadline["late"] and _fig(rows["410821"], "overdue")[1] == "red"
 
+    # The chart of the rate over time says the same for Q1 as the rows added up.
+    disclosed = sum(r.counts["disclosed"] for r in rows.values())
+    due = sum(r.counts["disclosure_due"] for r in rows.values())
+    assert page.context["chart"]["over_time"]["rates"][0] == round(100 * disclosed / due, 1)
     html = page.content.decode()
     assert 'data-testid="fig-publication" data-tone="red"' in html
     assert "title=" in html and "000 §五(五)" in html

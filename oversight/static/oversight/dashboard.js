@@ -27,6 +27,9 @@
       { name: L.disclosure, type: "bar", data: S.disclosure, markLine: { data: [{ yAxis: 100 }] } },
     ]),
     joint: bars(L.joint, data.names, [{ name: L.joint, type: "bar", data: S.joint }]),
+    over_time: bars(L.over_time, data.over_time.quarters, [
+      { name: L.over_time, type: "line", data: data.over_time.rates, markLine: { data: [{ yAxis: 100 }] } },
+    ]),
     mix: {
       title: { text: L.mix, textStyle: { fontSize: 14 } },
       tooltip: { trigger: "item" },
