@@ -11,6 +11,7 @@ urlpatterns = [
     path("province/", views.province, name="province"),
     path("bureau/", views.bureau, name="bureau"),
     path("units/<int:pk>/<slug:metric>/", views.drill, name="drill"),
+    path("tasks/<int:pk>/typical/", views.typical_case_mark, name="typical_case_mark"),
     path("filings/", views.filings, name="filings"),
     path("filings/draws/<int:pk>/", views.draw_file, name="draw_file"),
     path("archives/", views.archives, name="archives"),

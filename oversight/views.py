@@ -183,7 +183,13 @@ def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
         visible = {pk: can_see_full_result(request.user, d) for pk, d in draws.items()}
         for task in rows:
             task.hidden = bool(task.selection_id) and not visible[task.selection.draw_id]
-    context |= dict(page=page, rows=rows, count=page.paginator.count)
+    context |= dict(
+        page=page,
+        rows=rows,
+        count=page.paginator.count,
+        can_mark=_can_issue(request.user),
+        here=request.get_full_path(),
+    )
     return render(request, "oversight/drill.html", context)
 
 
@@ -379,3 +385,30 @@ def archive_download(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(archive.file.open("rb"), as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def typical_case_mark(request: HttpRequest, pk: int) -> HttpResponse:
+    """The city team marks an approved inspection of its city as a typical case."""
+    from core.errors import ServiceError
+    from inspections.models import InspectionTask
+    from oversight import services
+
+    if request.method != "POST" or not _can_issue(request.user):
+        raise PermissionDenied
+    units = sel.units_for_user(user=request.user)
+    try:
+        task = InspectionTask.objects.select_related("organisation", "selection__draw").get(
+            pk=pk, organisation__in=units
+        )
+    except InspectionTask.DoesNotExist:
+        raise Http404 from None
+    if task.selection_id and not can_see_full_result(request.user, task.selection.draw):
+        raise Http404  # a drawn source the team may not see yet is no case to pick
+    try:
+        services.typical_case_mark(actor=request.user, task=task, note=request.POST.get("note", ""))
+        messages.success(request, _("Marked as a typical case for the quarterly report."))
+    except ServiceError as exc:
+        messages.error(request, " ".join(exc.messages))
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/oversight/") else "oversight:reports")

@@ -173,3 +173,24 @@ def test_a_real_worker_builds_it_once(
         n for n in storage.listdir(folder)[1] if n.startswith("circular-") and n.endswith(".pdf")
     ]
     assert [f"{folder}/{n}" for n in pdfs if f"v{report.version}-" in n] == [report.pdf.name]
+
+
+def test_the_city_team_marks_a_typical_case_from_the_drill_down(
+    client_for, city_reviewer, city, county_clerk
+):
+    from lottery.models import Draw as DrawModel
+    from oversight.models import TypicalCase
+
+    draw = city["draws"]["on_time"]
+    task = draw.selections.order_by("pk").first().inspection_task
+    url = reverse("oversight:typical_case_mark", args=[task.pk])
+    client = client_for(city_reviewer)
+    # Not disclosed: the team cannot see the source, so it cannot pick it.
+    assert client.post(url, {"note": "典型"}).status_code == 404
+    from tests.sql import triggers_off
+
+    with triggers_off():
+        DrawModel.objects.filter(pk=draw.pk).update(disclosed_at=timezone.now())
+    assert client.post(url, {"note": "规范执法的典型"}).status_code == 302
+    assert TypicalCase.objects.get(task=task).note == "规范执法的典型"
+    assert client_for(county_clerk).post(url, {"note": "x"}).status_code == 403
