@@ -91,7 +91,7 @@ class OversightViewSet(viewsets.ViewSet):
         ],
         responses=DashboardSerializer,
     )
-    def list(self, request):
+    def list(self, request, *args, **kwargs):
         if not sel.can_oversee(request.user):
             raise PermissionDenied
         period, message = sel.parse_period(request.query_params, timezone.localdate())
