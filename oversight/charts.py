@@ -31,7 +31,7 @@ def dashboard_chart(rows, mix: dict[int, int], over_time: dict[int, float | None
         },
         "over_time": {
             "quarters": [f"Q{q}" for q in over_time],
-            "rates": list(over_time.values()),
+            "rates": list(over_time.values()),  # None: a quarter still to come
         },
         "mix": [
             {"name": str(label), "value": mix.get(value, 0)} for value, label in ResultType.choices

@@ -246,16 +246,20 @@ def working_days_after(start: date, n: int) -> date | None:
 
 
 def quarter_tasks(
-    *, organisation_ids, period: Period, whole_year: bool = False
+    *, organisation_ids, period: Period, through_quarter: int | None = None
 ) -> QuerySet[InspectionTask]:
-    """The quarter's tasks (their inspection period starts in the quarter; with ``whole_year``
-    the year's), annotated with the figures' inputs: class, first entry of a result, first and
-    current publication, and the publication deadline. Two queries to read the calendar, none
-    per task."""
+    """The quarter's tasks (their inspection period starts in the quarter; with
+    ``through_quarter`` those of the year's quarters 1 to that one), annotated with the
+    figures' inputs: class, first entry of a result, first and current publication, and the
+    publication deadline. Two queries to read the calendar, none per task."""
+    if through_quarter is None:
+        start, end = period.start, period.end
+    else:
+        start, end = period.year_start, period_bounds(period.year, through_quarter)[1]
     base = InspectionTask.objects.filter(
         organisation_id__in=organisation_ids,
-        period_start__gte=period.year_start if whole_year else period.start,
-        period_start__lte=date(period.year, 12, 31) if whole_year else period.end,
+        period_start__gte=start,
+        period_start__lte=end,
     )
     ended = sorted(
         d
@@ -414,29 +418,39 @@ def count_quarter_tasks(*, organisation_ids, period: Period) -> dict[tuple[int, 
     return _grouped(query, params)
 
 
-def disclosure_by_quarter(*, units: list[Organisation], period: Period) -> dict[int, float | None]:
-    """The disclosure rate of each quarter of the year over ``units`` (the dashboard's
-    definition, ``TASK_SQL``), in one pass: for the chart of the rate over time."""
+def disclosure_by_quarter(
+    *, units: list[Organisation], period: Period, rows: list | None = None
+) -> dict[int, float | None]:
+    """The disclosure rate of each quarter of the year up to ``period``'s over ``units`` (the
+    dashboard's definition, ``TASK_SQL``): the chart of the rate over time. The chosen quarter
+    is added up from the dashboard's ``rows`` when given; the earlier ones take one pass (none
+    in the first quarter); later quarters have none yet."""
+    rates: dict[int, float | None] = {q: None for q in (1, 2, 3, 4)}
+    if rows is not None:
+        disclosed = sum(r.counts["disclosed"] for r in rows)
+        due = sum(r.counts["disclosure_due"] for r in rows)
+        rates[period.quarter] = _pct(disclosed, due)
+        last = period.quarter - 1
+    else:
+        last = period.quarter
+    if last < 1:
+        return rates
     inner = quarter_tasks(
-        organisation_ids=[o.pk for o in units], period=period, whole_year=True
+        organisation_ids=[o.pk for o in units], period=period, through_quarter=last
     ).order_by()
     sql, params = inner.values(*_TASK_COLUMNS, "period_start").query.sql_with_params()
     today = _sql_date(period.today)
-    disclosed = TASK_SQL["disclosed"].replace("%(today)s", today)
-    due = TASK_SQL["disclosure_due"].replace("%(today)s", today)
+    disclosed_sql = TASK_SQL["disclosed"].replace("%(today)s", today)
+    due_sql = TASK_SQL["disclosure_due"].replace("%(today)s", today)
     query = (
         "SELECT EXTRACT(QUARTER FROM period_start)::int AS q, 'all' AS klass, "
-        f"count(*) FILTER (WHERE {disclosed}) AS disclosed, "
-        f"count(*) FILTER (WHERE {due}) AS due "
+        f"count(*) FILTER (WHERE {disclosed_sql}) AS disclosed, "
+        f"count(*) FILTER (WHERE {due_sql}) AS due "
         f"FROM ({sql} OFFSET 0) t GROUP BY 1, 2"
     )
-    found = _grouped(query, params)
-    return {
-        q: _pct(found[(q, "all")]["disclosed"], found[(q, "all")]["due"])
-        if (q, "all") in found
-        else None
-        for q in (1, 2, 3, 4)
-    }
+    for (q, _all), found in _grouped(query, params).items():
+        rates[q] = _pct(found["disclosed"], found["due"])
+    return rates
 
 
 def count_coverage(

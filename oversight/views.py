@@ -78,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart": charts.dashboard_chart(
                 rows,
                 sel.result_mix(units=units, period=period),
-                sel.disclosure_by_quarter(units=units, period=period),
+                sel.disclosure_by_quarter(units=units, period=period, rows=rows),
             ),
         },
     )

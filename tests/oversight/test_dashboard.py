@@ -178,3 +178,16 @@ def test_the_api_gives_the_same_figures(client_for, city_reviewer, county_clerk,
         ]
     assert client.get("/api/v1/oversight/?city=1411").status_code == 404
     assert client_for(county_clerk).get("/api/v1/oversight/").status_code == 403
+
+
+def test_the_rate_over_time_of_earlier_quarters_is_counted_like_the_dashboard(
+    client_for, city_reviewer, city
+):
+    """Q2's chart reads Q1 with its own pass: the same rate as Q1's dashboard."""
+    client = client_for(city_reviewer)
+    q1 = client.get(URL + f"?year={YEAR}&quarter=1")
+    q2 = client.get(URL + f"?year={YEAR}&quarter=2")
+    assert (
+        q2.context["chart"]["over_time"]["rates"][0] == q1.context["chart"]["over_time"]["rates"][0]
+    )
+    assert q1.context["chart"]["over_time"]["rates"][1:] == [None, None, None]
