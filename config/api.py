@@ -4,7 +4,7 @@ import importlib
 
 from rest_framework.routers import DefaultRouter
 
-API_APPS = ["core", "registry", "inspectors", "lottery", "inspections", "publication"]
+API_APPS = ["core", "registry", "inspectors", "lottery", "inspections", "publication", "oversight"]
 
 router = DefaultRouter()
 for _app in API_APPS:

@@ -9,6 +9,7 @@ from core import views as core_views
 from core.api import me
 from core.auth import login_view
 from core.token_views import ObtainExpiringToken
+from oversight import views as oversight_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -40,10 +41,14 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="inspections:my_tasks"),
         name="legacy_my_draw_tasks",
     ),
+    # The city's oversight dashboard grew out of the quota overview and keeps its path: served
+    # here, before the lottery's own pattern, so ``lottery:quota_overview`` leads to it.
+    path("lottery/quotas/", oversight_views.dashboard, name="oversight_dashboard"),
     path("lottery/", include("lottery.urls")),
     path("inspections/", include("inspections.urls")),
     path("public/", include("publication.urls")),
     path("deadlines/", include("deadlines.urls")),
+    path("oversight/", include("oversight.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/me/", me, name="api-me"),
     path("api/v1/token/", ObtainExpiringToken.as_view(), name="api-token"),

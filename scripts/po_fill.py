@@ -22,6 +22,7 @@ CATALOGS = ["."] + [
     "inspections",
     "publication",
     "deadlines",
+    "oversight",
 ]
 
 

@@ -21,6 +21,7 @@ APPS = [
     "inspections",
     "publication",
     "deadlines",
+    "oversight",
     "config",
 ]
 WRITES = {

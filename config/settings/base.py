@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "inspections",
     "publication",
     "deadlines",
+    "oversight",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

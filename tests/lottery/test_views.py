@@ -469,8 +469,10 @@ def test_the_quota_overview_shows_each_county_and_flags_late_draws(
     url = reverse("lottery:quota_overview") + f"?year={YEAR}&quarter={QUARTER}"
     # Session, user, organisation, guardian's two content-type look-ups (cached after the
     # first request), then one query each: bureaus, plans, draws, drawn counts; and the
-    # calendar warning every page makes. However many counties there are.
-    with django_assert_max_num_queries(10):
+    # calendar warning every page makes. However many counties there are. The overview grew
+    # into the oversight dashboard (issue 14): its figures add a fixed number of GROUP BYs
+    # (tests/oversight asserts the same count for 3 and 20 counties).
+    with django_assert_max_num_queries(30):
         page = client.get(url)
     rows = {r["organisation"].pk: r for r in page.context["rows"]}
     assert county.pk in rows and other_county.pk in rows

@@ -1,0 +1,142 @@
+"""A bureau's archive of a year (003 §七(七) 归档要求) as a ZIP with a manifest of digests.
+
+Read by the bureau and its city team, so it holds only what both may read: a draw's full
+record (manifest, witness values, seed, result) and the inspections of its drawn sources only
+once the draw is disclosed and none of the earlier draws its manifest embeds is still
+confidential (the rule of ``lottery.selectors``); an undisclosed draw appears with its number,
+status and manifest hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+from django.utils import timezone
+
+from inspections.models import InspectionRecord, InspectionTask, Problem
+from lottery.models import Draw, Plan
+from lottery.selectors import confidential_earlier_draws
+from registry.models import CheckItem
+
+ZIP_TIME = (2000, 1, 1, 0, 0, 0)  # fixed, so the same content gives the same bytes
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode()
+
+
+def archive_files(organisation, year: int) -> dict[str, bytes]:
+    from lottery.services import draw_record
+
+    files: dict[str, bytes] = {}
+    items = CheckItem.objects.filter(organisation=organisation, year=year).order_by("code")
+    files["01-check-items.json"] = _json(
+        [
+            {"code": i.code, "name": i.name, "legal_basis": i.legal_basis, "body": i.checking_body}
+            for i in items
+        ]
+    )
+    plans = Plan.objects.filter(organisation=organisation, year=year).order_by("quarter", "pk")
+    for plan in plans:
+        files[f"02-plans/{plan.period_label}-{plan.pk}.json"] = _json(
+            {
+                "title": plan.title,
+                "kind": plan.kind,
+                "year": plan.year,
+                "quarter": plan.quarter,
+                "status": plan.status,
+                "rules": plan.rules,
+                "planned_start": plan.planned_start,
+                "planned_end": plan.planned_end,
+                "published_at": plan.published_at,
+            }
+        )
+    open_draws = set()
+    for draw in Draw.objects.filter(organisation=organisation, plan__year=year).order_by("pk"):
+        disclosed = draw.disclosed_at is not None and not confidential_earlier_draws(draw)
+        if disclosed and draw.status == Draw.Status.EXECUTED:
+            files[f"03-draws/{draw.number}.json"] = _json(draw_record(draw))
+        else:
+            open_draws.add(draw.pk)
+            files[f"03-draws/{draw.number}.json"] = _json(
+                {
+                    "number": draw.number,
+                    "status": draw.status,
+                    "manifest_hash": draw.manifest_hash,
+                    "confidential": True,
+                }
+            )
+    tasks = (
+        InspectionTask.objects.filter(organisation=organisation, period_start__year=year)
+        .exclude(selection__draw_id__in=open_draws)
+        .select_related("source")
+        .order_by("pk")
+    )
+    records = {}
+    for r in InspectionRecord.objects.filter(task__in=tasks).order_by("task_id", "version"):
+        records.setdefault(r.task_id, []).append(
+            {
+                "version": r.version,
+                "checked_at": r.checked_at,
+                "result_type": r.result_type,
+                "summary": r.summary,
+                "reason": r.reason,
+                "approved": r.approved,
+                "created_at": r.created_at,
+            }
+        )
+    files["04-inspections.json"] = _json(
+        [
+            {
+                "task": t.pk,
+                "kind": t.kind,
+                "source_code": t.source.source_code,
+                "company_name": t.source.company_name,
+                "state": t.state,
+                "period": [t.period_start, t.period_end],
+                "handling_ended_on": t.handling_ended_on,
+                "records": records.get(t.pk, []),
+            }
+            for t in tasks
+        ]
+    )
+    files["05-violations.json"] = _json(
+        [
+            {
+                "task": p.task_id,
+                "description": p.description,
+                "legal_basis": p.legal_basis,
+                "handling": p.handling,
+                "document_number": p.document_number,
+                "state": p.state,
+                "closed_at": p.closed_at,
+            }
+            for p in Problem.objects.filter(task__in=tasks).order_by("task_id", "pk")
+        ]
+    )
+    return files
+
+
+def build_zip(organisation, year: int) -> tuple[bytes, str, int]:
+    """The ZIP's bytes, the SHA-256 of its manifest, and the number of files."""
+    files = archive_files(organisation, year)
+    manifest = {
+        "organisation": organisation.name,
+        "division_code": organisation.division_code,
+        "year": year,
+        "built_at": timezone.now().isoformat(),
+        "files": [
+            {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted(files.items())
+        ],
+    }
+    manifest_bytes = _json(manifest)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), data)
+        archive.writestr(zipfile.ZipInfo("manifest.json", ZIP_TIME), manifest_bytes)
+    return buffer.getvalue(), hashlib.sha256(manifest_bytes).hexdigest(), len(files) + 1

@@ -1,0 +1,317 @@
+"""The oversight's writes: report requests and builds, typical cases. Atomic and audited."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.errors import ServiceError
+from core.models import Organisation
+from core.roles import Cap, user_can
+from inspections.models import InspectionTask
+from oversight import reports
+from oversight.models import Archive, DrawFiling, Report, TypicalCase
+
+logger = logging.getLogger(__name__)
+
+
+def _require_city_team(actor) -> Organisation:
+    org = getattr(actor, "organisation", None)
+    if (
+        not user_can(actor, Cap.REVIEW_COUNTIES)
+        or org is None
+        or org.kind != Organisation.Kind.CITY_TEAM
+    ):
+        raise ServiceError(_("Only the city enforcement team issues these reports."), code="denied")
+    return org
+
+
+def report_request(*, actor, kind: str, year: int, quarter: int) -> tuple[Report, bool]:
+    """Ask for a new version of a report of the actor's city team. While one is being built the
+    running one is returned and nothing new starts: ``(report, False)``."""
+    org = _require_city_team(actor)
+    if kind not in Report.Kind.values:
+        raise ServiceError(_("There is no such report."))
+    if not 2000 <= year <= 2100 or quarter not in (0, 1, 2, 3, 4):
+        raise ServiceError(_("Give a year and a quarter."))
+    if kind == Report.Kind.ANNUAL:
+        quarter = 0
+    elif quarter == 0:
+        raise ServiceError(_("This report is made for a quarter."))
+    key = {"organisation": org, "kind": kind, "year": year, "quarter": quarter}
+    running = Report.objects.filter(**key, status__in=Report.ACTIVE).first()
+    if running is not None:
+        return running, False
+    try:
+        with transaction.atomic():
+            latest = Report.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
+            report = Report.objects.create(**key, version=latest + 1, requested_by=actor)
+            audit_record(
+                actor=actor,
+                action="oversight.report_request",
+                obj=report,
+                after={"kind": kind, "year": year, "quarter": quarter, "version": report.version},
+            )
+            transaction.on_commit(lambda: _enqueue(report.pk))
+    except IntegrityError:
+        # Another request of the same report won the race: show its build.
+        running = Report.objects.filter(**key, status__in=Report.ACTIVE).first()
+        if running is None:
+            raise
+        return running, False
+    return report, True
+
+
+def _enqueue(report_id: int) -> None:
+    from oversight.tasks import report_build_task
+
+    report_build_task.delay(report_id)
+
+
+def _progress(report_id: int):
+    def report(percent: int) -> None:
+        Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(
+            progress=min(percent, 99)
+        )
+
+    return report
+
+
+def report_build(*, report_id: int) -> Report | None:
+    """Build a queued report: claimed first by a conditional UPDATE, so a task delivered twice
+    builds it once (the second run returns None). A failure leaves no file and says why."""
+    claimed = Report.objects.filter(pk=report_id, status=Report.Status.QUEUED).update(
+        status=Report.Status.RUNNING, started_at=timezone.now(), progress=1
+    )
+    if not claimed:
+        return None
+    report = Report.objects.select_related("organisation", "requested_by").get(pk=report_id)
+    saved: list = []
+    try:
+        data = reports.report_data(report, progress=_progress(report.pk))
+        pdf = reports.render_pdf(report, data)
+        xlsx = reports.render_xlsx(data)
+        name = (
+            f"{report.kind}-{report.year}q{report.quarter}-v{report.version}-{uuid.uuid4().hex[:8]}"
+        )
+        with transaction.atomic():
+            report.pdf.save(f"{name}.pdf", ContentFile(pdf), save=False)
+            saved.append(report.pdf.name)
+            report.xlsx.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
+            saved.append(report.xlsx.name)
+            sha = reports.digest(data)
+            Report.objects.filter(pk=report.pk).update(
+                status=Report.Status.DONE,
+                progress=100,
+                data=data,
+                data_sha256=sha,
+                pdf=report.pdf.name,
+                xlsx=report.xlsx.name,
+                finished_at=timezone.now(),
+            )
+            audit_record(
+                actor=report.requested_by,
+                action="oversight.report_build",
+                obj=report,
+                after={"sha256": sha, "version": report.version},
+            )
+    except Exception as exc:  # every failure is recorded; no half-written file stays
+        logger.exception("oversight report %s failed", report.pk)
+        for name in saved:
+            report.pdf.storage.delete(name)
+        message = "\n".join(exc.messages) if isinstance(exc, ServiceError) else str(exc)
+        Report.objects.filter(pk=report.pk).update(
+            status=Report.Status.FAILED,
+            message=(_("The report could not be built: %(why)s") % {"why": message})[:2000],
+            pdf="",
+            xlsx="",
+            finished_at=timezone.now(),
+        )
+    report.refresh_from_db()
+    return report
+
+
+def report_record_download(*, actor, report: Report, what: str) -> None:
+    audit_record(
+        actor=actor,
+        action="oversight.report_download",
+        obj=report,
+        after={"file": what, "sha256": report.data_sha256},
+    )
+
+
+def typical_case_mark(*, actor, task: InspectionTask, note: str) -> TypicalCase:
+    """The city team picks an approved inspection of its counties as a typical case."""
+    org = _require_city_team(actor)
+    if not task.organisation.division_code.startswith(org.scope_prefix):
+        raise ServiceError(_("This inspection is not in your city."), code="denied")
+    if task.state != InspectionTask.State.APPROVED:
+        raise ServiceError(_("Only an approved inspection can be a typical case."))
+    if not note.strip():
+        raise ServiceError(_("Say why the case is typical."))
+    with transaction.atomic():
+        case, created = TypicalCase.objects.get_or_create(
+            task=task, defaults={"note": note.strip(), "marked_by": actor}
+        )
+        if not created:
+            raise ServiceError(_("This inspection is already a typical case."))
+        audit_record(actor=actor, action="oversight.typical_case", obj=case, after={"note": note})
+    return case
+
+
+def draw_digest(draw) -> str:
+    """SHA-256 of the draw as executed: its number, manifest hash, seed, time and every drawn
+    row (class, position, source), as canonical JSON."""
+    from lottery.models import DrawSelection
+
+    rows = list(
+        DrawSelection.objects.filter(draw=draw)
+        .order_by("stratum", "position")
+        .values_list("stratum", "position", "source_id")
+    )
+    return reports.digest(
+        {
+            "number": draw.number,
+            "manifest_hash": draw.manifest_hash,
+            "seed": draw.seed,
+            "executed_at": draw.executed_at.isoformat() if draw.executed_at else None,
+            "selections": [list(r) for r in rows],
+        }
+    )
+
+
+def draw_file(*, actor, draw) -> DrawFiling:
+    """File an executed draw with the bureau's city team (003 §七(二)): its operators and
+    leaders do it, once. The drawn list stays where ``can_see_full_result`` puts it."""
+    from lottery.models import Draw
+    from lottery.selectors import can_operate_draw
+
+    if not can_operate_draw(actor, draw):
+        raise ServiceError(_("Only the bureau's own staff file its draws."), code="denied")
+    if draw.status != Draw.Status.EXECUTED:
+        raise ServiceError(_("Only an executed draw is filed."))
+    team = Organisation.objects.filter(
+        kind=Organisation.Kind.CITY_TEAM, division_code=draw.organisation.city_code
+    ).first()
+    if team is None:
+        raise ServiceError(_("There is no city enforcement team to file with."))
+    with transaction.atomic():
+        if DrawFiling.objects.filter(draw=draw).exists():
+            raise ServiceError(_("This draw was already filed."))
+        filing = DrawFiling.objects.create(
+            draw=draw, filed_with=team, digest=draw_digest(draw), filed_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="oversight.draw_file",
+            obj=filing,
+            after={"draw": draw.number, "filed_with": team.pk, "digest": filing.digest},
+        )
+    return filing
+
+
+# --- the archive ---------------------------------------------------------------------------------
+
+
+def archive_request(*, actor, organisation, year: int) -> tuple[Archive, bool]:
+    """Ask for a new version of a bureau's archive of a year: its own clerks and leaders, or its
+    city team. While one is being built, that one is returned and nothing new starts."""
+    from core.selectors import organisations_visible_to
+
+    own = actor.organisation_id == organisation.pk and (
+        user_can(actor, Cap.VIEW_DRAWS) or user_can(actor, Cap.APPROVE)
+    )
+    team = (
+        user_can(actor, Cap.REVIEW_COUNTIES)
+        and organisations_visible_to(actor).filter(pk=organisation.pk).exists()
+    )
+    if not (own or team):
+        raise ServiceError(_("You may not archive this bureau's records."), code="denied")
+    if not 2000 <= year <= 2100:
+        raise ServiceError(_("Give a year and a quarter."))
+    key = {"organisation": organisation, "year": year}
+    running = Archive.objects.filter(**key, status__in=Archive.ACTIVE).first()
+    if running is not None:
+        return running, False
+    try:
+        with transaction.atomic():
+            latest = Archive.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
+            archive = Archive.objects.create(**key, version=latest + 1, requested_by=actor)
+            audit_record(
+                actor=actor,
+                action="oversight.archive_request",
+                obj=archive,
+                after={"year": year, "version": archive.version},
+            )
+            transaction.on_commit(lambda: _enqueue_archive(archive.pk))
+    except IntegrityError:
+        running = Archive.objects.filter(**key, status__in=Archive.ACTIVE).first()
+        if running is None:
+            raise
+        return running, False
+    return archive, True
+
+
+def _enqueue_archive(archive_id: int) -> None:
+    from oversight.tasks import archive_build_task
+
+    archive_build_task.delay(archive_id)
+
+
+def archive_build(*, archive_id: int) -> Archive | None:
+    """Build a queued archive (claimed by a conditional UPDATE: once). A failure leaves no
+    file and says why."""
+    from oversight.archive import build_zip
+
+    claimed = Archive.objects.filter(pk=archive_id, status="queued").update(status="running")
+    if not claimed:
+        return None
+    archive = Archive.objects.select_related("organisation", "requested_by").get(pk=archive_id)
+    saved = ""
+    try:
+        data, manifest_sha, entries = build_zip(archive.organisation, archive.year)
+        with transaction.atomic():
+            name = f"archive-{archive.year}-v{archive.version}-r{archive.pk}-{uuid.uuid4().hex[:8]}"
+            archive.file.save(f"{name}.zip", ContentFile(data), save=False)
+            saved = archive.file.name
+            Archive.objects.filter(pk=archive.pk).update(
+                status="done",
+                file=saved,
+                manifest_sha256=manifest_sha,
+                entries=entries,
+                finished_at=timezone.now(),
+            )
+            audit_record(
+                actor=archive.requested_by,
+                action="oversight.archive_build",
+                obj=archive,
+                after={"manifest_sha256": manifest_sha, "files": entries},
+            )
+    except Exception as exc:
+        logger.exception("oversight archive %s failed", archive.pk)
+        if saved:
+            archive.file.storage.delete(saved)
+        Archive.objects.filter(pk=archive.pk).update(
+            status="failed",
+            file="",
+            message=(_("The archive could not be built: %(why)s") % {"why": exc})[:2000],
+            finished_at=timezone.now(),
+        )
+    archive.refresh_from_db()
+    return archive
+
+
+def archive_record_download(*, actor, archive: Archive) -> None:
+    audit_record(
+        actor=actor,
+        action="oversight.archive_download",
+        obj=archive,
+        after={"manifest_sha256": archive.manifest_sha256},
+    )

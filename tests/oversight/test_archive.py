@@ -1,0 +1,77 @@
+"""A bureau's archive of a year: a ZIP with a manifest of SHA-256 digests, built once,
+downloadable by the bureau and its city team; an undisclosed draw stays confidential."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from core.errors import ServiceError
+from lottery.models import Draw
+from oversight.services import archive_build, archive_request
+from tests.sql import triggers_off
+
+pytestmark = pytest.mark.django_db
+
+
+def _zip(client, archive):
+    response = client.get(reverse("oversight:archive_download", args=[archive.pk]))
+    assert response.status_code == 200
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_the_archive_with_its_manifest(
+    client_for, city, county, county_leader, city_reviewer, outsider_clerk
+):
+    archive, created = archive_request(actor=county_leader, organisation=county, year=2026)
+    assert created
+    again, created = archive_request(actor=city_reviewer, organisation=county, year=2026)
+    assert again.pk == archive.pk and not created  # one build at a time
+    built = archive_build(archive_id=archive.pk)
+    assert built.status == "done", built.message
+    assert archive_build(archive_id=archive.pk) is None  # delivered twice: built once
+    for user in (county_leader, city_reviewer):
+        archive_zip = _zip(client_for(user), built)
+        manifest_bytes = archive_zip.read("manifest.json")
+        assert hashlib.sha256(manifest_bytes).hexdigest() == built.manifest_sha256
+        manifest = json.loads(manifest_bytes)
+        for entry in manifest["files"]:
+            assert hashlib.sha256(archive_zip.read(entry["path"])).hexdigest() == entry["sha256"]
+        names = set(archive_zip.namelist())
+        assert {"01-check-items.json", "04-inspections.json", "05-violations.json"} <= names
+    draw = city["draws"]["on_time"]
+    record = json.loads(archive_zip.read(f"03-draws/{draw.number}.json"))
+    # Not disclosed: number, status and manifest hash only; no inspections of its sources.
+    assert record == {
+        "number": draw.number,
+        "status": "executed",
+        "manifest_hash": draw.manifest_hash,
+        "confidential": True,
+    }
+    assert json.loads(archive_zip.read("04-inspections.json")) == []
+    # Another county: neither the file nor the right to ask.
+    assert (
+        client_for(outsider_clerk)
+        .get(reverse("oversight:archive_download", args=[built.pk]))
+        .status_code
+        == 404
+    )
+    with pytest.raises(ServiceError):
+        archive_request(actor=outsider_clerk, organisation=county, year=2026)
+
+
+def test_a_disclosed_draw_is_archived_whole(city, county, county_leader):
+    draw = city["draws"]["on_time"]
+    with triggers_off():
+        Draw.objects.filter(pk=draw.pk).update(disclosed_at=draw.executed_at)
+    archive, _ = archive_request(actor=county_leader, organisation=county, year=2026)
+    built = archive_build(archive_id=archive.pk)
+    archive_zip = zipfile.ZipFile(built.file.open("rb"))
+    record = json.loads(archive_zip.read(f"03-draws/{draw.number}.json"))
+    assert record.get("seed") or record.get("result") or "manifest" in record
+    assert len(json.loads(archive_zip.read("04-inspections.json"))) == 26
