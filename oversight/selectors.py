@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DateField,
     Exists,
@@ -245,6 +246,19 @@ def working_days_after(start: date, n: int) -> date | None:
         return None
 
 
+def task_class():
+    """A task's class: the stratum it was drawn in, else (a targeted check) its source's class.
+    Two correlated lookups by primary key rather than joins: a join would hash the whole drawn
+    list (a million rows at a city's scale) for the quarter's few thousand tasks."""
+    from lottery.models import DrawSelection
+
+    stratum = DrawSelection.objects.filter(pk=OuterRef("selection_id")).values("stratum")[:1]
+    source_class = PollutionSource.objects.filter(pk=OuterRef("source_id")).values(
+        "supervision_class"
+    )[:1]
+    return Coalesce(Subquery(stratum), Subquery(source_class), output_field=CharField())
+
+
 def quarter_tasks(
     *, organisation_ids, period: Period, through_quarter: int | None = None
 ) -> QuerySet[InspectionTask]:
@@ -291,7 +305,7 @@ def quarter_tasks(
         .values("published_at")[:1]
     )
     return base.annotate(
-        klass=Coalesce("selection__stratum", "source__supervision_class"),
+        klass=task_class(),
         entered_on=TruncDate(Subquery(first_entry)),
         first_pub_on=TruncDate(Subquery(first_pub)),
         pub_now=Exists(
@@ -469,7 +483,7 @@ def count_coverage(
             period_start__gte=start,
             period_start__lte=period.end,
         )
-        .annotate(klass=Coalesce("selection__stratum", "source__supervision_class"))
+        .annotate(klass=task_class())
         .order_by()
         .values("organisation_id", "klass", "source_id", "period_start", "joint")
     )
@@ -998,7 +1012,7 @@ def drill_coverage(*, organisation, period: Period, metric: str, regime) -> Quer
             period_start__gte=start,
             period_start__lte=period.end,
         )
-        .annotate(klass=Coalesce("selection__stratum", "source__supervision_class"))
+        .annotate(klass=task_class())
         .filter(klass=klass)
         .values("source_id")
     )
