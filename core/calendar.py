@@ -71,13 +71,14 @@ def add_working_days(start: date, n: int) -> date:
         return start
     step = 1 if n > 0 else -1
     remaining = abs(n)
-    # Generous window: the longest Chinese holiday run is 8-9 days; load years lazily.
-    years = _years_between(start, start + timedelta(days=step * (remaining * 2 + 30)))
-    calendar = _Calendar(years)
+    # Only the years the count actually reaches are needed: a December deadline that ends
+    # in December needs no schedule for the next year (which arrives late).
+    years: set[int] = set()
+    calendar = None
     day = start
     while remaining:
         day += timedelta(days=step)
-        if day.year not in years:  # pragma: no cover - only for very long spans
+        if calendar is None or day.year not in years:
             years |= {day.year}
             calendar = _Calendar(years)
         if calendar.is_working_day(day):

@@ -106,3 +106,17 @@ def test_a_bad_calendar_file_changes_nothing(calendar_loaded, text):
     with pytest.raises(ServiceError):
         calendar_import_csv(actor=None, text=text, source="bad.csv")
     assert (CalendarDay.objects.count(), CalendarYear.objects.count()) == before
+
+
+def test_a_december_count_that_ends_in_december_needs_no_next_year(calendar_loaded):
+    """2027's schedule is not loaded: a count ending within 2026 still works; one that
+    crosses into 2027 says it cannot be computed."""
+    from datetime import date
+
+    import pytest
+
+    from core.calendar import CalendarNotCovered, add_working_days
+
+    assert add_working_days(date(2026, 12, 1), 7) == date(2026, 12, 10)
+    with pytest.raises(CalendarNotCovered):
+        add_working_days(date(2026, 12, 20), 10)
