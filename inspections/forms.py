@@ -238,7 +238,7 @@ class RecordForm(ServiceErrorForm):
         }
 
 
-def record_initial(record, team: list) -> dict:
+def record_initial(record) -> dict:
     """The form's starting values from the current version (or nothing)."""
     if record is None:
         return {"expected_version": 0}

@@ -63,6 +63,13 @@ def _refused(request: HttpRequest, exc: ServiceError) -> None:
         messages.error(request, message)
 
 
+def _form_refused(request: HttpRequest, form) -> None:
+    """A form posted from the task page: its errors become messages there."""
+    for errors in form.errors.values():
+        for message in errors:
+            messages.error(request, message)
+
+
 def _inspector_of(user):
     from inspectors.models import Inspector
 
@@ -310,9 +317,7 @@ def result_correct(request: HttpRequest, pk: int) -> HttpResponse:
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         task = task_get_for_user(user=request.user, pk=pk)
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_refused(request, form)
         return redirect("inspections:task_detail", pk=task.pk)
     return _action(
         request,
@@ -374,14 +379,14 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
     else:
         draft = record_draft(task, request.user)
-        initial = record_initial(current, inspectors)
-        if draft is not None:
+        if draft is not None:  # bound: the draft's problems show at once
             form = RecordForm(
                 _draft_data(draft.data, current), task=task, team=inspectors, items=items
             )
-            form.is_bound and form.errors  # noqa: B018 - show the draft's problems at once
         else:
-            form = RecordForm(initial=initial, task=task, team=inspectors, items=items)
+            form = RecordForm(
+                initial=record_initial(current), task=task, team=inspectors, items=items
+            )
     return render(
         request,
         "inspections/record_form.html",
@@ -443,9 +448,7 @@ def problem_add(request: HttpRequest, pk: int) -> HttpResponse:
     task = task_get_for_user(user=request.user, pk=pk)
     form = ProblemForm(request.POST, items=task.check_items.all())
     if not form.is_valid():
-        for _field, errors in form.errors.items():
-            for message in errors:
-                messages.error(request, message)
+        _form_refused(request, form)
         return redirect("inspections:task_detail", pk=task.pk)
     return _action(
         request,
@@ -499,9 +502,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     problems = list(task.problems.all())
     form = EvidenceForm(request.POST, request.FILES, problems=problems)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_refused(request, form)
         return redirect("inspections:task_detail", pk=task.pk)
     problem = next((p for p in problems if p.pk == form.cleaned_data["problem"]), None)
     return _action(
@@ -583,9 +584,7 @@ def follow_on_open(request: HttpRequest, pk: int) -> HttpResponse:
     task = task_get_for_user(user=request.user, pk=pk)
     form = FollowOnForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _form_refused(request, form)
         return redirect("inspections:task_detail", pk=task.pk)
     try:
         new = services.task_open_from_off_site(actor=request.user, task=task, **form.cleaned_data)
