@@ -330,11 +330,22 @@ def conflict_declare(request: HttpRequest, pk: int) -> HttpResponse:
         source = None
         code = data["source_code"].strip()
         if code:
-            source = _sources_in_scope(request).filter(source_code=code).first()
-            if source is None:
+            # A code is unique per bureau only: a city team's scope may hold it twice.
+            found = list(_sources_in_scope(request).filter(source_code=code)[:2])
+            if not found:
                 form.add_error(
                     "source_code", _("No pollution source with this code in your scope.")
                 )
+            elif len(found) > 1:
+                form.add_error(
+                    "source_code",
+                    _(
+                        "Several bureaus in your scope have a source with this code: declare "
+                        "the conflict by the company's credit code instead."
+                    ),
+                )
+            else:
+                source = found[0]
         if form.is_valid():
             try:
                 services.conflict_declare(

@@ -18,8 +18,8 @@ import json
 import operator
 import queue
 import threading
-from collections import defaultdict
-from datetime import date
+from collections import Counter, defaultdict
+from datetime import date, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -521,6 +521,9 @@ class Pools:
         self.codes: dict[int, str] = {}
         self.off_site: set[str] = set()
         self.exclusions: list[tuple[int, str, str, str]] = []  # pk, code, reason, detail
+        # Codes held by more than one source of the pool's scope: a code is unique per bureau
+        # only, so a pool across bureaus can hold one twice, and the draw must refuse it.
+        self.duplicates: list[str] = []
         self.uncovered: dict[str, int] = defaultdict(int)
         today = plan.planned_start
 
@@ -605,6 +608,10 @@ class Pools:
                 off_site.add(code)
         for pool in entries.values():
             pool.sort(key=operator.itemgetter("id"))
+        if (rule_of(rules, "pool") or {}).get("scope", "own") != "own":
+            seen = Counter(codes.values())  # the drawable sources (excluded ones are not ids)
+            if len(seen) != len(codes):
+                self.duplicates = sorted(code for code, n in seen.items() if n > 1)
 
 
 def quota_for_plan(plan: Plan, pools: Pools | None = None) -> list[ClassQuota]:
@@ -989,6 +996,15 @@ def _refuse_while_another_draw_open(plan: Plan) -> None:
 
 
 def _check_feasible(plan, people, constraints, pools, quotas) -> None:
+    if pools.duplicates:
+        raise ServiceError(
+            _(
+                "Sources of different bureaus in this plan's pool share a code: %(codes)s. "
+                "A code must name one source in the draw: have the bureaus concerned correct "
+                "it, then prepare the draw again."
+            )
+            % {"codes": "、".join(pools.duplicates[:10])}
+        )
     certified = [p for p in people if p["certified"]]
     if any(q.required for q in quotas) and len(certified) < plan.team_size:
         raise ServiceError(
@@ -1271,6 +1287,14 @@ def _draw_and_store(draw: Draw, manifest: dict, seed: bytes) -> tuple[dict, list
 
     try:
         return _store_while_drawing(draw, manifest, seed, selection_rows)
+    except _SourcesAmbiguous as gone:
+        raise ServiceError(
+            _(
+                "Drawn codes now name more than one source of the pool: %(codes)s. Have the "
+                "bureaus concerned correct them; the draw is refused until then."
+            )
+            % {"codes": "、".join(gone.codes[:10])}
+        ) from None
     except _SourcesGone as gone:
         raise ServiceError(
             _("Drawn sources are no longer in the registry: %(codes)s. The draw is refused.")
@@ -1284,6 +1308,40 @@ class _SourcesGone(Exception):
         self.codes = codes
 
 
+class _SourcesAmbiguous(_SourcesGone):
+    """Drawn codes that name more than one source of the pool's scope (a bureau registered
+    the same code after the commitment): the draw cannot say which one was drawn."""
+
+
+def _frozen_pool(draw: Draw):
+    """The sources that could be in ``draw``'s manifest: the pool's scope without the sources
+    the preparation excluded. A code is unique per bureau only, so a drawn code is looked up
+    here, never in the whole registry (see ``_source_ids`` for a twin registered since)."""
+    return _pool_queryset(draw.plan).exclude(
+        pk__in=DrawExclusion.objects.filter(draw=draw).values("source_id")
+    )
+
+
+def _source_ids(rows: list[tuple[str, int, datetime]], prepared_at: datetime) -> dict[str, int]:
+    """{code: source id} from (code, id, created_at) rows of the frozen pool. The preparation
+    refused a code held twice, so a code with two rows has a twin registered since: the one
+    that existed at the preparation is the drawn one; if that does not decide, refuse."""
+    source_of = {code: pk for code, pk, _at in rows}
+    if len(source_of) == len(rows):
+        return source_of
+    seen = Counter(code for code, _pk, _at in rows)
+    ambiguous = []
+    for code in (code for code, n in seen.items() if n > 1):
+        then = [pk for c, pk, at in rows if c == code and at <= prepared_at]
+        if len(then) == 1:
+            source_of[code] = then[0]
+        else:
+            ambiguous.append(code)
+    if ambiguous:
+        raise _SourcesAmbiguous(sorted(ambiguous))
+    return source_of
+
+
 def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows):
     """``_draw_and_store``'s work; ``selection_rows(stratum, codes, source_of)`` gives the
     rows of ``_SELECTION_FIELDS`` (raising ``_SourcesGone`` for a code not in the registry)."""
@@ -1291,10 +1349,14 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
         objects = engine.select_objects(seed, manifest)
         teams = engine.assign_teams(seed, manifest, objects)
         codes = [code for drawn in objects.values() for code in drawn]
-        source_of = dict(
-            PollutionSource.objects.filter(source_code__in=codes)
-            .order_by()
-            .values_list("source_code", "pk")
+        source_of = _source_ids(
+            list(
+                _frozen_pool(draw)
+                .filter(source_code__in=codes)
+                .order_by()
+                .values_list("source_code", "pk", "created_at")
+            ),
+            draw.prepared_at,
         )
         copy_insert(
             DrawSelection,
@@ -1320,6 +1382,9 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
     ids_ready = threading.Event()
     ids_read: list[bool] = []  # [True] once free_ids is complete (it is empty for no quota)
     sources = quote(PollutionSource._meta.db_table)
+    # A code is unique per bureau only: look it up among the sources of the frozen pool.
+    prepared_at = draw.prepared_at
+    scope_sql, scope_params = _frozen_pool(draw).order_by().values("pk").query.sql_with_params()
 
     def write() -> None:  # on the SideJob's thread, with this thread's connection
         try:
@@ -1346,10 +1411,11 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
                     continue
                 stratum, first, codes = data
                 cursor.execute(
-                    f"SELECT source_code, id FROM {sources} WHERE source_code = ANY(%s)",
-                    [codes],  # one array, not 16,000 parameters
+                    f"SELECT source_code, id, created_at FROM {sources} "
+                    f"WHERE source_code = ANY(%s) AND id IN ({scope_sql})",
+                    [codes, *scope_params],  # one array, not 16,000 parameters
                 )
-                source_of = dict(cursor.fetchall())
+                source_of = _source_ids(cursor.fetchall(), prepared_at)
                 # COPY: for the database, cheaper per row than an INSERT … SELECT joined to
                 # the registry (which would spare this thread the rows' Python).
                 copy_insert(
@@ -1667,7 +1733,23 @@ def _apply_substitution(draw: Draw, sub: Substitution) -> None:
         _write_teams({(sub.selection.stratum, code): sub.selection.pk}, [entry["team"]], sub)
         return
     new_code = entry["replacement"]
-    source = PollutionSource.objects.get(source_code=new_code)
+    # A code is unique per bureau only: the replacement is looked up in the frozen pool.
+    candidates = _frozen_pool(draw).filter(source_code=new_code)
+    try:
+        source_id = _source_ids(
+            list(candidates.values_list("source_code", "pk", "created_at")), draw.prepared_at
+        ).get(new_code)
+    except _SourcesAmbiguous:
+        source_id = None
+    if source_id is None:
+        raise ServiceError(
+            _(
+                "The replacement's code %(code)s does not name one source of the pool: have "
+                "the bureaus concerned correct it, then approve the substitution again."
+            )
+            % {"code": new_code}
+        )
+    source = PollutionSource.objects.get(pk=source_id)
     stratum = next(s for s in manifest["strata"] if s["name"] == sub.selection.stratum)
     order = engine.stratum_order(seed, stratum)
     off_site = set(manifest["draw"].get("off_site", []))

@@ -160,7 +160,7 @@ class SourceSerializer(serializers.ModelSerializer):
 class SourcePagination(CursorPagination):
     """Cursor pages by source code: constant cost however deep, no COUNT over the registry."""
 
-    ordering = "source_code"
+    ordering = ("source_code", "id")  # a code is unique per organisation only
     page_size = 50
     max_page_size = 500
     page_size_query_param = "page_size"

@@ -151,16 +151,23 @@ def insert_per_key(
     target: type[models.Model],
     key: str,
     values: Sequence[str],
+    owner: str,
+    owners: Sequence[int],
 ) -> None:
-    """INSERT one ``model`` row for each ``target`` row whose ``key`` is in ``values``: ``fk``
-    points at that row, every other column is set from ``constants``. On PostgreSQL this is
-    one INSERT … SELECT, so the new rows' ids never travel to Python and back."""
+    """INSERT one ``model`` row for each ``target`` row whose (``owner``, ``key``) is one of
+    the pairs (``owners[i]``, ``values[i]``): ``fk`` points at that row, every other column is
+    set from ``constants``. On PostgreSQL this is one INSERT … SELECT, so the new rows' ids
+    never travel to Python and back."""
     if not values:
         return
     names = list(constants)
     if not _is_postgresql():
-        ids = ids_by_key(target, key, values)
-        insert_rows(model, [fk, *names], [{fk: ids[value], **constants} for value in values])
+        ids = ids_by_key(target, key, values, owner, owners)
+        insert_rows(
+            model,
+            [fk, *names],
+            [{fk: ids[pair], **constants} for pair in zip(owners, values, strict=True)],
+        )
         return
     quote = connection.ops.quote_name
     fields = _columns(model, names)
@@ -175,8 +182,10 @@ def insert_per_key(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
             f"SELECT t.{quote(target._meta.pk.column)}, {casts} "
             f"FROM {quote(target._meta.db_table)} AS t "
-            f"WHERE t.{quote(target._meta.get_field(key).column)} = ANY(%s)",
-            [*params, list(values)],
+            f"JOIN unnest(%s::bigint[], %s::text[]) AS k(owner, key) "
+            f"ON t.{quote(target._meta.get_field(owner).column)} = k.owner "
+            f"AND t.{quote(target._meta.get_field(key).column)} = k.key",
+            [*params, list(owners), list(values)],
         )
 
 
@@ -194,23 +203,36 @@ def _sqlite_adapter(field: models.Field):
 
 
 def lock_rows_by_key(
-    model: type[models.Model], key: str, values: Sequence[str], names: Sequence[str]
+    model: type[models.Model],
+    key: str,
+    values: Sequence[str],
+    names: Sequence[str],
+    *,
+    owner: str,
+    owners: Sequence[int],
 ) -> list[dict[str, Any]]:
-    """SELECT … FOR UPDATE the rows whose ``key`` is in ``values``, as dicts of ``names``
-    (field names or attnames; ``pk`` for the primary key)."""
+    """SELECT … FOR UPDATE the rows whose (``owner``, ``key``) is one of the pairs
+    (``owners[i]``, ``values[i]``), as dicts of ``names`` (field names or attnames; ``pk`` for
+    the primary key). A key is unique per owner only (a source code per organisation)."""
     if not values:
         return []
     if not _is_postgresql():
         found: list[dict[str, Any]] = []
-        for start in range(0, len(values), CHUNK):
-            chunk = values[start : start + CHUNK]
-            found.extend(
-                model.objects.select_for_update().filter(**{f"{key}__in": chunk}).values(*names)
-            )
+        by_owner: dict[int, list[str]] = {}
+        for owner_id, value in zip(owners, values, strict=True):
+            by_owner.setdefault(owner_id, []).append(value)
+        for owner_id, keys in by_owner.items():
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                found.extend(
+                    model.objects.select_for_update()
+                    .filter(**{owner: owner_id, f"{key}__in": chunk})
+                    .values(*names)
+                )
         return found
     quote = connection.ops.quote_name
     columns = ", ".join(
-        quote(model._meta.pk.column if n == "pk" else model._meta.get_field(n).column)
+        "t." + quote(model._meta.pk.column if n == "pk" else model._meta.get_field(n).column)
         for n in names
     )
     # Django has psycopg hand jsonb over as text (JSONField parses it): parse it likewise.
@@ -221,9 +243,11 @@ def lock_rows_by_key(
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.get_field(key).column)} = ANY(%s) FOR UPDATE",
-            [list(values)],
+            f"SELECT {columns} FROM {quote(model._meta.db_table)} AS t "
+            f"JOIN unnest(%s::bigint[], %s::text[]) AS k(owner, key) "
+            f"ON t.{quote(model._meta.get_field(owner).column)} = k.owner "
+            f"AND t.{quote(model._meta.get_field(key).column)} = k.key FOR UPDATE OF t",
+            [list(owners), list(values)],
         )
         found = []
         for row in cursor.fetchall():
@@ -235,24 +259,19 @@ def lock_rows_by_key(
         return found
 
 
-def ids_by_key(model: type[models.Model], key: str, values: Sequence[str]) -> dict[str, int]:
-    """{key value: pk} for the given key values."""
-    if not values:
-        return {}
-    if _is_postgresql():
-        # One array parameter instead of tens of thousands of IN placeholders.
-        table = connection.ops.quote_name(model._meta.db_table)
-        column = connection.ops.quote_name(model._meta.get_field(key).column)
-        pk = connection.ops.quote_name(model._meta.pk.column)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {column}, {pk} FROM {table} WHERE {column} = ANY(%s)", [list(values)]
-            )
-            return dict(cursor.fetchall())
-    found: dict[str, int] = {}
-    for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
-        found.update(model.objects.filter(**{f"{key}__in": chunk}).values_list(key, "pk"))
+def ids_by_key(
+    model: type[models.Model], key: str, values: Sequence[str], owner: str, owners: Sequence[int]
+) -> dict[tuple[int, str], int]:
+    """{(owner, key value): pk} for the given pairs (the embedded default's path)."""
+    found: dict[tuple[int, str], int] = {}
+    by_owner: dict[int, list[str]] = {}
+    for owner_id, value in zip(owners, values, strict=True):
+        by_owner.setdefault(owner_id, []).append(value)
+    for owner_id, keys in by_owner.items():
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            rows = model.objects.filter(**{owner: owner_id, f"{key}__in": chunk})
+            found.update(((owner_id, k), pk) for k, pk in rows.values_list(key, "pk"))
     return found
 
 

@@ -310,13 +310,11 @@ class _SourceRows(RowWriter):
     def existing(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """The commit compares its rows with the sources the service has locked for the write
         (one query, the same answer ``SourceImportSpec.existing`` gives)."""
-        allowed = {o.pk: o for o in self.ctx.by_code.values()}
+        organisation_of = self.ctx.organisation_of
         found = {}
-        for code, record in self.bulk.lock(keys).items():
-            organisation = allowed.get(record["organisation_id"])
+        for code, record in self.bulk.lock(keys, organisation_of).items():
             values = {field: record[field] for field in FIELDS}
-            values["organisation"] = organisation.division_code if organisation else None
-            values["_foreign"] = organisation is None
+            values["organisation"] = organisation_of[code].division_code
             found[code] = values
         return found
 
@@ -407,14 +405,19 @@ class SourceImportSpec(ImportSpec):
                 row.warnings = [w for w in row.warnings if w[0] != header]
 
     def existing(self, keys: list[str], ctx: SourceImportContext) -> dict[str, dict[str, Any]]:
-        allowed = {o.pk for o in ctx.by_code.values()}
+        # Only the row's own organisation is searched: a code is unique per organisation, and
+        # whether another bureau registered it must not show (issue 10). A row whose
+        # organisation was refused in ``check_row`` is already in error: it is not looked up.
+        owners = ctx.organisation_of
+        keys = [key for key in keys if key in owners]
         found = {}
-        for record in filter_by_keys(PollutionSource.objects, "source_code", keys).values(
-            *FIELDS, "organisation_id", "organisation__division_code"
-        ):
-            record["organisation"] = record["organisation__division_code"]
-            record["_foreign"] = record["organisation_id"] not in allowed
-            found[record["source_code"]] = record
+        for org in {id(o): o for o in map(owners.__getitem__, keys)}.values():
+            mine = [key for key in keys if owners[key] is org]
+            for record in filter_by_keys(
+                PollutionSource.objects.filter(organisation=org), "source_code", mine
+            ).values(*FIELDS, "organisation__division_code"):
+                record["organisation"] = record["organisation__division_code"]
+                found[record["source_code"]] = record
         return found
 
     def commit(self, *, actor, rows, ctx: SourceImportContext, accept_warnings: bool):

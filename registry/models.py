@@ -97,7 +97,10 @@ class PollutionSource(models.Model):
     managed_by = models.CharField(
         _("managed by"), max_length=10, choices=ManagedBy.choices, default=ManagedBy.COUNTY
     )
-    source_code = models.CharField(_("source code"), max_length=40, unique=True)
+    # Unique within the supervising organisation, not nationally: a bureau's import must not
+    # learn that another bureau registered a code (see the constraint below and README,
+    # Security). A pool that spans bureaus refuses a code it holds twice (lottery.Pools).
+    source_code = models.CharField(_("source code"), max_length=40, db_index=True)
     name = models.CharField(_("source name"), max_length=200)
     company_name = models.CharField(_("company name"), max_length=200)
     uscc = models.CharField(
@@ -181,7 +184,6 @@ class PollutionSource(models.Model):
             models.Index(
                 fields=["organisation", "supervision_class", "status"], name="source_org_class_st"
             ),
-            models.Index(fields=["organisation", "source_code"], name="source_org_code"),
             # Substring search on name and company name: PostgreSQL gets trigram GIN indexes
             # in migration 0002 (not declared here: SQLite has no equivalent).
         ]
@@ -208,6 +210,9 @@ class PollutionSource(models.Model):
                 condition=_in("hazardous_waste_role", HazardousWasteRole), name="source_hw_role"
             ),
             models.CheckConstraint(condition=_in("status", SourceStatus), name="source_status"),
+            models.UniqueConstraint(
+                fields=["organisation", "source_code"], name="source_unique_org_code"
+            ),
             models.CheckConstraint(condition=~Q(source_code=""), name="source_code_not_blank"),
             models.CheckConstraint(
                 condition=~Q(supervision_class=SupervisionClass.SPECIAL) | ~Q(special_reason=""),

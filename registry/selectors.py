@@ -159,7 +159,8 @@ def source_companies_sharing_uscc(*, user, source: PollutionSource) -> QuerySet:
 
 @dataclass
 class KeysetPage:
-    """One page of a list ordered by a unique key, with cursors for the neighbours."""
+    """One page of a list ordered by a key (ties broken by id), with cursors for the
+    neighbours."""
 
     items: list
     next_key: str | None
@@ -174,6 +175,24 @@ def count_capped(qs: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return min(count, cap), count > cap
 
 
+def _cursor(item, key: str) -> str:
+    return f"{getattr(item, key)}{_CURSOR_SEP}{item.pk}"
+
+
+# Between the key and the id in a cursor: a key is unique per organisation only, so a list
+# across bureaus breaks ties by id. A bare key (an older link) still works.
+_CURSOR_SEP = "~"
+
+
+def _after(qs: QuerySet, key: str, cursor: str, direction: str) -> QuerySet:
+    value, sep, pk = cursor.rpartition(_CURSOR_SEP)
+    if not sep or not pk.isdigit():
+        return qs.filter(**{f"{key}__{direction}": cursor})
+    return qs.filter(
+        Q(**{f"{key}__{direction}": value}) | Q(**{key: value, f"pk__{direction}": int(pk)})
+    )
+
+
 def keyset_page(
     qs: QuerySet,
     *,
@@ -183,22 +202,22 @@ def keyset_page(
     size: int = 50,
     with_total: bool = True,
 ) -> KeysetPage:
-    """The page after ``after`` (or before ``before``) in ascending ``key`` order.
+    """The page after ``after`` (or before ``before``) in ascending (``key``, id) order.
 
     Each page is an index range scan of ``size + 1`` rows, however deep: no OFFSET.
     """
     if before:
-        rows = list(qs.filter(**{f"{key}__lt": before}).order_by(f"-{key}")[: size + 1])
+        rows = list(_after(qs, key, before, "lt").order_by(f"-{key}", "-pk")[: size + 1])
         has_more_before = len(rows) > size
         items = list(reversed(rows[:size]))
-        previous_key = getattr(items[0], key) if has_more_before and items else None
-        next_key = getattr(items[-1], key) if items else None
+        previous_key = _cursor(items[0], key) if has_more_before and items else None
+        next_key = _cursor(items[-1], key) if items else None
     else:
-        page_qs = qs.filter(**{f"{key}__gt": after}) if after else qs
-        rows = list(page_qs.order_by(key)[: size + 1])
+        page_qs = _after(qs, key, after, "gt") if after else qs
+        rows = list(page_qs.order_by(key, "pk")[: size + 1])
         items = rows[:size]
-        next_key = getattr(items[-1], key) if len(rows) > size else None
-        previous_key = getattr(items[0], key) if after and items else None
+        next_key = _cursor(items[-1], key) if len(rows) > size else None
+        previous_key = _cursor(items[0], key) if after and items else None
     total, capped = count_capped(qs) if with_total else (0, False)
     return KeysetPage(items, next_key, previous_key, total, capped)
 

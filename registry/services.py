@@ -642,7 +642,9 @@ def source_create(
     values["managed_by"] = managed_by
     _default_county_code(values, organisation, creating=True)
     with transaction.atomic():
-        if PollutionSource.objects.filter(source_code=values["source_code"]).exists():
+        if PollutionSource.objects.filter(
+            organisation=organisation, source_code=values["source_code"]
+        ).exists():
             raise ServiceError(
                 {
                     "source_code": _("The source code %(code)s is already registered.")
@@ -843,7 +845,7 @@ class SourceBulkWriter:
         self._unchanged = 0
         self._locked: dict[str, dict[str, Any]] = {}  # by ``lock``, for the next ``add``
         # The new sources of the last ``add``: checked, encoded, not yet written.
-        self._pending: tuple[list[str], bytes | list[Sequence[Any]]] | None = None
+        self._pending: tuple[list[str], list[int], bytes | list[Sequence[Any]]] | None = None
 
     def _fail(self, code: str, errors: dict[str, str]) -> None:
         for field, message in errors.items():
@@ -889,7 +891,7 @@ class SourceBulkWriter:
             missing = [code for code in by_code if code not in looked_up]
             existing = {code: looked_up[code] for code in by_code if code in looked_up}
             if missing:
-                existing.update(self._lock(missing))
+                existing.update(self._lock(missing, organisation_by_code))
             # The previous chunk's new sources go into the table on a helper thread while
             # these rows are checked (pure Python): the database and Python work at once.
             side = self._write_pending()
@@ -899,23 +901,39 @@ class SourceBulkWriter:
                 if side is not None:
                     side.wait()
 
-    def lock(self, codes: list[str]) -> dict[str, dict[str, Any]]:
-        """Lock the existing sources among ``codes`` for this batch and return their current
-        values by code (``TRACKED_FIELDS``, ``pk``, ``organisation_id``, ``managed_by``), so a
-        caller can compare its rows with exactly what the next ``add`` will see (that ``add``
-        then reads them from here instead of asking the database again)."""
+    def lock(
+        self, codes: list[str], organisation_by_code: Mapping[str, Organisation]
+    ) -> dict[str, dict[str, Any]]:
+        """Lock the existing sources among ``codes`` (each of its organisation) for this batch
+        and return their current values by code (``TRACKED_FIELDS``, ``pk``,
+        ``organisation_id``, ``managed_by``), so a caller can compare its rows with exactly
+        what the next ``add`` will see (that ``add`` then reads them from here instead of
+        asking the database again)."""
         with _registry_changes_mapped():
-            found = self._lock(codes)
+            found = self._lock(codes, organisation_by_code)
         # Kept for the next ``add`` only: a chunk with nothing to write never calls it, and
         # a re-import must not pile up every record it compared.
         self._locked = found
         return {code: dict(record) for code, record in found.items()}
 
-    def _lock(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+    def _lock(
+        self, codes: list[str], organisation_by_code: Mapping[str, Organisation]
+    ) -> dict[str, dict[str, Any]]:
+        """The sources these rows would update: a code is looked up in the row's own
+        organisation only (codes are unique per organisation, and what another bureau
+        registered is none of this batch's business)."""
         read = ("pk", "organisation_id", "managed_by", *TRACKED_FIELDS)
+        owners = [organisation_by_code[code].pk for code in codes]
         return {
             record["source_code"]: record
-            for record in bulk.lock_rows_by_key(PollutionSource, "source_code", codes, read)
+            for record in bulk.lock_rows_by_key(
+                PollutionSource,
+                "source_code",
+                codes,
+                read,
+                owner="organisation_id",
+                owners=owners,
+            )
         }
 
     def _write_pending(self) -> SideJob | None:
@@ -929,8 +947,8 @@ class SourceBulkWriter:
             return None
         return SideJob(lambda: self._write(pending), name="registry-write")
 
-    def _write(self, pending: tuple[list[str], bytes | list[Sequence[Any]]]) -> None:
-        codes, payload = pending
+    def _write(self, pending: tuple[list[str], list[int], bytes | list[Sequence[Any]]]) -> None:
+        codes, owners, payload = pending
         bulk.insert_encoded(PollutionSource, _INSERT_FIELDS, payload)
         # One “created” history row per new source, made by the database from the new rows.
         bulk.insert_per_key(
@@ -946,6 +964,8 @@ class SourceBulkWriter:
             target=PollutionSource,
             key="source_code",
             values=codes,
+            owner="organisation_id",
+            owners=owners,
         )
 
     def _check(
@@ -954,26 +974,26 @@ class SourceBulkWriter:
         organisation_by_code: Mapping[str, Organisation],
         managed_by_of: dict[int, str],
         existing: dict[str, dict[str, Any]],
-    ) -> tuple[list[str], bytes | list[Sequence[Any]]] | None:
+    ) -> tuple[list[str], list[int], bytes | list[Sequence[Any]]] | None:
         """Check every row; while no row so far was bad, return the new sources' codes and
         their rows encoded for the table (``registry.bulk.encode_rows``)."""
         now = self._now
         insert_row = itemgetter(*_INSERT_FIELDS)
         messages = self._messages
         codes: list[str] = []
+        owners: list[int] = []
         to_insert: list[Sequence[Any]] = []
-        # Every row is checked first, a column at a time; a source of another organisation
-        # is refused without looking at its values.
+        # Every row is checked first, a column at a time (``existing`` holds only the row's
+        # own organisation's sources: see ``_lock``).
         to_clean: list[Mapping[str, Any]] = []
         currents: list[Mapping[str, Any] | None] = []
         for code, row in by_code.items():
             current = existing.get(code)
             if current is None:
                 to_clean.append(row if "uscc" in row else {"uscc": "", **row})
-                currents.append(None)
-            elif current["organisation_id"] == organisation_by_code[code].pk:
+            else:
                 to_clean.append(row)
-                currents.append(current)
+            currents.append(current)
         cleaned_rows = iter(
             _clean_source_rows(
                 to_clean,
@@ -1009,12 +1029,8 @@ class SourceBulkWriter:
                 values["organisation_id"] = org.pk
                 values["created_at"] = values["updated_at"] = now
                 codes.append(code)
+                owners.append(org.pk)
                 to_insert.append(insert_row(values))
-                continue
-            if current["organisation_id"] != org.pk:
-                messages.append(
-                    _("%(code)s: already registered by another organisation.") % {"code": code}
-                )
                 continue
             cleaned = next(cleaned_rows)
             if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
@@ -1038,7 +1054,7 @@ class SourceBulkWriter:
             self._updated.append((current, changes))
         if not codes or messages:
             return None
-        return codes, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert)
+        return codes, owners, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert)
 
     def _finish(self) -> tuple[int, int, int]:
         """Refuse the batch if any row was bad; else write the last new sources, apply the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -146,17 +147,39 @@ def test_it_reports_each_bad_cell_by_row_and_column(county_clerk):
     assert PollutionSource.objects.count() == 0
 
 
-def test_a_source_code_of_another_bureau_is_refused_without_revealing_it(
-    county_clerk, outsider_clerk, other_county
+def test_whether_another_bureau_registered_a_code_does_not_show(
+    county_clerk, outsider_clerk, other_county, county
 ):
+    """Codes are unique per bureau (issue 10): the import of a code another bureau holds reads
+    exactly like the import of a code nobody holds, and creates this bureau's own source."""
     source_create(
         actor=outsider_clerk,
         organisation=other_county,
         data={"source_code": "WX-9", "name": "温县点位", "company_name": "温县公司"},
     )
-    job = upload(county_clerk, sources_xlsx([source_row("WX-9", name="抢注")]))
-    assert issues(job) == ["第 2 行，污染源编码：“WX-9”已由其他单位登记"]
-    assert PollutionSource.objects.get(source_code="WX-9").name == "温县点位"
+    taken = upload(county_clerk, sources_xlsx([source_row("WX-9", name="武陟点位")]))
+    free = upload(county_clerk, sources_xlsx([source_row("WX-8", name="武陟点位")]))
+
+    # The two reports differ by the code alone.
+    assert json.dumps(taken.report, sort_keys=True) == json.dumps(
+        free.report, sort_keys=True
+    ).replace("WX-8", "WX-9")
+    assert (taken.report["create"], taken.report["errors"]) == (1, 0)
+    taken = import_job_request_commit(actor=county_clerk, job=taken, accept_warnings=False)
+    assert taken.result["created"] == 1
+    ours = PollutionSource.objects.get(source_code="WX-9", organisation=county)
+    theirs = PollutionSource.objects.get(source_code="WX-9", organisation=other_county)
+    assert (ours.name, theirs.name) == ("武陟点位", "温县点位")
+    assert list(theirs.changes.values_list("action", flat=True)) == ["create"]
+    assert list(ours.changes.values_list("action", flat=True)) == ["create"]
+
+    # Imported again, the file updates this bureau's source only.
+    again = upload(county_clerk, sources_xlsx([source_row("WX-9", name="武陟点位（新）")]))
+    assert (again.report["create"], again.report["update"]) == (0, 1)
+    import_job_request_commit(actor=county_clerk, job=again, accept_warnings=False)
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.name, theirs.name) == ("武陟点位（新）", "温县点位")
 
 
 def test_a_wrong_check_digit_is_imported_only_once_the_warning_is_accepted(county_clerk):
