@@ -4,7 +4,9 @@ Read by the bureau and its city team, so it holds only what both may read: a dra
 record (manifest, witness values, seed, result) and the inspections of its drawn sources only
 once the draw is disclosed and none of the earlier draws its manifest embeds is still
 confidential (the rule of ``lottery.selectors``); an undisclosed draw appears with its number,
-status and manifest hash.
+status and manifest hash. A disclosed draw's record also comes as the lottery's PDF
+(``03-draws/<number>.pdf``), taken from the lottery's record cache (``lottery.records``): the
+stored file when it shows the draw as it is, otherwise rendered through that cache's service.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import json
 import zipfile
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from inspections.models import InspectionRecord, InspectionTask, Problem
 from lottery.models import Draw, Plan
 from lottery.selectors import confidential_earlier_draws
@@ -59,6 +63,7 @@ def archive_files(organisation, year: int) -> dict[str, bytes]:
         disclosed = draw.disclosed_at is not None and not confidential_earlier_draws(draw)
         if disclosed and draw.status == Draw.Status.EXECUTED:
             files[f"03-draws/{draw.number}.json"] = _json(draw_record(draw))
+            files[f"03-draws/{draw.number}.pdf"] = _record_pdf(draw)
         else:
             open_draws.add(draw.pk)
             files[f"03-draws/{draw.number}.json"] = _json(
@@ -118,6 +123,32 @@ def archive_files(organisation, year: int) -> dict[str, bytes]:
         ]
     )
     return files
+
+
+def _record_pdf(draw: Draw) -> bytes:
+    """The draw's record PDF through the lottery's cache: ``record_pdf_request`` serves the
+    stored file or renders a small draw at once; a large one it queues for the lottery's
+    worker, and this job (a worker itself) does that worker's part, ``record_pdf_render``,
+    which renders only if the record is still missing for this state. A server without a
+    Chinese font refuses (``FontMissing``), and the archive fails saying why."""
+    from lottery.records import (
+        record_pdf_ready,
+        record_pdf_render,
+        record_pdf_request,
+        record_state,
+    )
+
+    if record_pdf_request(draw) != "ready":
+        record_pdf_render(draw_id=draw.pk, state=record_state(draw))
+        draw.refresh_from_db(fields=["record_pdf", "record_pdf_state"])
+    if not record_pdf_ready(draw):  # the draw changed meanwhile: its new state next time
+        raise ServiceError(
+            _("Draw %(number)s changed while it was archived; ask for the archive again.")
+            % {"number": draw.number},
+            code="draw_changed",
+        )
+    with draw.record_pdf.open("rb") as pdf:
+        return pdf.read()
 
 
 def build_zip(organisation, year: int) -> tuple[bytes, str, int]:

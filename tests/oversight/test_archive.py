@@ -6,6 +6,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -75,3 +78,36 @@ def test_a_disclosed_draw_is_archived_whole(city, county, county_leader):
     record = json.loads(archive_zip.read(f"03-draws/{draw.number}.json"))
     assert record.get("seed") or record.get("result") or "manifest" in record
     assert len(json.loads(archive_zip.read("04-inspections.json"))) == 26
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_a_disclosed_draw_comes_with_the_lotterys_record_pdf(city, county, county_leader, tmp_path):
+    draw = city["draws"]["on_time"]
+    with triggers_off():
+        Draw.objects.filter(pk=draw.pk).update(disclosed_at=draw.executed_at)
+    archive, _ = archive_request(actor=county_leader, organisation=county, year=2026)
+    built = archive_build(archive_id=archive.pk)
+    assert built.status == "done", built.message
+    archive_zip = zipfile.ZipFile(built.file.open("rb"))
+    manifest = json.loads(archive_zip.read("manifest.json"))
+    digests = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    assert set(digests) == set(archive_zip.namelist()) - {"manifest.json"}
+    for path, digest in digests.items():
+        assert hashlib.sha256(archive_zip.read(path)).hexdigest() == digest
+    pdf = archive_zip.read(f"03-draws/{draw.number}.pdf")
+    assert pdf.startswith(b"%PDF-")
+    # It is the lottery's cached record, stored for the draw's current state.
+    draw.refresh_from_db()
+    with draw.record_pdf.open("rb") as stored:
+        assert stored.read() == pdf
+    path = tmp_path / "record.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    flat = re.sub(r"\s+", "", text)
+    assert draw.number in flat and draw.seed in flat and "摇号记录" in text
+    # An undisclosed draw has no PDF in the archive (its record is confidential).
+    others = [d for d in city["draws"].values() if d.organisation_id == county.pk and d != draw]
+    for other in others:
+        assert f"03-draws/{other.number}.pdf" not in digests
