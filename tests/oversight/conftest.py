@@ -138,3 +138,18 @@ def city(orgs, calendar_loaded, county, county_clerk, county_leader, other_count
 @pytest.fixture
 def q1():
     return f"?year={YEAR}&quarter={QUARTER}"
+
+
+@pytest.fixture
+def q1_today(monkeypatch):
+    """Today is 31 March 2026 (2026 Q1, the day after 博爱县's publication fell due), for the
+    pages that show this quarter."""
+    from django.utils import timezone
+
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return date(2026, 3, 31) if value is None else real(value, timezone)
+
+    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+    return date(2026, 3, 31)

@@ -189,3 +189,19 @@ def test_every_task_figure_equals_its_drill_down(client_for, test_city, city, ci
                 assert client.get(url).context["count"] == row.counts[name], (row, name)
                 checked += 1
     assert checked == 6 * len(TASK_SQL)
+
+
+def test_the_home_cards_cost_the_same_for_3_and_20_counties(
+    client_for, test_city, province_viewer, q1_today
+):
+    reviewer = test_city["reviewer"]
+    home = reverse("home")
+    small = _count(client_for(reviewer), home)
+    cards = {c.key: c for c in client_for(reviewer).get(home).context["cards"]}
+    assert cards["oversight"].value.endswith("/ 4")
+    province_small = _count(client_for(province_viewer), home)
+    test_city["grow"](20)
+    assert _count(client_for(reviewer), home) == small
+    cards = {c.key: c for c in client_for(reviewer).get(home).context["cards"]}
+    assert cards["oversight"].value.endswith("/ 21")
+    assert _count(client_for(province_viewer), home) == province_small
