@@ -111,3 +111,24 @@ def test_a_disclosed_draw_comes_with_the_lotterys_record_pdf(city, county, count
     others = [d for d in city["draws"].values() if d.organisation_id == county.pk and d != draw]
     for other in others:
         assert f"03-draws/{other.number}.pdf" not in digests
+
+
+def test_a_large_draws_record_is_rendered_by_the_archive_job_through_the_cache(
+    city, county, county_leader, monkeypatch
+):
+    """A draw above the lottery's synchronous size is queued for its worker; the archive job
+    (a worker too) does that worker's part, and the lottery's cache keeps the file."""
+    draw = city["draws"]["on_time"]
+    with triggers_off():
+        Draw.objects.filter(pk=draw.pk).update(disclosed_at=draw.executed_at)
+    monkeypatch.setattr("lottery.records.SYNC_ROWS", 0)
+    draw.refresh_from_db()
+    assert not draw.record_pdf
+    archive, _ = archive_request(actor=county_leader, organisation=county, year=2026)
+    built = archive_build(archive_id=archive.pk)
+    assert built.status == "done", built.message
+    draw.refresh_from_db()
+    assert draw.record_pdf_queued  # asked of the lottery's cache, which queued it
+    with draw.record_pdf.open("rb") as stored:
+        pdf = stored.read()
+    assert zipfile.ZipFile(built.file.open("rb")).read(f"03-draws/{draw.number}.pdf") == pdf
