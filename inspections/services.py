@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record, model_snapshot
 from core.calendar import CalendarNotCovered, add_working_days
 from core.errors import ServiceError
+from core.models import User
 from core.roles import Cap, user_can
 from inspections.models import (
     Evidence,
@@ -41,7 +42,7 @@ def entry_due_for(ended: date) -> date | None:
         return None
 
 
-def read_record(*, actor, action: str, obj=None, **detail) -> None:
+def read_record(*, actor: User, action: str, obj=None, **detail) -> None:
     """Reading a confidential task, its evidence or its paper forms is itself recorded:
     who saw what, and when."""
     audit_record(
@@ -219,7 +220,7 @@ def tasks_follow_substitution(*, substitution: Substitution) -> InspectionTask |
 
 def task_open_targeted(
     *,
-    actor,
+    actor: User,
     source,
     trigger: str,
     detail: str = "",
@@ -259,7 +260,7 @@ def task_open_targeted(
 
 
 def task_open_from_off_site(
-    *, actor, task: InspectionTask, detail: str, period_start: date, period_end: date
+    *, actor: User, task: InspectionTask, detail: str, period_start: date, period_end: date
 ) -> InspectionTask:
     """A clue found off-site opens a linked on-site targeted check (004 §二(六))."""
     if task.mode != "off_site":
@@ -283,7 +284,7 @@ def _team_inspector_ids(task: InspectionTask) -> set[int]:
     return {a.inspector_id for a in task_team(task)}
 
 
-def _require_team(actor, task: InspectionTask) -> None:
+def _require_team(actor: User, task: InspectionTask) -> None:
     """谁检查、谁录入: only a member of the current team enters (targeted: the organisation's
     inspectors)."""
     from inspectors.models import Inspector
@@ -302,7 +303,7 @@ def _locked(task: InspectionTask) -> InspectionTask:
     return InspectionTask.objects.select_for_update().get(pk=task.pk)
 
 
-def _transition(task, actor, allowed, new_state, action, **extra) -> InspectionTask:
+def _transition(task, actor: User, allowed, new_state, action, **extra) -> InspectionTask:
     if task.state not in allowed:
         raise ServiceError(
             _("This task is %(state)s; that is not possible now.")
@@ -324,7 +325,7 @@ def _transition(task, actor, allowed, new_state, action, **extra) -> InspectionT
     return task
 
 
-def task_start(*, actor, task: InspectionTask) -> InspectionTask:
+def task_start(*, actor: User, task: InspectionTask) -> InspectionTask:
     """The team begins the inspection."""
     _require_team(actor, task)
     with transaction.atomic():
@@ -358,7 +359,7 @@ def _check_result(result_type, ground: str, previous: InspectionRecord | None, c
 
 def record_save(
     *,
-    actor,
+    actor: User,
     task: InspectionTask,
     expected_version: int,
     checked_at: datetime | None = None,
@@ -460,7 +461,7 @@ def _disclose_when_inspected(draw_id: int) -> None:
             draw_disclose_inspected(draw=draw)
 
 
-def task_submit(*, actor, task: InspectionTask) -> InspectionTask:
+def task_submit(*, actor: User, task: InspectionTask) -> InspectionTask:
     """The team submits the recorded result for approval (once)."""
     _require_team(actor, task)
     with transaction.atomic():
@@ -470,12 +471,12 @@ def task_submit(*, actor, task: InspectionTask) -> InspectionTask:
         return _transition(task, actor, {State.RECORDED}, State.SUBMITTED, "inspection.task_submit")
 
 
-def _require_leader(actor, task: InspectionTask) -> None:
+def _require_leader(actor: User, task: InspectionTask) -> None:
     if not user_can(actor, Cap.APPROVE) or actor.organisation_id != task.organisation_id:
         raise ServiceError(_("Your role does not allow this for this organisation."), code="denied")
 
 
-def task_approve(*, actor, task: InspectionTask) -> InspectionTask:
+def task_approve(*, actor: User, task: InspectionTask) -> InspectionTask:
     """A leader approves the submitted record; its current version is the one published."""
     _require_leader(actor, task)
     with transaction.atomic():
@@ -513,7 +514,7 @@ def completed_on_for(task: InspectionTask, record: InspectionRecord) -> date:
     return timezone.localdate(task.approved_at)
 
 
-def _record_completion(actor, task: InspectionTask, record: InspectionRecord) -> None:
+def _record_completion(actor: User, task: InspectionTask, record: InspectionRecord) -> None:
     """An approved drawn check is a completed spot check: the lottery records the fact that
     coverage and the frequency cap of later draws count (docs/coverage.md). Nothing else
     completes a check: a cancelled task (its source replaced) never reaches approval, a
@@ -556,7 +557,7 @@ def completions_record_missing() -> int:
     return recorded
 
 
-def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
+def task_return(*, actor: User, task: InspectionTask, reason: str) -> InspectionTask:
     """A leader returns a submitted record to the team, with the reason."""
     _require_leader(actor, task)
     if not reason.strip():
@@ -575,7 +576,7 @@ def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
 
 def result_correct(
     *,
-    actor,
+    actor: User,
     task: InspectionTask,
     result_type: int,
     reason: str,
@@ -623,7 +624,7 @@ def result_correct(
 
 
 def problem_add(
-    *, actor, task: InspectionTask, description: str, handling: str, **fields
+    *, actor: User, task: InspectionTask, description: str, handling: str, **fields
 ) -> Problem:
     """Enter a problem found and its handling (台账)."""
     _require_team(actor, task)
@@ -653,7 +654,7 @@ def problem_add(
     return problem
 
 
-def problem_verify(*, actor, problem: Problem, evidence: str, verification: str) -> Problem:
+def problem_verify(*, actor: User, problem: Problem, evidence: str, verification: str) -> Problem:
     """The re-check: evidence of the rectification and its verification."""
     _require_team(actor, problem.task)
     if not evidence.strip():
@@ -675,7 +676,7 @@ def problem_verify(*, actor, problem: Problem, evidence: str, verification: str)
     return problem
 
 
-def problem_close(*, actor, problem: Problem) -> Problem:
+def problem_close(*, actor: User, problem: Problem) -> Problem:
     """A leader closes the loop; never without evidence."""
     _require_leader(actor, problem.task)
     with transaction.atomic():
@@ -703,7 +704,7 @@ def problem_close(*, actor, problem: Problem) -> Problem:
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 
 
-def draft_save(*, actor, task: InspectionTask, base_version: int, data: dict) -> RecordDraft:
+def draft_save(*, actor: User, task: InspectionTask, base_version: int, data: dict) -> RecordDraft:
     """Keep what a member typed, server-side, until they save it as a version. Nothing here
     is part of the record: the draft is the member's own, offered back when they return."""
     _require_team(actor, task)
@@ -720,7 +721,7 @@ def draft_save(*, actor, task: InspectionTask, base_version: int, data: dict) ->
     return draft
 
 
-def draft_discard(*, actor, task: InspectionTask) -> None:
+def draft_discard(*, actor: User, task: InspectionTask) -> None:
     RecordDraft.objects.filter(task=task, user=actor).delete()
 
 
@@ -760,7 +761,7 @@ def _check_content(upload, kind: str) -> None:
 
 def evidence_add(
     *,
-    actor,
+    actor: User,
     task: InspectionTask,
     upload,
     description: str = "",
@@ -832,7 +833,7 @@ def evidence_add(
 
 
 def task_set_joint(
-    *, actor, task: InspectionTask, joint: bool, sections: str = "", authorities: str = ""
+    *, actor: User, task: InspectionTask, joint: bool, sections: str = "", authorities: str = ""
 ) -> InspectionTask:
     """Record which sections of the bureau and which other authorities took part in a joint
     inspection (004 §二(五)). A row the draw marked joint stays joint; any other task may be

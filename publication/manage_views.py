@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from inspections.selectors import task_get_for_user, task_list_for_user
@@ -33,7 +34,7 @@ def _refused(request: HttpRequest, exc: ServiceError) -> None:
 
 
 @login_required
-def manage(request: HttpRequest) -> HttpResponse:
+def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_leader(request)
     tasks = (
         task_list_for_user(user=request.user)
@@ -91,7 +92,7 @@ def _task(request: HttpRequest, pk: int) -> InspectionTask:
 
 @login_required
 @require_POST
-def publish(request: HttpRequest, pk: int) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     try:
         entry = services.result_publish(actor=request.user, task=task)
@@ -107,7 +108,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def withhold(request: HttpRequest, pk: int) -> HttpResponse:
+def withhold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = WithholdForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {}
@@ -131,7 +132,7 @@ def withhold(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = WithdrawForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -148,7 +149,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def national_export(request: HttpRequest) -> HttpResponse:
+def national_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_leader(request)
     form = NationalExportForm(request.POST)
     if not form.is_valid():
@@ -170,7 +171,7 @@ def national_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def national_export_download(request: HttpRequest, pk: int) -> HttpResponse:
+def national_export_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_leader(request)
     export = NationalExport.objects.filter(
         pk=pk, organisation_id=request.user.organisation_id
