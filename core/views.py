@@ -25,7 +25,8 @@ from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
 from core.services import calendar_import_csv
 
-HOME_TEMPLATES = {
+HOME_TEMPLATES: dict[str, str] = {
+
     Role.INSPECTOR: "core/home/inspector.html",
     Role.CLERK: "core/home/clerk.html",
     Role.LEADER: "core/home/leader.html",

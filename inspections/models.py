@@ -374,12 +374,14 @@ class Evidence(models.Model):
         return self.original_name
 
     def kind_suffix(self) -> str:
-        return {
+        suffixes: dict[str, str] = {
             self.Kind.JPEG: ".jpg",
             self.Kind.PNG: ".png",
             self.Kind.WEBP: ".webp",
             self.Kind.PDF: ".pdf",
-        }.get(self.content_type, ".bin")
+        }
+        return suffixes.get(self.content_type, ".bin")
+
 
     @property
     def is_image(self) -> bool:

@@ -24,7 +24,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class SourceChangeInline(admin.TabularInline):
     model = SourceChange
     extra = 0
-    fields = ["at", "actor_name", "action", "changes"]
+    fields: list[str] = ["at", "actor_name", "action", "changes"]
+
     readonly_fields = fields
     can_delete = False
     ordering = ["-at", "-id"]
