@@ -113,7 +113,6 @@ class SjsjUserAdmin(AuditedAdminMixin, UserAdmin):
         *(UserAdmin.fieldsets or ()),
         (_("Organisation and role"), {"fields": ["organisation", "role", "display_name"]}),
     )
-
     actions = ["unlock"]
 
     def user_change_password(self, request, id, form_url=""):

@@ -55,7 +55,6 @@ def copy_text(model: type[models.Model], fields: Sequence[str], data: str) -> No
     need the GIL once per row."""
     meta = model._meta
     columns = _columns(model, fields)
-
     table = connection.ops.quote_name(meta.db_table)
     with (
         connection.cursor() as cursor,

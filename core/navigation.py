@@ -16,7 +16,6 @@ from core.roles import Cap, user_can
 class NavItem:
     key: str
     label: str | Promise  # usually lazily translated
-
     url_name: str
     capability: str | None  # None: everyone signed in
     order: int = 0

@@ -26,7 +26,6 @@ from core.selectors import organisations_visible_to
 from core.services import calendar_import_csv
 
 HOME_TEMPLATES: dict[str, str] = {
-
     Role.INSPECTOR: "core/home/inspector.html",
     Role.CLERK: "core/home/clerk.html",
     Role.LEADER: "core/home/leader.html",

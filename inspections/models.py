@@ -382,7 +382,6 @@ class Evidence(models.Model):
         }
         return suffixes.get(self.content_type, ".bin")
 
-
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")

@@ -38,7 +38,6 @@ class UnavailabilityInline(ReadOnlyInline):
 
 
 class ConflictInline(ReadOnlyInline):
-
     model = Conflict
     fields = ["source", "company_uscc", "reason", "valid_from", "valid_until", "withdrawn_at"]
     raw_id_fields = ["source"]

@@ -160,7 +160,6 @@ STATICFILES_DIRS = [
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 STORAGES: dict[str, dict[str, Any]] = {
-
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": os.environ.get("DJANGO_MEDIA_ROOT", str(DATA_DIR / "media"))},
