@@ -6,16 +6,19 @@ only registry editors of the inspector's own organisation change it (403 otherwi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -97,7 +100,7 @@ def inspector_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def inspector_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def inspector_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """The current filter of the list, as an Excel workbook (every page, not just one)."""
     _require_view(request)
     form = _filter_form(request)
@@ -151,8 +154,10 @@ def _history_rows(changes: list[InspectorChange]) -> list[dict]:
         lines = []
         for field, pair in (change.changes or {}).items():
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            label: str | Promise | None
             try:
-                label = Inspector._meta.get_field(field).verbose_name
+                # History names concrete fields; anything else raises and is caught below.
+                label = cast(Field, Inspector._meta.get_field(field)).verbose_name
             except Exception:  # noqa: BLE001 - not a model field (availability, conflict)
                 label = HISTORY_LABELS.get(field, field)
             label = HISTORY_LABELS.get(field, label)
@@ -221,7 +226,7 @@ def _form_data(form: InspectorForm) -> dict:
 @login_required
 def inspector_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation = request.user.organisation
-    if not user_may_edit_inspectors_of(request.user, organisation):
+    if organisation is None or not user_may_edit_inspectors_of(request.user, organisation):
         raise PermissionDenied
     form = InspectorForm(request.POST or None, initial={"on_staff": True, "kind": "enforcement"})
     if request.method == "POST" and form.is_valid():

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -195,7 +196,7 @@ def results_csv(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def results_xlsx(request: HttpRequest) -> HttpResponse:
+def results_xlsx(request: HttpRequest) -> HttpResponseBase:
     entries = public_result_list(_filters(request))
     return export_response(
         [str(label) for _f, label in EXPORT_COLUMNS],

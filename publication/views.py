@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
@@ -267,7 +268,7 @@ def _checkitem_cell(item: CheckItem, field: str):
     return getattr(item, field) if getattr(item, field) != "" else None
 
 
-def checkitem_export(request: HttpRequest) -> HttpResponse:
+def checkitem_export(request: HttpRequest) -> HttpResponseBase:
     """The list as filtered, every page, as an Excel workbook."""
     items = public_checkitem_list(**_tree_filters(request))
     return export_response(

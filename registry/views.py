@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -76,7 +77,7 @@ def _query_without_paging(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _own_registry_organisation(request: HttpRequest) -> Organisation:
+def _own_registry_organisation(request: AuthenticatedHttpRequest) -> Organisation:
     """The organisation a new record is created for: the user's own, if it keeps a registry."""
     org = request.user.organisation
     if (
@@ -254,7 +255,7 @@ def source_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "registry/source_list.html", context)
 
 
-def _can_create(request: HttpRequest) -> bool:
+def _can_create(request: AuthenticatedHttpRequest) -> bool:
     try:
         _own_registry_organisation(request)
     except PermissionDenied:
@@ -311,7 +312,7 @@ def _export_cell(field: str, value: Any) -> Any:
 
 
 @login_required
-def source_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def source_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """The list's current filter (every page) as an Excel workbook."""
     _require_view(request)
     filterset = _source_filterset(request)
@@ -464,7 +465,8 @@ def checkitem_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query": _query_without_paging(request),
         "can_create": _can_create(request),
         "publish_year": int(year)
-        if user_may_publish_checkitems_of(request.user, own)
+        if own is not None
+        and user_may_publish_checkitems_of(request.user, own)
         and CheckItem.objects.filter(
             organisation_id=own, year=year, published_at__isnull=True
         ).exists()
@@ -495,7 +497,7 @@ CHECKITEM_EXPORT_FIELDS = [
 
 
 @login_required
-def checkitem_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def checkitem_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     _require_view(request)
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
