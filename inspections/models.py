@@ -8,6 +8,7 @@ every change of a result is a new version with its reason, actor and time.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -131,7 +132,7 @@ class ResultType(models.IntegerChoices):
     FURTHER_HANDLING = 5, _("Problem found, needs further handling")
 
 
-RESULT_HELP = {
+RESULT_HELP: dict[int, Promise] = {
     ResultType.NO_PROBLEM: _("No violation of laws, regulations or rules was found."),
     ResultType.NOT_DISCLOSED: _(
         "The object did not disclose, as required, information it must disclose."

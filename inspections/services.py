@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -124,7 +125,7 @@ def _tasks_insert_select(draw: Draw) -> int:
         )
         SELECT count(*) FROM created
     """
-    params = {
+    params: dict[str, Any] = {
         "organisation": draw.organisation_id,
         "kind": InspectionTask.Kind.DRAWN.value,
         "start": plan.planned_start,
@@ -164,7 +165,7 @@ def _tasks_create_orm(draw: Draw) -> int:
     if not new:
         return 0
     InspectionTask.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
-    _attach_check_items(draw, [t.selection_id for t in new])
+    _attach_check_items(draw, [t.selection_id for t in new if t.selection_id is not None])
     return len(new)
 
 
@@ -289,11 +290,12 @@ def _require_team(actor: User, task: InspectionTask) -> None:
     inspectors)."""
     from inspectors.models import Inspector
 
-    inspector = Inspector.objects.filter(user_id=getattr(actor, "pk", None)).first()
-    ok = user_can(actor, Cap.ENTER_RESULTS) and inspector is not None
-    if ok and task.selection_id is not None:
+    inspector = Inspector.objects.filter(user_id=actor.pk).first()
+    if inspector is None or not user_can(actor, Cap.ENTER_RESULTS):
+        ok = False
+    elif task.selection_id is not None:
         ok = inspector.pk in _team_inspector_ids(task)
-    elif ok:
+    else:
         ok = inspector.organisation_id == task.organisation_id
     if not ok:
         raise ServiceError(_("Only a member of this task's team may do this."), code="denied")
@@ -443,7 +445,7 @@ def record_save(
             after={"version": record.version, "result_type": result_type},
         )
         RecordDraft.objects.filter(task=task, user=actor).delete()  # saved: the draft is done
-        if task.selection_id and task.state == State.RECORDED:
+        if task.selection_id and task.state == State.RECORDED and task.selection is not None:
             _disclose_when_inspected(task.selection.draw_id)
     return record
 
@@ -514,11 +516,14 @@ def completed_on_for(task: InspectionTask, record: InspectionRecord) -> date:
     return timezone.localdate(task.approved_at)
 
 
-def _record_completion(actor: User, task: InspectionTask, record: InspectionRecord) -> None:
+def _record_completion(
+    actor: User | None, task: InspectionTask, record: InspectionRecord
+) -> None:
     """An approved drawn check is a completed spot check: the lottery records the fact that
     coverage and the frequency cap of later draws count (docs/coverage.md). Nothing else
     completes a check: a cancelled task (its source replaced) never reaches approval, a
     returned or unapproved record is not a result, and a targeted check is never random."""
+    assert task.selection is not None, "only a drawn task completes a spot check"
     check_completed_record(
         actor=actor,
         selection=task.selection,
@@ -593,6 +598,7 @@ def result_correct(
         if task.state != State.APPROVED:
             raise ServiceError(_("Only an approved result is corrected."), code="state")
         previous = task.records.order_by("-version").first()
+        assert previous is not None, "an approved task has its approved record"
         _check_result(result_type, previous.ground, previous, conclusion)
         record = InspectionRecord.objects.create(
             task=task,
@@ -849,7 +855,7 @@ def task_set_joint(
                 % {"state": task.get_state_display()},
                 code="state",
             )
-        drawn_joint = task.selection_id is not None and task.selection.joint
+        drawn_joint = task.selection is not None and task.selection.joint
         if drawn_joint and not joint:
             raise ServiceError(
                 {"joint": _("The draw made this a joint inspection; it stays one.")},

@@ -118,7 +118,12 @@ def my_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("selection__draw", "organisation")
         .order_by("state", "period_end", "pk")[:500]
     )
-    order = {State.IN_PROGRESS: 0, State.ASSIGNED: 1, State.RECORDED: 2, State.SUBMITTED: 3}
+    order: dict[str, int] = {
+        State.IN_PROGRESS: 0,
+        State.ASSIGNED: 1,
+        State.RECORDED: 2,
+        State.SUBMITTED: 3,
+    }
     tasks.sort(key=lambda t: (order.get(t.state, 4), t.period_end, t.pk))
     rows = [{"task": t, "deadline": deadline_state(t, today, soon)} for t in tasks]
     if any(t.selection_id for t in tasks):
@@ -194,7 +199,7 @@ def task_board(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- one task --------------------------------------------------------------------------------
 
 
-def _task_context(request: HttpRequest, task: InspectionTask) -> dict:
+def _task_context(request: AuthenticatedHttpRequest, task: InspectionTask) -> dict:
     team = task_team(task)
     record = record_current(task)
     user = request.user
