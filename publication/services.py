@@ -214,6 +214,7 @@ def result_publish(*, actor: User | None, task: InspectionTask, reason: str = ""
         if actor is None and task.kind != InspectionTask.Kind.DRAWN and previous is None:
             return None  # a targeted check is published when its bureau chooses
         record = record_approved(task)
+        assert record is not None, "an approved task has its approved record"
         snap = _snapshot(task, record)
         if previous is not None:
             if all(getattr(previous, k) == snap[k] for k in SNAPSHOT_KEYS):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -229,7 +231,7 @@ def checkitem_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     for item in page:
-        item.class_labels = [class_label(c) for c in item.target_classes]
+        item.class_labels = [class_label(c) for c in item.target_classes]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "publication/checkitem_list.html",
@@ -272,7 +274,7 @@ def checkitem_export(request: HttpRequest) -> HttpResponseBase:
     """The list as filtered, every page, as an Excel workbook."""
     items = public_checkitem_list(**_tree_filters(request))
     return export_response(
-        [str(CheckItem._meta.get_field(f).verbose_name) for f in CHECKITEM_EXPORT_FIELDS],
+        [str(cast(Field, CheckItem._meta.get_field(f)).verbose_name) for f in CHECKITEM_EXPORT_FIELDS],
         ([_checkitem_cell(item, f) for f in CHECKITEM_EXPORT_FIELDS] for item in items.iterator()),
         filename=f"随机抽查事项清单_{timezone.localdate():%Y%m%d}.xlsx",
         sheet_name=_("Check-item list"),
