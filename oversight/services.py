@@ -280,7 +280,7 @@ def archive_build(*, archive_id: int) -> Archive | None:
         with transaction.atomic():
             name = f"archive-{archive.year}-v{archive.version}-r{archive.pk}-{uuid.uuid4().hex[:8]}"
             archive.file.save(f"{name}.zip", ContentFile(data), save=False)
-            saved = archive.file.name
+            saved = archive.file.name or ""
             Archive.objects.filter(pk=archive.pk).update(
                 status="done",
                 file=saved,

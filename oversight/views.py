@@ -404,7 +404,7 @@ def typical_case_mark(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         )
     except InspectionTask.DoesNotExist:
         raise Http404 from None
-    if task.selection_id and not can_see_full_result(request.user, task.selection.draw):
+    if task.selection is not None and not can_see_full_result(request.user, task.selection.draw):
         raise Http404  # a drawn source the team may not see yet is no case to pick
     try:
         services.typical_case_mark(actor=request.user, task=task, note=request.POST.get("note", ""))
