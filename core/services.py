@@ -86,7 +86,9 @@ HOLIDAY_NAMES_ZH = {
 }
 
 
-def calendar_seed_from_library(*, actor: User | None = None, years: list[int] | None = None) -> list[int]:
+def calendar_seed_from_library(
+    *, actor: User | None = None, years: list[int] | None = None
+) -> list[int]:
     """Load the years the ``chinesecalendar`` package knows (the official notices to date).
 
     Years already loaded are left alone unless named in ``years``: an administrator's edits

@@ -639,7 +639,9 @@ def deadlines_run(*, today: date | None = None) -> dict:
 # --- notifications read by their recipient --------------------------------------------------
 
 
-def notification_mark_read(*, actor: User | AnonymousUser | None, notification_ids: list[int] | None = None) -> int:
+def notification_mark_read(
+    *, actor: User | AnonymousUser | None, notification_ids: list[int] | None = None
+) -> int:
     """Mark the actor's own notifications read (all of them when no ids are given)."""
     if actor is None or not actor.is_authenticated:
         raise ServiceError(_("Log in to read notifications."), code="denied")

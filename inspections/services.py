@@ -516,9 +516,7 @@ def completed_on_for(task: InspectionTask, record: InspectionRecord) -> date:
     return timezone.localdate(task.approved_at)
 
 
-def _record_completion(
-    actor: User | None, task: InspectionTask, record: InspectionRecord
-) -> None:
+def _record_completion(actor: User | None, task: InspectionTask, record: InspectionRecord) -> None:
     """An approved drawn check is a completed spot check: the lottery records the fact that
     coverage and the frequency cap of later draws count (docs/coverage.md). Nothing else
     completes a check: a cancelled task (its source replaced) never reaches approval, a

@@ -45,9 +45,7 @@ def expertise_filter(code: str) -> Q:
     return Q(expertise__icontains=f'"{code}"')
 
 
-def inspector_list_for_user(
-    *, user, filters: Mapping[str, Any] | None = None
-) -> InspectorQuerySet:
+def inspector_list_for_user(*, user, filters: Mapping[str, Any] | None = None) -> InspectorQuerySet:
     """Inspectors ``user`` may see, filtered by already-cleaned values.
 
     ``filters`` keys (all optional; empty values are ignored): ``q`` (name or certificate

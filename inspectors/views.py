@@ -315,7 +315,9 @@ def unavailability_add(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
 
 @login_required
 @require_POST
-def unavailability_remove(request: AuthenticatedHttpRequest, pk: int, period_pk: int) -> HttpResponse:
+def unavailability_remove(
+    request: AuthenticatedHttpRequest, pk: int, period_pk: int
+) -> HttpResponse:
     inspector = _editable(request, pk)
     period = inspector.unavailabilities.filter(pk=period_pk).first()
     if period is None:

@@ -198,7 +198,9 @@ def _publish(task, record, snap, *, actor: User | None, reason: str, previous) -
     return entry
 
 
-def result_publish(*, actor: User | None, task: InspectionTask, reason: str = "") -> PublishedResult | None:
+def result_publish(
+    *, actor: User | None, task: InspectionTask, reason: str = ""
+) -> PublishedResult | None:
     """Publish the approved version of the task's result, or a correction when what would be
     published differs from what is. Returns None when there is nothing new (idempotent)."""
     _require_publisher(actor, task)

@@ -274,7 +274,10 @@ def checkitem_export(request: HttpRequest) -> HttpResponseBase:
     """The list as filtered, every page, as an Excel workbook."""
     items = public_checkitem_list(**_tree_filters(request))
     return export_response(
-        [str(cast(Field, CheckItem._meta.get_field(f)).verbose_name) for f in CHECKITEM_EXPORT_FIELDS],
+        [
+            str(cast(Field, CheckItem._meta.get_field(f)).verbose_name)
+            for f in CHECKITEM_EXPORT_FIELDS
+        ],
         ([_checkitem_cell(item, f) for f in CHECKITEM_EXPORT_FIELDS] for item in items.iterator()),
         filename=f"随机抽查事项清单_{timezone.localdate():%Y%m%d}.xlsx",
         sheet_name=_("Check-item list"),

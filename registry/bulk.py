@@ -246,8 +246,7 @@ def lock_rows_by_key(
         return found
     quote = connection.ops.quote_name
     columns = ", ".join(
-        "t." + _quoted(model._meta.pk if n == "pk" else _field(model, n))
-        for n in names
+        "t." + _quoted(model._meta.pk if n == "pk" else _field(model, n)) for n in names
     )
     # Django has psycopg hand jsonb over as text (JSONField parses it): parse it likewise.
     json_at = [
