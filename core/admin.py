@@ -54,7 +54,7 @@ class AuditedAdminMixin:
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(AuditedAdminMixin, GuardedModelAdmin):
+class OrganisationAdmin(AuditedAdminMixin, GuardedModelAdmin):  # type: ignore[misc]  # guardian's template: str
     list_display = ["name", "kind", "division_code", "parent", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "division_code"]
@@ -109,7 +109,8 @@ def _require_numeric(*ids) -> None:
 class SjsjUserAdmin(AuditedAdminMixin, UserAdmin):
     list_display = ["username", "display_name", "role", "organisation", "is_active"]
     list_filter = ["role", "is_active"]
-    fieldsets = UserAdmin.fieldsets + (
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
         (_("Organisation and role"), {"fields": ["organisation", "role", "display_name"]}),
     )
     actions = ["unlock"]

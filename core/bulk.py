@@ -15,11 +15,23 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone, translation
 
 
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    """The field named ``name``, which must have a column of its own (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ValueError(f"{model._meta.label}.{name} has no column")
+    return field
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> str:
+    return ", ".join(connection.ops.quote_name(str(_concrete(model, f).column)) for f in fields)
+
+
 def copy_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Insert ``rows`` (tuples in the order of ``fields``) into ``model``'s table."""
     meta = model._meta
     if connection.vendor == "postgresql":
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+        columns = _columns(model, fields)
         table = connection.ops.quote_name(meta.db_table)
         with (
             connection.cursor() as cursor,
@@ -30,8 +42,8 @@ def copy_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
             for row in rows:
                 copy.write_row(row)
         return
-    attnames = [meta.get_field(f).attname for f in fields]
-    model.objects.bulk_create(
+    attnames = [_concrete(model, f).attname for f in fields]
+    model._default_manager.bulk_create(
         (model(**dict(zip(attnames, row, strict=True))) for row in rows), batch_size=1000
     )
 
@@ -42,7 +54,7 @@ def copy_text(model: type[models.Model], fields: Sequence[str], data: str) -> No
     escaped by the caller. One call, however many rows: for a helper thread that should not
     need the GIL once per row."""
     meta = model._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
+    columns = _columns(model, fields)
     table = connection.ops.quote_name(meta.db_table)
     with (
         connection.cursor() as cursor,

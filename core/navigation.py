@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.roles import Cap, user_can
@@ -14,7 +15,7 @@ from core.roles import Cap, user_can
 @dataclass(frozen=True)
 class NavItem:
     key: str
-    label: str
+    label: str | Promise  # usually lazily translated
     url_name: str
     capability: str | None  # None: everyone signed in
     order: int = 0

@@ -78,7 +78,7 @@ def _send(message: OutboxMessage, connection) -> bool:
         )
     except Exception as exc:  # noqa: BLE001 - the broker is unreachable, or refused it
         logger.warning("outbox %s (%s): not sent: %s", message.pk, message.task_name, exc)
-        outcome = {"last_error": f"{now:%Y-%m-%d %H:%M:%S} {exc}"[:2000]}
+        outcome: dict[str, object] = {"last_error": f"{now:%Y-%m-%d %H:%M:%S} {exc}"[:2000]}
     else:
         outcome = {"dispatched_at": now}
     OutboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1, **outcome)
@@ -128,8 +128,8 @@ def outbox_dispatch_pending(*, limit: int = SWEEP_BATCH) -> int:
     many rows were sent; running it again at once sends nothing more."""
     sent = 0
     if current_app.conf.task_always_eager:
-        pending = OutboxMessage.objects.filter(dispatched_at__isnull=True).order_by("created_at")
-        return sum(_run_eagerly(pk) for pk in list(pending.values_list("pk", flat=True)[:limit]))
+        unsent = OutboxMessage.objects.filter(dispatched_at__isnull=True).order_by("created_at")
+        return sum(_run_eagerly(pk) for pk in list(unsent.values_list("pk", flat=True)[:limit]))
     with transaction.atomic():
         pending = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)

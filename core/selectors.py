@@ -8,6 +8,8 @@ organisation) open single organisations to a user, e.g. a reviewer seconded to a
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.db.models import Q, QuerySet
 from guardian.shortcuts import get_objects_for_user
 
@@ -33,6 +35,9 @@ def organisations_visible_to(user) -> QuerySet[Organisation]:
     return Organisation.objects.filter(condition | Q(pk__in=granted.values("pk")))
 
 
-def scope_queryset(queryset: QuerySet, user, *, field: str = "organisation") -> QuerySet:
+_QS = TypeVar("_QS", bound=QuerySet)
+
+
+def scope_queryset(queryset: _QS, user, *, field: str = "organisation") -> _QS:
     """Filter any queryset with an organisation foreign key down to what ``user`` may see."""
     return queryset.filter(**{f"{field}__in": organisations_visible_to(user)})

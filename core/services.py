@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm
 
 from core.audit import audit_record, model_snapshot
 from core.errors import ServiceError
-from core.models import CalendarDay, CalendarYear, Organisation, Role
+from core.models import CalendarDay, CalendarYear, Organisation, Role, User
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class SpecialDay:
 
 
 def calendar_load_year(
-    *, actor, year: int, days: list[SpecialDay], source: str, notice: str = ""
+    *, actor: User | None, year: int, days: list[SpecialDay], source: str, notice: str = ""
 ) -> CalendarYear:
     """Replace ``year``'s holidays and adjusted working days, and mark the year covered.
 
@@ -86,7 +86,9 @@ HOLIDAY_NAMES_ZH = {
 }
 
 
-def calendar_seed_from_library(*, actor=None, years: list[int] | None = None) -> list[int]:
+def calendar_seed_from_library(
+    *, actor: User | None = None, years: list[int] | None = None
+) -> list[int]:
     """Load the years the ``chinesecalendar`` package knows (the official notices to date).
 
     Years already loaded are left alone unless named in ``years``: an administrator's edits
@@ -161,7 +163,7 @@ def calendar_parse_csv(text: str) -> dict[int, list[SpecialDay]]:
     return by_year
 
 
-def calendar_import_csv(*, actor, text: str, source: str) -> list[int]:
+def calendar_import_csv(*, actor: User | None, text: str, source: str) -> list[int]:
     """Import whole years from a CSV file; each year in the file replaces that year."""
     by_year = calendar_parse_csv(text)
     with transaction.atomic():
@@ -172,7 +174,7 @@ def calendar_import_csv(*, actor, text: str, source: str) -> list[int]:
 
 def user_create(
     *,
-    actor,
+    actor: User | None,
     username: str,
     password: str,
     role: str,
@@ -214,7 +216,7 @@ def user_create(
     return user
 
 
-def organisation_grant_view(*, actor, user, organisation: Organisation) -> None:
+def organisation_grant_view(*, actor: User, user, organisation: Organisation) -> None:
     """Open one more organisation's records to ``user`` (an object-level guardian grant)."""
     with transaction.atomic():
         assign_perm("core.view_organisation", user, organisation)

@@ -19,12 +19,13 @@ from core.errors import ServiceError
 from core.fonts import cjk_font_available
 from core.forms import CalendarImportForm
 from core.home import home_cards
+from core.http import AuthenticatedHttpRequest
 from core.models import AuditEntry, CalendarDay, CalendarYear, Role
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
 from core.services import calendar_import_csv
 
-HOME_TEMPLATES = {
+HOME_TEMPLATES: dict[str, str] = {
     Role.INSPECTOR: "core/home/inspector.html",
     Role.CLERK: "core/home/clerk.html",
     Role.LEADER: "core/home/leader.html",
@@ -48,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def calendar_view(request: HttpRequest) -> HttpResponse:
+def calendar_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
         year = int(request.GET.get("year", today.year))
@@ -95,7 +96,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def audit_view(request: HttpRequest) -> HttpResponse:
+def audit_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not user_can(request.user, Cap.ADMINISTER):
         raise PermissionDenied
     entries = AuditEntry.objects.all()[:200]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -154,6 +156,7 @@ def _quarterly(today: date, horizon: date) -> tuple[list[Wanted], set[tuple[str,
             (kind, year, quarter) for kind in QUARTERLY for year, quarter in quarters
         ]
         for kind, year, quarter in periods:
+            dates: dict[str, Any]  # Wanted's date fields, or the reason there is no date
             try:
                 if quarter is None:
                     due = annual_due(regimes[org.pk], YEARLY[kind], year)
@@ -197,6 +200,8 @@ def _period_done(obligations: list[Obligation]) -> set[int]:
     quarter's draw executed, every check of the quarter's draw approved or cancelled."""
     done = set()
     for ob in obligations:
+        if ob.organisation_id is None or ob.year is None:
+            continue  # not a yearly or quarterly obligation
         if ob.kind == K.CHECK_ITEMS:
             finished = CheckItem.objects.filter(
                 organisation_id=ob.organisation_id, year=ob.year, published_at__isnull=False
@@ -286,6 +291,7 @@ def _tasks(today: date, horizon: date) -> list[Wanted]:
 
 
 def _after(kind, task, rules, event, start, title, link, responsible, horizon) -> Wanted | None:
+    dates: dict[str, Any]  # Wanted's date fields, or the reason there is no date
     try:
         dates = {"due_on": after_due(rules, event, start).due}
     except DeadlineNotComputable as exc:
@@ -305,14 +311,14 @@ def _after(kind, task, rules, event, start, title, link, responsible, horizon) -
 
 
 def _tasks_done(obligations: list[Obligation]) -> set[int]:
-    ids = {ob.task_id for ob in obligations}
+    ids = {ob.task_id for ob in obligations if ob.task_id is not None}
     states = dict(InspectionTask.objects.filter(pk__in=ids).values_list("pk", "state"))
     published = set(
         PublishedResult.objects.filter(task_id__in=ids).values_list("task_id", flat=True)
     )
     done = set()
     for ob in obligations:
-        state = states.get(ob.task_id)
+        state = states.get(ob.task_id) if ob.task_id is not None else None
         if (
             state is None
             or state == InspectionTask.State.CANCELLED
@@ -335,16 +341,19 @@ def _warnings(today: date) -> list[Wanted]:
         certificate_valid_until__lte=today + timedelta(days=CERTIFICATE_WARNING_DAYS),
     ).exclude(certificate_number="")
     for inspector in expiring:
+        valid_until = inspector.certificate_valid_until
+        if valid_until is None:  # excluded by the filter
+            continue
         wanted.append(
             Wanted(
                 kind=K.CERTIFICATE,
-                key=f"inspector{inspector.pk}-{inspector.certificate_valid_until.isoformat()}",
+                key=f"inspector{inspector.pk}-{valid_until.isoformat()}",
                 organisation_id=inspector.organisation_id,
                 title=_("The enforcement certificate of %(name)s runs out on %(date)s")
-                % {"name": inspector.name, "date": inspector.certificate_valid_until.isoformat()},
+                % {"name": inspector.name, "date": valid_until.isoformat()},
                 link=reverse("inspectors:inspector_detail", args=[inspector.pk]),
                 responsible=Obligation.Responsible.CLERK,
-                due_on=inspector.certificate_valid_until,
+                due_on=valid_until,
                 inspector_id=inspector.pk,
                 remind_now=True,
             )
@@ -493,7 +502,7 @@ def responsible_users(ob: Obligation) -> list[User]:
         return list(User.objects.filter(role=Role.ADMIN, is_active=True))
     if ob.responsible == Obligation.Responsible.LEADER:
         return _users(ob.organisation_id, [Role.LEADER])
-    if ob.responsible == Obligation.Responsible.TEAM and ob.task_id:
+    if ob.responsible == Obligation.Responsible.TEAM and ob.task is not None:
         team_user_ids = [
             a.inspector.user_id for a in task_team(ob.task) if a.inspector.user_id is not None
         ]
@@ -501,7 +510,7 @@ def responsible_users(ob: Obligation) -> list[User]:
         if users:
             return users
     users = _users(ob.organisation_id, [Role.CLERK])
-    if ob.kind == K.CERTIFICATE and ob.inspector_id and ob.inspector.user_id:
+    if ob.kind == K.CERTIFICATE and ob.inspector is not None and ob.inspector.user_id:
         users += list(User.objects.filter(pk=ob.inspector.user_id, is_active=True))
     return users or _users(ob.organisation_id, [Role.LEADER])
 
@@ -510,6 +519,7 @@ def escalation_users(ob: Obligation) -> list[User]:
     """The bureau's leaders and the reviewers of its city's enforcement team."""
     users = _users(ob.organisation_id, [Role.LEADER])
     organisation = ob.organisation
+    team: Organisation | None
     if organisation is not None:
         if organisation.kind == Organisation.Kind.CITY_TEAM:
             team = organisation
@@ -553,6 +563,7 @@ def _email(obligation_id: int, stage: str, text: str, link: str, emails: list[st
 
 
 def _due_words(ob: Obligation) -> str:
+    assert ob.due_on is not None, "only a dated obligation gets a reminder (_remind_on)"
     if ob.opens_on:
         return _("%(start)s to %(end)s") % {
             "start": ob.opens_on.isoformat(),
@@ -570,6 +581,8 @@ def obligations_advance(*, today: date) -> dict:
         state__in=[S.OPEN, S.REMINDED], due_on__lt=today
     ).select_related("organisation")
     for ob in late:
+        if ob.due_on is None:  # excluded by the filter
+            continue
         with transaction.atomic():
             if not Obligation.objects.filter(pk=ob.pk, state__in=[S.OPEN, S.REMINDED]).update(
                 state=S.OVERDUE, overdue_at=now
@@ -626,7 +639,9 @@ def deadlines_run(*, today: date | None = None) -> dict:
 # --- notifications read by their recipient --------------------------------------------------
 
 
-def notification_mark_read(*, actor, notification_ids: list[int] | None = None) -> int:
+def notification_mark_read(
+    *, actor: User | AnonymousUser | None, notification_ids: list[int] | None = None
+) -> int:
     """Mark the actor's own notifications read (all of them when no ids are given)."""
     if actor is None or not actor.is_authenticated:
         raise ServiceError(_("Log in to read notifications."), code="denied")

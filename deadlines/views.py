@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from deadlines import selectors, services
 from deadlines.models import Obligation
@@ -30,7 +31,7 @@ def _page_number(request: HttpRequest) -> int:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.notifications_for(request.user)
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
@@ -51,7 +52,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     raw = request.POST.getlist("id")
     ids = [int(v) for v in raw if v.isdigit() and len(v) < 12]
     try:
@@ -66,7 +67,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notification_badge(request: HttpRequest) -> HttpResponse:
+def notification_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The top bar's unread count, loaded after the page (the page itself makes no query)."""
     return render(
         request,
@@ -76,7 +77,7 @@ def notification_badge(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def obligation_list(request: HttpRequest) -> HttpResponse:
+def obligation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not (user_can(user, Cap.VIEW_PLANS) or user_can(user, Cap.ADMINISTER)):
         raise PermissionDenied

@@ -80,7 +80,8 @@ class RecordSerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    source = SourceBriefSerializer(read_only=True)
+    # A field named "source" shadows Field.source (the stubs' type), as DRF allows.
+    source = SourceBriefSerializer(read_only=True)  # type: ignore[assignment]
     draw = serializers.IntegerField(source="selection.draw_id", read_only=True, allow_null=True)
     team = serializers.SerializerMethodField()
     current_record = serializers.SerializerMethodField()
@@ -116,7 +117,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TeamMemberSerializer(many=True))
     def get_team(self, task: InspectionTask) -> list[dict]:
-        return TeamMemberSerializer(task_team(task), many=True).data
+        return TeamMemberSerializer(task_team(task), many=True).data  # type: ignore[return-value]  # many=True: a list
 
     @extend_schema_field(RecordSerializer(allow_null=True))
     def get_current_record(self, task: InspectionTask) -> dict | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -58,7 +59,7 @@ def seed(*, stdout, rng: random.Random) -> None:
             "plan__year", "plan__quarter"
         )
     )
-    worked = {"recorded": 0, "approved": 0, "problems": 0}
+    worked: dict[str, Any] = {"recorded": 0, "approved": 0, "problems": 0}
     today = timezone.localdate()
     if leader and draws:
         if len(draws) > 1:  # last quarter's: nearly all done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -154,7 +156,7 @@ class RecordForm(ServiceErrorForm):
         self.task = task
         self.items = items
         self.team = team
-        self.fields["members"].choices = [
+        cast(forms.ChoiceField, self.fields["members"]).choices = [
             (i.pk, f"{i.name}（{i.certificate_number or _('expert')}）") for i in team
         ]
         self.result_help = [

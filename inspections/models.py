@@ -8,6 +8,7 @@ every change of a result is a new version with its reason, actor and time.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -131,7 +132,7 @@ class ResultType(models.IntegerChoices):
     FURTHER_HANDLING = 5, _("Problem found, needs further handling")
 
 
-RESULT_HELP = {
+RESULT_HELP: dict[int, Promise] = {
     ResultType.NO_PROBLEM: _("No violation of laws, regulations or rules was found."),
     ResultType.NOT_DISCLOSED: _(
         "The object did not disclose, as required, information it must disclose."
@@ -374,12 +375,13 @@ class Evidence(models.Model):
         return self.original_name
 
     def kind_suffix(self) -> str:
-        return {
+        suffixes: dict[str, str] = {
             self.Kind.JPEG: ".jpg",
             self.Kind.PNG: ".png",
             self.Kind.WEBP: ".webp",
             self.Kind.PDF: ".pdf",
-        }.get(self.content_type, ".bin")
+        }
+        return suffixes.get(self.content_type, ".bin")
 
     @property
     def is_image(self) -> bool:

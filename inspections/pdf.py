@@ -37,7 +37,7 @@ def task_pdf_context(task: InspectionTask, kind: str) -> dict:
         "team": task_team(task),
         "problems": list(task.problems.all()),
         "means": [OffSiteMeans(m).label for m in (record.off_site_means if record else [])],
-        "draw_number": task.selection.draw.number if task.selection_id else "",
+        "draw_number": task.selection.draw.number if task.selection is not None else "",
         "printed_at": timezone.localtime(),
     }
 

@@ -82,9 +82,9 @@ def task_get_for_user(*, user, pk: int) -> InspectionTask:
 
 def task_team(task: InspectionTask) -> list[TeamAssignment]:
     """The team as it stands, read from the draw (never copied); empty for a targeted check."""
-    if task.selection_id is None:
+    if task.selection is None:
         return []
-    return effective_teams([task.selection])[task.selection_id]
+    return effective_teams([task.selection])[task.selection.pk]
 
 
 def record_current(task: InspectionTask) -> InspectionRecord | None:
@@ -109,7 +109,7 @@ def task_evidence(task: InspectionTask) -> list[Evidence]:
 def earlier_results(task: InspectionTask, limit: int = 10) -> list[InspectionRecord]:
     """Approved results of the same source's earlier inspections, newest first (the
     preparation view, 002 指引 前期准备)."""
-    latest = {}
+    latest: dict[int, InspectionRecord] = {}
     for record in (
         InspectionRecord.objects.filter(
             task__source_id=task.source_id, approved=True, task__state=InspectionTask.State.APPROVED

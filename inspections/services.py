@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record, model_snapshot
 from core.calendar import CalendarNotCovered, add_working_days
 from core.errors import ServiceError
+from core.models import User
 from core.roles import Cap, user_can
 from inspections.models import (
     Evidence,
@@ -41,7 +43,7 @@ def entry_due_for(ended: date) -> date | None:
         return None
 
 
-def read_record(*, actor, action: str, obj=None, **detail) -> None:
+def read_record(*, actor: User, action: str, obj=None, **detail) -> None:
     """Reading a confidential task, its evidence or its paper forms is itself recorded:
     who saw what, and when."""
     audit_record(
@@ -123,7 +125,7 @@ def _tasks_insert_select(draw: Draw) -> int:
         )
         SELECT count(*) FROM created
     """
-    params = {
+    params: dict[str, Any] = {
         "organisation": draw.organisation_id,
         "kind": InspectionTask.Kind.DRAWN.value,
         "start": plan.planned_start,
@@ -163,7 +165,7 @@ def _tasks_create_orm(draw: Draw) -> int:
     if not new:
         return 0
     InspectionTask.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
-    _attach_check_items(draw, [t.selection_id for t in new])
+    _attach_check_items(draw, [t.selection_id for t in new if t.selection_id is not None])
     return len(new)
 
 
@@ -219,7 +221,7 @@ def tasks_follow_substitution(*, substitution: Substitution) -> InspectionTask |
 
 def task_open_targeted(
     *,
-    actor,
+    actor: User,
     source,
     trigger: str,
     detail: str = "",
@@ -259,7 +261,7 @@ def task_open_targeted(
 
 
 def task_open_from_off_site(
-    *, actor, task: InspectionTask, detail: str, period_start: date, period_end: date
+    *, actor: User, task: InspectionTask, detail: str, period_start: date, period_end: date
 ) -> InspectionTask:
     """A clue found off-site opens a linked on-site targeted check (004 §二(六))."""
     if task.mode != "off_site":
@@ -283,16 +285,17 @@ def _team_inspector_ids(task: InspectionTask) -> set[int]:
     return {a.inspector_id for a in task_team(task)}
 
 
-def _require_team(actor, task: InspectionTask) -> None:
+def _require_team(actor: User, task: InspectionTask) -> None:
     """谁检查、谁录入: only a member of the current team enters (targeted: the organisation's
     inspectors)."""
     from inspectors.models import Inspector
 
-    inspector = Inspector.objects.filter(user_id=getattr(actor, "pk", None)).first()
-    ok = user_can(actor, Cap.ENTER_RESULTS) and inspector is not None
-    if ok and task.selection_id is not None:
+    inspector = Inspector.objects.filter(user_id=actor.pk).first()
+    if inspector is None or not user_can(actor, Cap.ENTER_RESULTS):
+        ok = False
+    elif task.selection_id is not None:
         ok = inspector.pk in _team_inspector_ids(task)
-    elif ok:
+    else:
         ok = inspector.organisation_id == task.organisation_id
     if not ok:
         raise ServiceError(_("Only a member of this task's team may do this."), code="denied")
@@ -302,7 +305,7 @@ def _locked(task: InspectionTask) -> InspectionTask:
     return InspectionTask.objects.select_for_update().get(pk=task.pk)
 
 
-def _transition(task, actor, allowed, new_state, action, **extra) -> InspectionTask:
+def _transition(task, actor: User, allowed, new_state, action, **extra) -> InspectionTask:
     if task.state not in allowed:
         raise ServiceError(
             _("This task is %(state)s; that is not possible now.")
@@ -324,7 +327,7 @@ def _transition(task, actor, allowed, new_state, action, **extra) -> InspectionT
     return task
 
 
-def task_start(*, actor, task: InspectionTask) -> InspectionTask:
+def task_start(*, actor: User, task: InspectionTask) -> InspectionTask:
     """The team begins the inspection."""
     _require_team(actor, task)
     with transaction.atomic():
@@ -358,7 +361,7 @@ def _check_result(result_type, ground: str, previous: InspectionRecord | None, c
 
 def record_save(
     *,
-    actor,
+    actor: User,
     task: InspectionTask,
     expected_version: int,
     checked_at: datetime | None = None,
@@ -442,7 +445,7 @@ def record_save(
             after={"version": record.version, "result_type": result_type},
         )
         RecordDraft.objects.filter(task=task, user=actor).delete()  # saved: the draft is done
-        if task.selection_id and task.state == State.RECORDED:
+        if task.selection_id and task.state == State.RECORDED and task.selection is not None:
             _disclose_when_inspected(task.selection.draw_id)
     return record
 
@@ -460,7 +463,7 @@ def _disclose_when_inspected(draw_id: int) -> None:
             draw_disclose_inspected(draw=draw)
 
 
-def task_submit(*, actor, task: InspectionTask) -> InspectionTask:
+def task_submit(*, actor: User, task: InspectionTask) -> InspectionTask:
     """The team submits the recorded result for approval (once)."""
     _require_team(actor, task)
     with transaction.atomic():
@@ -470,12 +473,12 @@ def task_submit(*, actor, task: InspectionTask) -> InspectionTask:
         return _transition(task, actor, {State.RECORDED}, State.SUBMITTED, "inspection.task_submit")
 
 
-def _require_leader(actor, task: InspectionTask) -> None:
+def _require_leader(actor: User, task: InspectionTask) -> None:
     if not user_can(actor, Cap.APPROVE) or actor.organisation_id != task.organisation_id:
         raise ServiceError(_("Your role does not allow this for this organisation."), code="denied")
 
 
-def task_approve(*, actor, task: InspectionTask) -> InspectionTask:
+def task_approve(*, actor: User, task: InspectionTask) -> InspectionTask:
     """A leader approves the submitted record; its current version is the one published."""
     _require_leader(actor, task)
     with transaction.atomic():
@@ -513,11 +516,12 @@ def completed_on_for(task: InspectionTask, record: InspectionRecord) -> date:
     return timezone.localdate(task.approved_at)
 
 
-def _record_completion(actor, task: InspectionTask, record: InspectionRecord) -> None:
+def _record_completion(actor: User | None, task: InspectionTask, record: InspectionRecord) -> None:
     """An approved drawn check is a completed spot check: the lottery records the fact that
     coverage and the frequency cap of later draws count (docs/coverage.md). Nothing else
     completes a check: a cancelled task (its source replaced) never reaches approval, a
     returned or unapproved record is not a result, and a targeted check is never random."""
+    assert task.selection is not None, "only a drawn task completes a spot check"
     check_completed_record(
         actor=actor,
         selection=task.selection,
@@ -556,7 +560,7 @@ def completions_record_missing() -> int:
     return recorded
 
 
-def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
+def task_return(*, actor: User, task: InspectionTask, reason: str) -> InspectionTask:
     """A leader returns a submitted record to the team, with the reason."""
     _require_leader(actor, task)
     if not reason.strip():
@@ -575,7 +579,7 @@ def task_return(*, actor, task: InspectionTask, reason: str) -> InspectionTask:
 
 def result_correct(
     *,
-    actor,
+    actor: User,
     task: InspectionTask,
     result_type: int,
     reason: str,
@@ -592,6 +596,7 @@ def result_correct(
         if task.state != State.APPROVED:
             raise ServiceError(_("Only an approved result is corrected."), code="state")
         previous = task.records.order_by("-version").first()
+        assert previous is not None, "an approved task has its approved record"
         _check_result(result_type, previous.ground, previous, conclusion)
         record = InspectionRecord.objects.create(
             task=task,
@@ -623,7 +628,7 @@ def result_correct(
 
 
 def problem_add(
-    *, actor, task: InspectionTask, description: str, handling: str, **fields
+    *, actor: User, task: InspectionTask, description: str, handling: str, **fields
 ) -> Problem:
     """Enter a problem found and its handling (台账)."""
     _require_team(actor, task)
@@ -653,7 +658,7 @@ def problem_add(
     return problem
 
 
-def problem_verify(*, actor, problem: Problem, evidence: str, verification: str) -> Problem:
+def problem_verify(*, actor: User, problem: Problem, evidence: str, verification: str) -> Problem:
     """The re-check: evidence of the rectification and its verification."""
     _require_team(actor, problem.task)
     if not evidence.strip():
@@ -675,7 +680,7 @@ def problem_verify(*, actor, problem: Problem, evidence: str, verification: str)
     return problem
 
 
-def problem_close(*, actor, problem: Problem) -> Problem:
+def problem_close(*, actor: User, problem: Problem) -> Problem:
     """A leader closes the loop; never without evidence."""
     _require_leader(actor, problem.task)
     with transaction.atomic():
@@ -703,7 +708,7 @@ def problem_close(*, actor, problem: Problem) -> Problem:
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 
 
-def draft_save(*, actor, task: InspectionTask, base_version: int, data: dict) -> RecordDraft:
+def draft_save(*, actor: User, task: InspectionTask, base_version: int, data: dict) -> RecordDraft:
     """Keep what a member typed, server-side, until they save it as a version. Nothing here
     is part of the record: the draft is the member's own, offered back when they return."""
     _require_team(actor, task)
@@ -720,7 +725,7 @@ def draft_save(*, actor, task: InspectionTask, base_version: int, data: dict) ->
     return draft
 
 
-def draft_discard(*, actor, task: InspectionTask) -> None:
+def draft_discard(*, actor: User, task: InspectionTask) -> None:
     RecordDraft.objects.filter(task=task, user=actor).delete()
 
 
@@ -760,7 +765,7 @@ def _check_content(upload, kind: str) -> None:
 
 def evidence_add(
     *,
-    actor,
+    actor: User,
     task: InspectionTask,
     upload,
     description: str = "",
@@ -832,7 +837,7 @@ def evidence_add(
 
 
 def task_set_joint(
-    *, actor, task: InspectionTask, joint: bool, sections: str = "", authorities: str = ""
+    *, actor: User, task: InspectionTask, joint: bool, sections: str = "", authorities: str = ""
 ) -> InspectionTask:
     """Record which sections of the bureau and which other authorities took part in a joint
     inspection (004 §二(五)). A row the draw marked joint stays joint; any other task may be
@@ -848,7 +853,7 @@ def task_set_joint(
                 % {"state": task.get_state_display()},
                 code="state",
             )
-        drawn_joint = task.selection_id is not None and task.selection.joint
+        drawn_joint = task.selection is not None and task.selection.joint
         if drawn_joint and not joint:
             raise ServiceError(
                 {"joint": _("The draw made this a joint inspection; it stays one.")},

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from inspections import services
 from inspections.forms import (
@@ -105,7 +106,7 @@ def _team_inspectors(task: InspectionTask, team) -> list:
 
 
 @login_required
-def my_tasks(request: HttpRequest) -> HttpResponse:
+def my_tasks(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The inspector's tasks, made for a phone: open ones first, each a large card."""
     if not user_can(request.user, Cap.OWN_TASKS):
         raise PermissionDenied
@@ -117,7 +118,12 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         .select_related("selection__draw", "organisation")
         .order_by("state", "period_end", "pk")[:500]
     )
-    order = {State.IN_PROGRESS: 0, State.ASSIGNED: 1, State.RECORDED: 2, State.SUBMITTED: 3}
+    order: dict[str, int] = {
+        State.IN_PROGRESS: 0,
+        State.ASSIGNED: 1,
+        State.RECORDED: 2,
+        State.SUBMITTED: 3,
+    }
     tasks.sort(key=lambda t: (order.get(t.state, 4), t.period_end, t.pk))
     rows = [{"task": t, "deadline": deadline_state(t, today, soon)} for t in tasks]
     if any(t.selection_id for t in tasks):
@@ -130,7 +136,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def task_board(request: HttpRequest) -> HttpResponse:
+def task_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The clerk's board: every task of the bureau (or of one draw) with state and deadline."""
     if not (user_can(request.user, Cap.VIEW_DRAWS) or user_can(request.user, Cap.APPROVE)):
         raise PermissionDenied
@@ -193,7 +199,7 @@ def task_board(request: HttpRequest) -> HttpResponse:
 # --- one task --------------------------------------------------------------------------------
 
 
-def _task_context(request: HttpRequest, task: InspectionTask) -> dict:
+def _task_context(request: AuthenticatedHttpRequest, task: InspectionTask) -> dict:
     team = task_team(task)
     record = record_current(task)
     user = request.user
@@ -246,7 +252,7 @@ def _task_context(request: HttpRequest, task: InspectionTask) -> dict:
 
 
 @login_required
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Preparation (source, history, earlier results, items) and the record as it stands."""
     task = task_get_for_user(user=request.user, pk=pk)
     if task.selection_id:
@@ -267,7 +273,7 @@ def _action(request, pk, call, done: str):
 
 @login_required
 @require_POST
-def task_start(request: HttpRequest, pk: int) -> HttpResponse:
+def task_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
@@ -278,7 +284,7 @@ def task_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def task_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
@@ -289,7 +295,7 @@ def task_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def task_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
@@ -300,7 +306,7 @@ def task_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_return(request: HttpRequest, pk: int) -> HttpResponse:
+def task_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return _action(
@@ -313,7 +319,7 @@ def task_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def result_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def result_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = CorrectionForm(request.POST)
     if not form.is_valid():
         task = task_get_for_user(user=request.user, pk=pk)
@@ -329,7 +335,7 @@ def result_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_joint(request: HttpRequest, pk: int) -> HttpResponse:
+def task_joint(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = JointForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {}
     return _action(
@@ -350,7 +356,7 @@ def task_joint(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def record_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = task_get_for_user(user=request.user, pk=pk)
     team = task_team(task)
     if not _on_team(request.user, task, team):
@@ -418,7 +424,7 @@ def _draft_data(data: dict, current):
 
 @login_required
 @require_POST
-def record_autosave(request: HttpRequest, pk: int) -> HttpResponse:
+def record_autosave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """htmx: keep the form as typed, a few seconds after each change (no version is made)."""
     task = task_get_for_user(user=request.user, pk=pk)
     try:
@@ -444,7 +450,7 @@ def record_autosave(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def problem_add(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = task_get_for_user(user=request.user, pk=pk)
     form = ProblemForm(request.POST, items=task.check_items.all())
     if not form.is_valid():
@@ -468,7 +474,7 @@ def _problem(request, pk: int, problem_pk: int) -> tuple[InspectionTask, Problem
 
 @login_required
 @require_POST
-def problem_verify(request: HttpRequest, pk: int, problem_pk: int) -> HttpResponse:
+def problem_verify(request: AuthenticatedHttpRequest, pk: int, problem_pk: int) -> HttpResponse:
     task, problem = _problem(request, pk, problem_pk)
     form = VerifyForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"evidence": "", "verification": ""}
@@ -482,7 +488,7 @@ def problem_verify(request: HttpRequest, pk: int, problem_pk: int) -> HttpRespon
 
 @login_required
 @require_POST
-def problem_close(request: HttpRequest, pk: int, problem_pk: int) -> HttpResponse:
+def problem_close(request: AuthenticatedHttpRequest, pk: int, problem_pk: int) -> HttpResponse:
     task, problem = _problem(request, pk, problem_pk)
     return _action(
         request,
@@ -497,7 +503,7 @@ def problem_close(request: HttpRequest, pk: int, problem_pk: int) -> HttpRespons
 
 @login_required
 @require_POST
-def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = task_get_for_user(user=request.user, pk=pk)
     problems = list(task.problems.all())
     form = EvidenceForm(request.POST, request.FILES, problems=problems)
@@ -520,7 +526,7 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedHttpRequest, pk: int, evidence_pk: int) -> FileResponse:
     """Only for those who may see the task; every download is recorded."""
     task = task_get_for_user(user=request.user, pk=pk)
     evidence = Evidence.objects.filter(task=task, pk=evidence_pk).first()
@@ -542,7 +548,7 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
 
 
 @login_required
-def targeted_open(request: HttpRequest) -> HttpResponse:
+def targeted_open(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A clerk opens a non-random check on a source of the bureau, naming its trigger."""
     if not user_can(request.user, Cap.OPERATE_DRAW):
         raise PermissionDenied
@@ -579,7 +585,7 @@ def targeted_open(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def follow_on_open(request: HttpRequest, pk: int) -> HttpResponse:
+def follow_on_open(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """From an off-site task: a clue opens a linked on-site targeted check (004 §二(六))."""
     task = task_get_for_user(user=request.user, pk=pk)
     form = FollowOnForm(request.POST)
@@ -602,7 +608,7 @@ PDF_KINDS = ("approval", "record", "report")
 
 
 @login_required
-def task_pdf(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+def task_pdf(request: AuthenticatedHttpRequest, pk: int, kind: str) -> HttpResponse:
     from core.fonts import cjk_font_available
     from inspections import pdf
 

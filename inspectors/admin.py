@@ -21,10 +21,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class UnavailabilityInline(admin.TabularInline):
-    model = Unavailability
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    fields = ["start", "end", "reason", "note"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -34,7 +32,12 @@ class UnavailabilityInline(admin.TabularInline):
         return False
 
 
-class ConflictInline(UnavailabilityInline):
+class UnavailabilityInline(ReadOnlyInline):
+    model = Unavailability
+    fields = ["start", "end", "reason", "note"]
+
+
+class ConflictInline(ReadOnlyInline):
     model = Conflict
     fields = ["source", "company_uscc", "reason", "valid_from", "valid_until", "withdrawn_at"]
     raw_id_fields = ["source"]

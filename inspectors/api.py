@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -91,7 +93,7 @@ class InspectorSerializer(serializers.ModelSerializer):
         read_only_fields = ["organisation", "user", "is_active", "created_at", "updated_at"]
         # The services enforce the record's rules (certificate required and unique, etc.).
         validators: list = []
-        extra_kwargs = {"certificate_number": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"certificate_number": {"validators": []}}
 
     def _call(self, fn, **kwargs):
         try:

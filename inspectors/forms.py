@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.errors import ServiceError
+from core.models import Organisation
 from core.vocab import Expertise
 from inspectors.models import CertificateStatus, Inspector, Unavailability
 
@@ -22,7 +23,7 @@ class InspectorFilterForm(forms.Form):
     """The list's filters; ``filters()`` gives what ``inspector_list_for_user`` expects."""
 
     q = forms.CharField(label=_("Name or certificate number"), required=False, max_length=50)
-    organisation = forms.ModelChoiceField(
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
         label=_("Organisation"), queryset=None, required=False, empty_label=_("All")
     )
     kind = forms.ChoiceField(
@@ -155,7 +156,7 @@ class InspectorForm(forms.Form):
     def initial_from(cls, inspector: Inspector) -> dict:
         return {name: getattr(inspector, name) for name in cls.base_fields}
 
-    def add_service_error(self, exc: ServiceError) -> None:
+    def add_service_error(self: forms.BaseForm, exc: ServiceError) -> None:
         """Show a service's refusal next to the field it concerns."""
         if hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():

@@ -27,7 +27,7 @@ from core.excel import (
     text_column,
 )
 from core.excel.spec import filter_by_keys, parse_division
-from core.models import Organisation
+from core.models import Organisation, User
 from core.selectors import organisations_visible_to
 from core.vocab import Expertise
 from inspectors.models import Inspector
@@ -167,7 +167,7 @@ class InspectorImportSpec(ImportSpec):
         ),
     )
 
-    def begin(self, *, actor, organisation) -> InspectorImportContext:
+    def begin(self, *, actor: User, organisation) -> InspectorImportContext:
         editable = [
             org
             for org in organisations_visible_to(actor)
@@ -257,7 +257,7 @@ class InspectorImportSpec(ImportSpec):
                     found[key] = records[0]
         return found
 
-    def commit(self, *, actor, rows, ctx, accept_warnings):
+    def commit(self, *, actor: User, rows, ctx, accept_warnings):
         payload = [{**row.values, "row": row.number} for row in rows]
         return tuple(
             inspector_bulk_upsert(actor=actor, organisation_by_code=ctx.by_code, rows=payload)

@@ -320,7 +320,7 @@ class Conflict(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.company_uscc or (self.source.name if self.source_id else "")
+        target = self.company_uscc or (self.source.name if self.source is not None else "")
         return f"{self.inspector.name} ↔ {target}"
 
     def is_in_force(self, on: date) -> bool:

@@ -20,7 +20,13 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from core.selectors import scope_queryset
 from core.uscc import normalise as normalise_uscc
-from inspectors.models import Conflict, Inspector, InspectorChange, Unavailability
+from inspectors.models import (
+    Conflict,
+    Inspector,
+    InspectorChange,
+    InspectorQuerySet,
+    Unavailability,
+)
 
 
 def user_may_edit_inspectors_of(user, organisation: Organisation | int | None) -> bool:
@@ -39,7 +45,7 @@ def expertise_filter(code: str) -> Q:
     return Q(expertise__icontains=f'"{code}"')
 
 
-def inspector_list_for_user(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet:
+def inspector_list_for_user(*, user, filters: Mapping[str, Any] | None = None) -> InspectorQuerySet:
     """Inspectors ``user`` may see, filtered by already-cleaned values.
 
     ``filters`` keys (all optional; empty values are ignored): ``q`` (name or certificate
@@ -173,6 +179,7 @@ def conflicts_for(
             codes.add(normalise_uscc(company_uscc))
     if codes:
         sources_by_uscc: dict[str, list[int]] = defaultdict(list)
+        pairs: Iterable[tuple[int, str]]
         if uscc_list is None:
             from registry.models import PollutionSource
 

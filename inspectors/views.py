@@ -6,20 +6,24 @@ only registry editors of the inspector's own organisation change it (403 otherwi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
@@ -75,7 +79,7 @@ def _filter_form(request: HttpRequest) -> InspectorFilterForm:
 
 
 @login_required
-def inspector_list(request: HttpRequest) -> HttpResponse:
+def inspector_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     form = _filter_form(request)
     qs = inspector_list_for_user(user=request.user, filters=form.filters())
@@ -96,7 +100,7 @@ def inspector_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def inspector_export(request: HttpRequest) -> HttpResponse:
+def inspector_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """The current filter of the list, as an Excel workbook (every page, not just one)."""
     _require_view(request)
     form = _filter_form(request)
@@ -150,8 +154,10 @@ def _history_rows(changes: list[InspectorChange]) -> list[dict]:
         lines = []
         for field, pair in (change.changes or {}).items():
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            label: str | Promise | None
             try:
-                label = Inspector._meta.get_field(field).verbose_name
+                # History names concrete fields; anything else raises and is caught below.
+                label = cast(Field, Inspector._meta.get_field(field)).verbose_name
             except Exception:  # noqa: BLE001 - not a model field (availability, conflict)
                 label = HISTORY_LABELS.get(field, field)
             label = HISTORY_LABELS.get(field, label)
@@ -204,7 +210,7 @@ def _source_choices(request: HttpRequest, inspector: Inspector) -> list:
 
 
 @login_required
-def inspector_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def inspector_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     inspector = inspector_get_for_user(user=request.user, pk=pk)
     return render(request, "inspectors/inspector_detail.html", _detail_context(request, inspector))
@@ -218,9 +224,9 @@ def _form_data(form: InspectorForm) -> dict:
 
 
 @login_required
-def inspector_create(request: HttpRequest) -> HttpResponse:
+def inspector_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation = request.user.organisation
-    if not user_may_edit_inspectors_of(request.user, organisation):
+    if organisation is None or not user_may_edit_inspectors_of(request.user, organisation):
         raise PermissionDenied
     form = InspectorForm(request.POST or None, initial={"on_staff": True, "kind": "enforcement"})
     if request.method == "POST" and form.is_valid():
@@ -243,7 +249,7 @@ def inspector_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def inspector_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def inspector_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     inspector = _editable(request, pk)
     form = InspectorForm(request.POST or None, initial=InspectorForm.initial_from(inspector))
     if request.method == "POST" and form.is_valid():
@@ -265,7 +271,7 @@ def inspector_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def inspector_set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
+def inspector_set_active(request: AuthenticatedHttpRequest, pk: int, active: bool) -> HttpResponse:
     inspector = _editable(request, pk)
     form = DeactivateForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -290,7 +296,7 @@ def _section(request: HttpRequest, inspector: Inspector, template: str, **extra)
 
 @login_required
 @require_POST
-def unavailability_add(request: HttpRequest, pk: int) -> HttpResponse:
+def unavailability_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     inspector = _editable(request, pk)
     form = UnavailabilityForm(request.POST)
     if form.is_valid():
@@ -309,7 +315,9 @@ def unavailability_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def unavailability_remove(request: HttpRequest, pk: int, period_pk: int) -> HttpResponse:
+def unavailability_remove(
+    request: AuthenticatedHttpRequest, pk: int, period_pk: int
+) -> HttpResponse:
     inspector = _editable(request, pk)
     period = inspector.unavailabilities.filter(pk=period_pk).first()
     if period is None:
@@ -322,7 +330,7 @@ def unavailability_remove(request: HttpRequest, pk: int, period_pk: int) -> Http
 
 @login_required
 @require_POST
-def conflict_declare(request: HttpRequest, pk: int) -> HttpResponse:
+def conflict_declare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     inspector = _editable(request, pk)
     form = ConflictForm(request.POST)
     if form.is_valid():
@@ -370,7 +378,7 @@ def conflict_declare(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def conflict_withdraw(request: HttpRequest, pk: int, conflict_pk: int) -> HttpResponse:
+def conflict_withdraw(request: AuthenticatedHttpRequest, pk: int, conflict_pk: int) -> HttpResponse:
     inspector = _editable(request, pk)
     conflict = inspector.conflicts.filter(pk=conflict_pk).first()
     if conflict is None:

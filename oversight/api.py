@@ -25,7 +25,9 @@ class OrganisationBriefSerializer(serializers.Serializer):
 class ClassFiguresSerializer(serializers.Serializer):
     klass = serializers.CharField(source="class")
     pool = serializers.IntegerField()
-    required = serializers.IntegerField(allow_null=True)
+    # Declared fields named like Field attributes ("required", "label"): DRF's metaclass takes
+    # them out of the class, so they shadow nothing; the stubs cannot tell.
+    required = serializers.IntegerField(allow_null=True)  # type: ignore[assignment]
     drawn = serializers.IntegerField(allow_null=True)
     inspected = serializers.IntegerField()
     entered_on_time = serializers.IntegerField()
@@ -35,7 +37,7 @@ class ClassFiguresSerializer(serializers.Serializer):
 
 class FigureSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     text = serializers.CharField()
     tone = serializers.ChoiceField(choices=["green", "amber", "red", "neutral"])
     rule = serializers.CharField()

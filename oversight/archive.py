@@ -80,7 +80,7 @@ def archive_files(organisation, year: int) -> dict[str, bytes]:
         .select_related("source")
         .order_by("pk")
     )
-    records = {}
+    records: dict[int, list[dict[str, object]]] = {}
     for r in InspectionRecord.objects.filter(task__in=tasks).order_by("task_id", "version"):
         records.setdefault(r.task_id, []).append(
             {

@@ -281,6 +281,7 @@ def quarter_tasks(
         .order_by()
         .values_list("handling_ended_on", flat=True)
         .distinct()
+        if d is not None
     )
     dues = publication_dues(ended)
     if dues:
@@ -549,7 +550,7 @@ class BureauRow:
 
     @property
     def tone(self) -> str:
-        return max((f.tone for f in self.figures), key=TONE_ORDER.get, default=NEUTRAL)
+        return max((f.tone for f in self.figures), key=TONE_ORDER.__getitem__, default=NEUTRAL)
 
     @property
     def late(self) -> bool:
@@ -590,13 +591,13 @@ def bureau_rows(*, units: list[Organisation], period: Period, drill=None) -> lis
     cycle3 = any(regimes.regime_for(organisation=o).general_cycle_anchor is not None for o in units)
     coverage = count_coverage(organisation_ids=ids, period=period, cycle3=cycle3)
     registry: dict[tuple[int, str], int] = {}
-    for row in (
+    for src in (
         PollutionSource.objects.filter(organisation_id__in=ids, status="active")
         .values("organisation_id", "supervision_class")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        registry[(row["organisation_id"], row["supervision_class"])] = row["n"]
+        registry[(src["organisation_id"], src["supervision_class"])] = src["n"]
     staff = dict(
         Inspector.objects.certified(min(today, period.end))
         .filter(organisation_id__in=ids)
@@ -607,13 +608,13 @@ def bureau_rows(*, units: list[Organisation], period: Period, drill=None) -> lis
     )
     draw_ids = [s.draw.pk for s in standings.values() if s.draw is not None]
     subs: dict[int, dict[str, int]] = {}
-    for row in (
+    for sub in (
         Substitution.objects.filter(draw_id__in=draw_ids, status=Substitution.Status.APPROVED)
         .values("draw__organisation_id", "kind")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        subs.setdefault(row["draw__organisation_id"], {})[row["kind"]] = row["n"]
+        subs.setdefault(sub["draw__organisation_id"], {})[sub["kind"]] = sub["n"]
 
     rows = []
     for org in units:
@@ -705,7 +706,7 @@ def _figures(row: BureauRow, *, period, coverage, registry, staff, subs, drill) 
             key_class["short"] = key_class["short"] or key_short
         tone = RED if short or key_short else GREEN
         text = f"{row.drawn} / {row.required}"
-        if key_short:
+        if key_short and key_class is not None:
             text += " · " + str(_("key %(d)s of %(m)s")) % {
                 "d": key_class["drawn"] or 0,
                 "m": key_minimum,
@@ -974,7 +975,7 @@ def result_mix(*, units: list[Organisation], period: Period) -> dict[int, int]:
         .annotate(n=Count("task_id", distinct=True))
         .order_by()
     )
-    return {r["result_type"]: r["n"] for r in rows}
+    return {r["result_type"]: r["n"] for r in rows if r["result_type"] is not None}
 
 
 # --- the drill-down lists -------------------------------------------------------------------------
@@ -989,7 +990,7 @@ def drill_tasks(*, organisation, period: Period, metric: str, klass: str = "") -
         condition = filters[metric]
     tasks = quarter_tasks(organisation_ids=[organisation.pk], period=period).filter(condition)
     if klass:
-        tasks = tasks.filter(klass=klass)
+        tasks = tasks.filter(klass=klass)  # type: ignore[misc]  # quarter_tasks annotates klass
     return tasks.select_related("source", "selection__draw").order_by("pk")
 
 
@@ -1071,7 +1072,8 @@ def due_soon(*, organisation, today: date) -> dict:
         .exclude(published__isnull=False)
         .select_related("source", "selection__draw")
     )
-    dues = publication_dues(sorted({t.handling_ended_on for t in tasks})) or {}
+    ended = {t.handling_ended_on for t in tasks if t.handling_ended_on is not None}
+    dues = publication_dues(sorted(ended)) or {}
     publications = sorted(
         (
             (dues[t.handling_ended_on], t)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ServiceError
-from core.models import Organisation
+from core.models import Organisation, User
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from oversight import reports
@@ -22,7 +22,7 @@ from oversight.models import Archive, DrawFiling, Report, TypicalCase
 logger = logging.getLogger(__name__)
 
 
-def _require_city_team(actor) -> Organisation:
+def _require_city_team(actor: User) -> Organisation:
     org = getattr(actor, "organisation", None)
     if (
         not user_can(actor, Cap.REVIEW_COUNTIES)
@@ -33,7 +33,7 @@ def _require_city_team(actor) -> Organisation:
     return org
 
 
-def report_request(*, actor, kind: str, year: int, quarter: int) -> tuple[Report, bool]:
+def report_request(*, actor: User, kind: str, year: int, quarter: int) -> tuple[Report, bool]:
     """Ask for a new version of a report of the actor's city team. While one is being built the
     running one is returned and nothing new starts: ``(report, False)``."""
     org = _require_city_team(actor)
@@ -138,7 +138,7 @@ def report_build(*, report_id: int) -> Report | None:
     return report
 
 
-def report_record_download(*, actor, report: Report, what: str) -> None:
+def report_record_download(*, actor: User, report: Report, what: str) -> None:
     audit_record(
         actor=actor,
         action="oversight.report_download",
@@ -147,7 +147,7 @@ def report_record_download(*, actor, report: Report, what: str) -> None:
     )
 
 
-def typical_case_mark(*, actor, task: InspectionTask, note: str) -> TypicalCase:
+def typical_case_mark(*, actor: User, task: InspectionTask, note: str) -> TypicalCase:
     """The city team picks an approved inspection of its counties as a typical case."""
     org = _require_city_team(actor)
     if not task.organisation.division_code.startswith(org.scope_prefix):
@@ -187,7 +187,7 @@ def draw_digest(draw) -> str:
     )
 
 
-def draw_file(*, actor, draw) -> DrawFiling:
+def draw_file(*, actor: User, draw) -> DrawFiling:
     """File an executed draw with the bureau's city team (003 §七(二)): its operators and
     leaders do it, once. The drawn list stays where ``can_see_full_result`` puts it."""
     from lottery.models import Draw
@@ -220,7 +220,7 @@ def draw_file(*, actor, draw) -> DrawFiling:
 # --- the archive ---------------------------------------------------------------------------------
 
 
-def archive_request(*, actor, organisation, year: int) -> tuple[Archive, bool]:
+def archive_request(*, actor: User, organisation, year: int) -> tuple[Archive, bool]:
     """Ask for a new version of a bureau's archive of a year: its own clerks and leaders, or its
     city team. While one is being built, that one is returned and nothing new starts."""
     from core.selectors import organisations_visible_to
@@ -280,7 +280,7 @@ def archive_build(*, archive_id: int) -> Archive | None:
         with transaction.atomic():
             name = f"archive-{archive.year}-v{archive.version}-r{archive.pk}-{uuid.uuid4().hex[:8]}"
             archive.file.save(f"{name}.zip", ContentFile(data), save=False)
-            saved = archive.file.name
+            saved = archive.file.name or ""
             Archive.objects.filter(pk=archive.pk).update(
                 status="done",
                 file=saved,
@@ -308,7 +308,7 @@ def archive_build(*, archive_id: int) -> Archive | None:
     return archive
 
 
-def archive_record_download(*, actor, archive: Archive) -> None:
+def archive_record_download(*, actor: User, archive: Archive) -> None:
     audit_record(
         actor=actor,
         action="oversight.archive_download",

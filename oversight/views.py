@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.http import AuthenticatedHttpRequest
 from lottery.selectors import can_see_full_result, draw_due_date
 from oversight import charts
 from oversight import selectors as sel
@@ -41,7 +42,7 @@ def _city_param(request: HttpRequest) -> str:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Where "Oversight" leads: the province to its cities, everyone else to the dashboard."""
     if sel.is_province_level(request.user):
         return redirect("oversight:province")
@@ -51,7 +52,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """One row per county bureau and city team of the user's scope (``?city=`` narrows the
     province's view to one city): every figure of the quarter, coloured against its rule."""
     if not sel.can_oversee(request.user):
@@ -85,7 +86,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def province(request: HttpRequest) -> HttpResponse:
+def province(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The province: its cities (the dashboard's rows added up), each leading to its counties."""
     if not sel.is_province_level(request.user):
         raise PermissionDenied
@@ -100,7 +101,7 @@ def province(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def bureau(request: HttpRequest) -> HttpResponse:
+def bureau(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A bureau's own row and what falls due in the next ten working days."""
     user = request.user
     if not sel.can_see_bureau(user):
@@ -138,7 +139,7 @@ DRILL_LABELS = {
 
 
 @login_required
-def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
+def drill(request: AuthenticatedHttpRequest, pk: int, metric: str) -> HttpResponse:
     """The list behind one figure of one unit. A unit outside the user's scope is a 404; a
     drawn source's name is shown only to whom ``can_see_full_result`` allows."""
     if not sel.can_see_bureau(request.user):
@@ -210,7 +211,7 @@ def _can_issue(user) -> bool:
 
 
 @login_required
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The reports the user may read, newest first; the city team asks for new ones here."""
     from oversight.models import Report
     from oversight.reports import annual_report_due
@@ -234,7 +235,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_request(request: HttpRequest) -> HttpResponse:
+def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     from core.errors import ServiceError
     from oversight import services
 
@@ -261,20 +262,20 @@ def report_request(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = sel.report_get_for_user(user=request.user, pk=pk)
     return render(request, "oversight/report.html", {"report": report})
 
 
 @login_required
-def report_status(request: HttpRequest, pk: int) -> HttpResponse:
+def report_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Polled by the report's page (htmx) while the worker builds it."""
     report = sel.report_get_for_user(user=request.user, pk=pk)
     return render(request, "oversight/_report_status.html", {"report": report})
 
 
 @login_required
-def report_download(request: HttpRequest, pk: int, what: str) -> FileResponse:
+def report_download(request: AuthenticatedHttpRequest, pk: int, what: str) -> FileResponse:
     from oversight import services
 
     report = sel.report_get_for_user(user=request.user, pk=pk)
@@ -293,7 +294,7 @@ def report_download(request: HttpRequest, pk: int, what: str) -> FileResponse:
 
 
 @login_required
-def filings(request: HttpRequest) -> HttpResponse:
+def filings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Draws filed with the city team: number, time, who, digest (never the list)."""
     if not sel.can_see_bureau(request.user):
         raise PermissionDenied
@@ -308,7 +309,7 @@ def filings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def draw_file(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     from core.errors import ServiceError
     from lottery.selectors import draw_get_for_user
     from oversight import services
@@ -328,7 +329,7 @@ def draw_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def archives(request: HttpRequest) -> HttpResponse:
+def archives(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not sel.can_see_bureau(request.user):
         raise PermissionDenied
     period, message = _period(request)
@@ -350,7 +351,7 @@ def archives(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def archive_request(request: HttpRequest) -> HttpResponse:
+def archive_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     from core.errors import ServiceError
     from oversight import services
 
@@ -374,7 +375,7 @@ def archive_request(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def archive_download(request: HttpRequest, pk: int) -> FileResponse:
+def archive_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     from oversight import services
 
     archive = sel.archive_get_for_user(user=request.user, pk=pk)
@@ -388,7 +389,7 @@ def archive_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def typical_case_mark(request: HttpRequest, pk: int) -> HttpResponse:
+def typical_case_mark(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The city team marks an approved inspection of its city as a typical case."""
     from core.errors import ServiceError
     from inspections.models import InspectionTask
@@ -403,7 +404,7 @@ def typical_case_mark(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except InspectionTask.DoesNotExist:
         raise Http404 from None
-    if task.selection_id and not can_see_full_result(request.user, task.selection.draw):
+    if task.selection is not None and not can_see_full_result(request.user, task.selection.draw):
         raise Http404  # a drawn source the team may not see yet is no case to pick
     try:
         services.typical_case_mark(actor=request.user, task=task, note=request.POST.get("note", ""))

@@ -53,7 +53,8 @@ class WithholdForm(forms.Form):
         choices=Withholding.Scope.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
-    fields = forms.MultipleChoiceField(
+    # A form field named "fields": the form's metaclass moves it into self.fields.
+    fields = forms.MultipleChoiceField(  # type: ignore[assignment]
         label=_("Fields left out"),
         required=False,
         choices=[(k, v) for k, v in NARROWABLE_FIELDS.items()],

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from inspections.selectors import task_get_for_user, task_list_for_user
@@ -22,9 +23,12 @@ from publication.forms import NationalExportForm, WithdrawForm, WithholdForm
 from publication.models import NationalExport, PublishedResult, Withholding
 
 
-def _require_leader(request: HttpRequest) -> None:
-    if not user_can(request.user, Cap.APPROVE) or request.user.organisation_id is None:
+def _require_leader(request: AuthenticatedHttpRequest) -> int:
+    """Refuse all but a leader of an organisation; returns that organisation's id."""
+    organisation_id = request.user.organisation_id
+    if not user_can(request.user, Cap.APPROVE) or organisation_id is None:
         raise PermissionDenied
+    return organisation_id
 
 
 def _refused(request: HttpRequest, exc: ServiceError) -> None:
@@ -33,11 +37,11 @@ def _refused(request: HttpRequest, exc: ServiceError) -> None:
 
 
 @login_required
-def manage(request: HttpRequest) -> HttpResponse:
-    _require_leader(request)
+def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisation_id = _require_leader(request)
     tasks = (
         task_list_for_user(user=request.user)
-        .filter(state=InspectionTask.State.APPROVED, organisation_id=request.user.organisation_id)
+        .filter(state=InspectionTask.State.APPROVED, organisation_id=organisation_id)
         .select_related("source", "pending_publication")
         .prefetch_related(
             Prefetch(
@@ -60,13 +64,14 @@ def manage(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "task": task,
-                "entry": task.current_entries[0] if task.current_entries else None,
-                "withholding": task.active_withholdings[0] if task.active_withholdings else None,
+                # Prefetched lists (to_attr above), which the stubs lose through the paginator.
+                "entry": task.current_entries[0] if task.current_entries else None,  # type: ignore[attr-defined]
+                "withholding": task.active_withholdings[0] if task.active_withholdings else None,  # type: ignore[attr-defined]
                 "pending": pending,
                 "due": services.publication_due(task),
             }
         )
-    exports = NationalExport.objects.filter(organisation_id=request.user.organisation_id)[:20]
+    exports = NationalExport.objects.filter(organisation_id=organisation_id)[:20]
     return render(
         request,
         "publication/manage.html",
@@ -81,7 +86,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _task(request: HttpRequest, pk: int) -> InspectionTask:
+def _task(request: AuthenticatedHttpRequest, pk: int) -> InspectionTask:
     _require_leader(request)
     task = task_get_for_user(user=request.user, pk=pk)
     if task.organisation_id != request.user.organisation_id:
@@ -91,7 +96,7 @@ def _task(request: HttpRequest, pk: int) -> InspectionTask:
 
 @login_required
 @require_POST
-def publish(request: HttpRequest, pk: int) -> HttpResponse:
+def publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     try:
         entry = services.result_publish(actor=request.user, task=task)
@@ -107,7 +112,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def withhold(request: HttpRequest, pk: int) -> HttpResponse:
+def withhold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = WithholdForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {}
@@ -131,7 +136,7 @@ def withhold(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _task(request, pk)
     form = WithdrawForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -148,13 +153,13 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def national_export(request: HttpRequest) -> HttpResponse:
+def national_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_leader(request)
     form = NationalExportForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect("publication:manage")
     try:
         export = services.national_export_make(
@@ -170,11 +175,9 @@ def national_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def national_export_download(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_leader(request)
-    export = NationalExport.objects.filter(
-        pk=pk, organisation_id=request.user.organisation_id
-    ).first()
+def national_export_download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    organisation_id = _require_leader(request)
+    export = NationalExport.objects.filter(pk=pk, organisation_id=organisation_id).first()
     if export is None:
         raise Http404
     response = HttpResponse(bytes(export.content), content_type="text/csv; charset=utf-8")

@@ -10,7 +10,9 @@ import csv
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,8 +47,9 @@ class CappedPaginator(Paginator):
     """Counts at most COUNT_CAP matches, and not at all when the first page is not full
     (a search by credit code finds a handful: the page itself is the count)."""
 
-    def __init__(self, object_list, per_page, *, page_number=None):
+    def __init__(self, object_list: QuerySet, per_page: int, *, page_number=None):
         super().__init__(object_list, per_page)
+        self._queryset = object_list
         self._first = None
         if page_number in (None, 1):
             self._first = list(object_list[: per_page + 1])
@@ -55,7 +58,7 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         if self._first is not None and len(self._first) <= self.per_page:
             return len(self._first)
-        return self.object_list.order_by().values("pk")[:COUNT_CAP].count()
+        return self._queryset.order_by().values("pk")[:COUNT_CAP].count()
 
     def page(self, number):
         number = self.validate_number(number)
@@ -195,7 +198,7 @@ def results_csv(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def results_xlsx(request: HttpRequest) -> HttpResponse:
+def results_xlsx(request: HttpRequest) -> HttpResponseBase:
     entries = public_result_list(_filters(request))
     return export_response(
         [str(label) for _f, label in EXPORT_COLUMNS],

@@ -157,8 +157,9 @@ def organisation_tree_options(owners: QuerySet[Organisation]) -> list[TreeOption
     counties), for a filter whose choice includes everything below it. One query."""
     nodes: dict[int, tuple[tuple, Organisation]] = {}
     for org in owners.select_related("parent__parent"):
-        chain = [org, org.parent, org.parent.parent if org.parent else None]
-        chain = [o for o in chain if o is not None][::-1]  # root first
+        parent = org.parent
+        chain = [o for o in (org, parent, parent.parent if parent else None) if o is not None]
+        chain.reverse()  # root first
         for depth, node in enumerate(chain):
             path = tuple((o.division_code, o.kind, o.pk) for o in chain[: depth + 1])
             nodes.setdefault(node.pk, (path, node))
@@ -364,7 +365,7 @@ def disclosure_rates(*, year: int, today) -> list[dict]:
         .exclude(state=InspectionTask.State.CANCELLED)
         .annotate(pub=published, q=ExtractQuarter("handling_ended_on"))
         .values("organisation_id", "organisation__name", "organisation__division_code", "q")
-        .annotate(published=Count("pk", filter=Q(pub=True)), due=Count("pk", filter=due_q))
+        .annotate(n_published=Count("pk", filter=Q(pub=True)), due=Count("pk", filter=due_q))
         .order_by("organisation__division_code", "organisation_id", "q")
     )
     table: dict[int, dict] = {}
@@ -378,8 +379,8 @@ def disclosure_rates(*, year: int, today) -> list[dict]:
                 "due": 0,
             },
         )
-        entry["quarters"][row["q"]] = {"published": row["published"], "due": row["due"]}
-        entry["published"] += row["published"]
+        entry["quarters"][row["q"]] = {"published": row["n_published"], "due": row["due"]}
+        entry["published"] += row["n_published"]
         entry["due"] += row["due"]
     for entry in table.values():
         for cell in [*entry["quarters"].values(), entry]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.calendar import CalendarNotCovered, add_working_days
 from core.errors import ServiceError
+from core.models import User
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask, Problem
 from inspections.selectors import record_approved
@@ -150,7 +151,7 @@ def _snapshot(task: InspectionTask, record) -> dict:
     return snap
 
 
-def _require_publisher(actor, task: InspectionTask) -> None:
+def _require_publisher(actor: User | None, task: InspectionTask) -> None:
     if actor is None:
         return  # the deadline job, acting for the bureau
     if not user_can(actor, Cap.APPROVE) or actor.organisation_id != task.organisation_id:
@@ -163,7 +164,7 @@ def _current(task: InspectionTask) -> PublishedResult | None:
     return task.published.filter(is_current=True).first()
 
 
-def _publish(task, record, snap, *, actor, reason: str, previous) -> PublishedResult:
+def _publish(task, record, snap, *, actor: User | None, reason: str, previous) -> PublishedResult:
     draw = task.selection.draw if task.selection_id else None
     entry = PublishedResult.objects.create(
         task=task,
@@ -197,7 +198,9 @@ def _publish(task, record, snap, *, actor, reason: str, previous) -> PublishedRe
     return entry
 
 
-def result_publish(*, actor, task: InspectionTask, reason: str = "") -> PublishedResult | None:
+def result_publish(
+    *, actor: User | None, task: InspectionTask, reason: str = ""
+) -> PublishedResult | None:
     """Publish the approved version of the task's result, or a correction when what would be
     published differs from what is. Returns None when there is nothing new (idempotent)."""
     _require_publisher(actor, task)
@@ -213,6 +216,7 @@ def result_publish(*, actor, task: InspectionTask, reason: str = "") -> Publishe
         if actor is None and task.kind != InspectionTask.Kind.DRAWN and previous is None:
             return None  # a targeted check is published when its bureau chooses
         record = record_approved(task)
+        assert record is not None, "an approved task has its approved record"
         snap = _snapshot(task, record)
         if previous is not None:
             if all(getattr(previous, k) == snap[k] for k in SNAPSHOT_KEYS):
@@ -227,7 +231,7 @@ def result_publish(*, actor, task: InspectionTask, reason: str = "") -> Publishe
         return entry
 
 
-def result_withdraw(*, actor, task: InspectionTask, reason: str) -> PublishedResult:
+def result_withdraw(*, actor: User | None, task: InspectionTask, reason: str) -> PublishedResult:
     """A published result is never deleted: a withdrawal is a correction, with its reason."""
     _require_publisher(actor, task)
     if actor is None or len(reason.strip()) < 5:
@@ -244,7 +248,7 @@ def result_withdraw(*, actor, task: InspectionTask, reason: str) -> PublishedRes
 
 def withholding_decide(
     *,
-    actor,
+    actor: User | None,
     task: InspectionTask,
     reason: str,
     detail: str,
@@ -385,7 +389,7 @@ def _national_row(entry: PublishedResult) -> list[str]:
     ]
 
 
-def national_export_make(*, actor, organisation, period_start: date, period_end: date):
+def national_export_make(*, actor: User, organisation, period_start: date, period_end: date):
     """A batch of the organisation's published entries checked in the period that no
     earlier batch carried (new results and corrections), as UTF-8 CSV in the national
     record's layout. Withheld results are not exported. All or nothing: a failure half way

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
@@ -228,7 +231,7 @@ def checkitem_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     for item in page:
-        item.class_labels = [class_label(c) for c in item.target_classes]
+        item.class_labels = [class_label(c) for c in item.target_classes]  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "publication/checkitem_list.html",
@@ -267,11 +270,14 @@ def _checkitem_cell(item: CheckItem, field: str):
     return getattr(item, field) if getattr(item, field) != "" else None
 
 
-def checkitem_export(request: HttpRequest) -> HttpResponse:
+def checkitem_export(request: HttpRequest) -> HttpResponseBase:
     """The list as filtered, every page, as an Excel workbook."""
     items = public_checkitem_list(**_tree_filters(request))
     return export_response(
-        [str(CheckItem._meta.get_field(f).verbose_name) for f in CHECKITEM_EXPORT_FIELDS],
+        [
+            str(cast(Field, CheckItem._meta.get_field(f)).verbose_name)
+            for f in CHECKITEM_EXPORT_FIELDS
+        ],
         ([_checkitem_cell(item, f) for f in CHECKITEM_EXPORT_FIELDS] for item in items.iterator()),
         filename=f"随机抽查事项清单_{timezone.localdate():%Y%m%d}.xlsx",
         sheet_name=_("Check-item list"),

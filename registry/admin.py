@@ -24,8 +24,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class SourceChangeInline(admin.TabularInline):
     model = SourceChange
     extra = 0
-    fields = ["at", "actor_name", "action", "changes"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "actor_name", "action", "changes")
     can_delete = False
     ordering = ["-at", "-id"]
 

@@ -7,6 +7,8 @@ exactly what the pages and the importer refuse.
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
@@ -125,7 +127,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         validators: list = []  # the service checks uniqueness and every rule
-        extra_kwargs = {"source_code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"source_code": {"validators": []}}
 
     def _split(self, validated_data: dict) -> tuple[dict, bool]:
         accept = validated_data.pop("accept_bad_checksum", False)

@@ -26,8 +26,21 @@ def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _field(model: type[models.Model], name: str) -> models.Field:
+    """The field named ``name``, which must have a column of its own (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ValueError(f"{model._meta.label}.{name} has no column")
+    return field
+
+
 def _columns(model: type[models.Model], names: Iterable[str]) -> list[models.Field]:
-    return [model._meta.get_field(name) for name in names]
+    return [_field(model, name) for name in names]
+
+
+def _quoted(field: models.Field) -> str:
+    """A concrete field's column name, quoted (``_field`` made sure it has one)."""
+    return connection.ops.quote_name(field.column or "")
 
 
 _JSON_SEEN: dict[tuple, str] = {}  # list of strings -> its JSON text (vocabulary lists repeat)
@@ -53,7 +66,7 @@ def _json_text(value: Any) -> str | None:
 
 
 def _copy(table: str, fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]) -> None:
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(_quoted(f) for f in fields)
     # Only JSON columns need converting (to JSON text); everything else psycopg adapts.
     json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
     with (
@@ -85,7 +98,7 @@ def insert_rows(
         quote = connection.ops.quote_name
         sql = (
             f"INSERT INTO {quote(model._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}) "
+            f"({', '.join(_quoted(f) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
         with connection.cursor() as cursor:
@@ -97,7 +110,7 @@ def insert_rows(
                 ],
             )
         return
-    model.objects.bulk_create([model(**row) for row in rows], batch_size=CHUNK)
+    model._default_manager.bulk_create([model(**row) for row in rows], batch_size=CHUNK)
 
 
 def encode_rows(
@@ -131,10 +144,11 @@ def insert_encoded(
     """INSERT the rows that ``encode_rows`` prepared: one COPY of the whole payload, so the
     server has all of it at once."""
     if not _is_postgresql():
+        assert isinstance(payload, list)  # encode_rows kept the rows as they were
         insert_rows(model, names, [dict(zip(names, row, strict=True)) for row in payload])
         return
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _columns(model, names))
+    columns = ", ".join(_quoted(f) for f in _columns(model, names))
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
@@ -176,15 +190,15 @@ def insert_per_key(
         for f, name in zip(fields, names, strict=True)
     ]
     casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
-    columns = ", ".join(quote(f.column) for f in [model._meta.get_field(fk), *fields])
+    columns = ", ".join(_quoted(f) for f in [_field(model, fk), *fields])
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-            f"SELECT t.{quote(target._meta.pk.column)}, {casts} "
+            f"SELECT t.{_quoted(target._meta.pk)}, {casts} "
             f"FROM {quote(target._meta.db_table)} AS t "
             f"JOIN unnest(%s::bigint[], %s::text[]) AS k(owner, key) "
-            f"ON t.{quote(target._meta.get_field(owner).column)} = k.owner "
-            f"AND t.{quote(target._meta.get_field(key).column)} = k.key",
+            f"ON t.{_quoted(_field(target, owner))} = k.owner "
+            f"AND t.{_quoted(_field(target, key))} = k.key",
             [*params, list(owners), list(values)],
         )
 
@@ -225,15 +239,14 @@ def lock_rows_by_key(
             for start in range(0, len(keys), CHUNK):
                 chunk = keys[start : start + CHUNK]
                 found.extend(
-                    model.objects.select_for_update()
+                    model._default_manager.select_for_update()
                     .filter(**{owner: owner_id, f"{key}__in": chunk})
                     .values(*names)
                 )
         return found
     quote = connection.ops.quote_name
     columns = ", ".join(
-        "t." + quote(model._meta.pk.column if n == "pk" else model._meta.get_field(n).column)
-        for n in names
+        "t." + _quoted(model._meta.pk if n == "pk" else _field(model, n)) for n in names
     )
     # Django has psycopg hand jsonb over as text (JSONField parses it): parse it likewise.
     json_at = [
@@ -245,8 +258,8 @@ def lock_rows_by_key(
         cursor.execute(
             f"SELECT {columns} FROM {quote(model._meta.db_table)} AS t "
             f"JOIN unnest(%s::bigint[], %s::text[]) AS k(owner, key) "
-            f"ON t.{quote(model._meta.get_field(owner).column)} = k.owner "
-            f"AND t.{quote(model._meta.get_field(key).column)} = k.key FOR UPDATE OF t",
+            f"ON t.{_quoted(_field(model, owner))} = k.owner "
+            f"AND t.{_quoted(_field(model, key))} = k.key FOR UPDATE OF t",
             [list(owners), list(values)],
         )
         found = []
@@ -270,7 +283,7 @@ def ids_by_key(
     for owner_id, keys in by_owner.items():
         for start in range(0, len(keys), CHUNK):
             chunk = keys[start : start + CHUNK]
-            rows = model.objects.filter(**{owner: owner_id, f"{key}__in": chunk})
+            rows = model._default_manager.filter(**{owner: owner_id, f"{key}__in": chunk})
             found.update(((owner_id, k), pk) for k, pk in rows.values_list(key, "pk"))
     return found
 
@@ -287,16 +300,16 @@ def update_rows(
         return
     if not _is_postgresql():
         objects = [model(pk=row["pk"], **{n: row[n] for n in names}) for row in rows]
-        model.objects.bulk_update(objects, list(names), batch_size=500)
+        model._default_manager.bulk_update(objects, list(names), batch_size=500)
         return
     table = connection.ops.quote_name(model._meta.db_table)
     fields = _columns(model, names)
     pk = model._meta.pk
     temp = connection.ops.quote_name(f"tmp_bulk_{model._meta.db_table}")
-    quoted = [connection.ops.quote_name(f.column) for f in fields]
+    quoted = [_quoted(f) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
-        column_list = ", ".join([connection.ops.quote_name(pk.column), *quoted])
+        column_list = ", ".join([_quoted(pk), *quoted])
         # Same column types as the table; dropped below, or with the rolled-back transaction.
         cursor.execute(
             f"CREATE TEMPORARY TABLE {temp} AS SELECT {column_list} FROM {table} WITH NO DATA"
@@ -307,7 +320,7 @@ def update_rows(
         ([row["pk"], *(row[n] for n in names)] for row in rows),
     )
     assignments = ", ".join(f"{c} = t.{c}" for c in quoted)
-    pk_column = connection.ops.quote_name(pk.column)
+    pk_column = _quoted(pk)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS s SET {assignments} FROM {temp} AS t "

@@ -17,7 +17,7 @@ from registry.models import CheckItem, PollutionSource, PollutionType, SourceSta
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def add_service_error(form: forms.Form, exc: ServiceError) -> None:
+def add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
     """Show a service's refusal on the form: per field where the form has that field."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():

@@ -33,7 +33,7 @@ from core.excel import (
     text_column,
 )
 from core.excel.spec import filter_by_keys, parse_division, parse_uscc
-from core.models import Organisation
+from core.models import Organisation, User
 from core.roles import Cap, user_can
 from core.vocab import SupervisionClass
 from registry.models import (
@@ -287,7 +287,7 @@ class SourceImportContext:
     organisation_of: dict[str, Organisation]  # source code -> organisation, filled by check_row
 
 
-def importable_organisations(actor) -> list[Organisation]:
+def importable_organisations(actor: User) -> list[Organisation]:
     """Where ``actor`` may import sources: their own bureau (a county bureau, or the city team
     for city-managed sources), as ``registry.services`` allows clerks to write."""
     org = getattr(actor, "organisation", None)
@@ -343,7 +343,7 @@ class SourceImportSpec(ImportSpec):
         ),
     )
 
-    def begin(self, *, actor, organisation) -> SourceImportContext:
+    def begin(self, *, actor: User, organisation) -> SourceImportContext:
         allowed = importable_organisations(actor)
         return SourceImportContext(
             actor=actor,
@@ -420,13 +420,13 @@ class SourceImportSpec(ImportSpec):
                 found[record["source_code"]] = record
         return found
 
-    def commit(self, *, actor, rows, ctx: SourceImportContext, accept_warnings: bool):
+    def commit(self, *, actor: User, rows, ctx: SourceImportContext, accept_warnings: bool):
         with self.writer(actor=actor, ctx=ctx, accept_warnings=accept_warnings) as sink:
             sink.write(rows)
         return sink.counts
 
     @contextmanager
-    def writer(self, *, actor, ctx: SourceImportContext, accept_warnings: bool):
+    def writer(self, *, actor: User, ctx: SourceImportContext, accept_warnings: bool):
         with source_bulk_writer(actor=actor, accept_bad_checksum=accept_warnings) as bulk:
             sink = _SourceRows(bulk, ctx)
             yield sink

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.excel import export_response
+from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
 from core.roles import Cap, user_can
 from core.vocab import CheckMethod, Expertise, SupervisionClass
@@ -75,7 +77,7 @@ def _query_without_paging(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-def _own_registry_organisation(request: HttpRequest) -> Organisation:
+def _own_registry_organisation(request: AuthenticatedHttpRequest) -> Organisation:
     """The organisation a new record is created for: the user's own, if it keeps a registry."""
     org = request.user.organisation
     if (
@@ -230,7 +232,7 @@ def _source_filterset(request: HttpRequest) -> SourceFilterSet:
 
 
 @login_required
-def source_list(request: HttpRequest) -> HttpResponse:
+def source_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The registry, filtered, 50 a page by source code (keyset: every page costs the same)."""
     _require_view(request)
     filterset = _source_filterset(request)
@@ -253,7 +255,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/source_list.html", context)
 
 
-def _can_create(request: HttpRequest) -> bool:
+def _can_create(request: AuthenticatedHttpRequest) -> bool:
     try:
         _own_registry_organisation(request)
     except PermissionDenied:
@@ -310,7 +312,7 @@ def _export_cell(field: str, value: Any) -> Any:
 
 
 @login_required
-def source_export(request: HttpRequest) -> HttpResponse:
+def source_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """The list's current filter (every page) as an Excel workbook."""
     _require_view(request)
     filterset = _source_filterset(request)
@@ -341,7 +343,7 @@ def source_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def source_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     source = source_get_for_user(user=request.user, pk=pk)
     can_edit = user_may_edit_registry_of(request.user, source.organisation_id)
@@ -362,7 +364,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def source_create(request: HttpRequest) -> HttpResponse:
+def source_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     organisation = _own_registry_organisation(request)
     form = SourceForm(request.POST or None)
@@ -396,7 +398,7 @@ def _editable_source(request: HttpRequest, pk: int) -> PollutionSource:
 
 
 @login_required
-def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def source_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = _editable_source(request, pk)
     form = SourceForm(request.POST or None, instance=source)
     if request.method == "POST" and form.is_valid():
@@ -421,7 +423,7 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def source_status(request: HttpRequest, pk: int) -> HttpResponse:
+def source_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     source = _editable_source(request, pk)
     form = SourceStatusForm(request.POST)
     if form.is_valid():
@@ -450,7 +452,7 @@ def _checkitem_filterset(request: HttpRequest) -> CheckItemFilterSet:
 
 
 @login_required
-def checkitem_list(request: HttpRequest) -> HttpResponse:
+def checkitem_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
@@ -463,7 +465,8 @@ def checkitem_list(request: HttpRequest) -> HttpResponse:
         "query": _query_without_paging(request),
         "can_create": _can_create(request),
         "publish_year": int(year)
-        if user_may_publish_checkitems_of(request.user, own)
+        if own is not None
+        and user_may_publish_checkitems_of(request.user, own)
         and CheckItem.objects.filter(
             organisation_id=own, year=year, published_at__isnull=True
         ).exists()
@@ -494,7 +497,7 @@ CHECKITEM_EXPORT_FIELDS = [
 
 
 @login_required
-def checkitem_export(request: HttpRequest) -> HttpResponse:
+def checkitem_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     _require_view(request)
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
@@ -528,7 +531,7 @@ CHECKITEM_DETAIL_FIELDS = [
 
 
 @login_required
-def checkitem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def checkitem_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     item = checkitem_get_for_user(user=request.user, pk=pk)
     rows = [
@@ -554,7 +557,7 @@ def checkitem_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def checkitem_create(request: HttpRequest) -> HttpResponse:
+def checkitem_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     organisation = _own_registry_organisation(request)
     form = CheckItemForm(request.POST or None, initial={"year": timezone.localdate().year})
@@ -578,7 +581,7 @@ def checkitem_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def checkitem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def checkitem_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     item = checkitem_get_for_user(user=request.user, pk=pk)
     if not user_may_edit_registry_of(request.user, item.organisation_id):
@@ -601,7 +604,7 @@ def checkitem_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def checkitem_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def checkitem_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request)
     item = checkitem_get_for_user(user=request.user, pk=pk)
     if not user_may_publish_checkitems_of(request.user, item.organisation_id):
@@ -618,7 +621,7 @@ def checkitem_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def checkitem_publish_year(request: HttpRequest) -> HttpResponse:
+def checkitem_publish_year(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A leader publishes the rest of the own organisation's list for a year in one step."""
     _require_view(request)
     org = request.user.organisation

@@ -53,6 +53,7 @@ PYEOF
 
 echo "== ruff"; .venv/bin/ruff check .
 echo "== layers"; .venv/bin/lint-imports
+echo "== types"; .venv/bin/mypy
 echo "== pip check"; .venv/bin/pip check
 echo "== migrations"; DJANGO_SETTINGS_MODULE=config.settings.test $PY manage.py makemigrations --check --dry-run >/dev/null
 echo "== tests on PostgreSQL + Redis"
