@@ -91,8 +91,8 @@ YEAR_END_COLUMNS = [("quarter", _("Quarter"))] + RESULTS_COLUMNS
 SELF_CHECK_COLUMNS: list[tuple[str, object]] = [
     ("item", _("Item checked")),
     ("rule", _("Requirement")),
-    ("finding", _("Finding")),
-    ("result", _("Result")),
+    ("finding", _("Situation")),
+    ("result", _("Finding")),
 ]
 
 SUMMED = [

@@ -240,7 +240,6 @@ def reports(request: HttpRequest) -> HttpResponse:
 def report_request(request: HttpRequest) -> HttpResponse:
     from core.errors import ServiceError
     from oversight import services
-
     from oversight.models import Report
     from oversight.services import report_kinds_for
 
