@@ -231,7 +231,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             "message": message,
             "can_issue": bool(issuable),
             "kinds": [(k, label) for k, label in Report.Kind.choices if k in issuable],
-            "annual_due": annual_report_due(period.year),
+            "annual_due": annual_report_due(period.year) if "annual" in issuable else None,
         },
     )
 
