@@ -47,12 +47,13 @@ class _NotCovered(Exception):
     pass
 
 
-def last_working_day_by(day: date) -> date:
+def last_working_day_by(day: date, days=None) -> date:
     """``day`` itself when it is a working day, else the last working day before it (a report
-    the recipient must *have* by then; see docs/oversight.md). Raises ``_NotCovered``."""
+    the recipient must *have* by then; see docs/oversight.md). Raises ``_NotCovered``.
+    ``days``: a ``selectors._Days`` to reuse (it loads each year's schedule once)."""
     from oversight import selectors as sel
 
-    days = sel._Days()
+    days = days or sel._Days()
     try:
         while not days._working(day):
             day -= timedelta(days=1)
@@ -67,11 +68,11 @@ def quarter_end(year: int, quarter: int) -> date:
     return following - timedelta(days=1)
 
 
-def _dates(day: date) -> dict:
+def _dates(day: date, days) -> dict:
     from lottery.deadline_rules import cannot_compute_text
 
     try:
-        return {"due_on": last_working_day_by(day)}
+        return {"due_on": last_working_day_by(day, days)}
     except _NotCovered:
         return {"due_on": None, "due_problem": str(cannot_compute_text([day.year]))[:200]}
 
@@ -82,7 +83,10 @@ def wanted(today: date, horizon: date) -> list[Wanted]:
     this = (today.year, (today.month - 1) // 3 + 1)
     last = (this[0] - 1, 4) if this[1] == 1 else (this[0], this[1] - 1)
     years = [today.year - 1, today.year]
+    from oversight.selectors import _Days
+
     link = reverse("oversight:reports")
+    days = _Days()
     found = []
     units = Organisation.objects.filter(kind__in=DRAWING_KINDS, is_active=True).order_by(
         "division_code", "pk"
@@ -101,7 +105,7 @@ def wanted(today: date, horizon: date) -> list[Wanted]:
                     link=link,
                     responsible=R.REVIEWER if team else R.LEADER,
                     year=year,
-                    **_dates(date(year, 12, 31)),
+                    **_dates(date(year, 12, 31), days),
                 )
             )
             if team:
@@ -118,7 +122,7 @@ def wanted(today: date, horizon: date) -> list[Wanted]:
                         link=link,
                         responsible=R.REVIEWER,
                         year=year,
-                        **_dates(date(year, 12, 20)),
+                        **_dates(date(year, 12, 20), days),
                     )
                 )
         if not team:
@@ -138,7 +142,7 @@ def wanted(today: date, horizon: date) -> list[Wanted]:
                         responsible=R.REVIEWER,
                         year=year,
                         quarter=quarter,
-                        **_dates(quarter_end(year, quarter)),
+                        **_dates(quarter_end(year, quarter), days),
                     )
                 )
     return found

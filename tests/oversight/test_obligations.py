@@ -148,3 +148,15 @@ def test_the_results_return_fulfils_the_quarters_checks_once_none_is_open(
     obligations_sync(today=date(2026, 3, 22))
     done.refresh_from_db()
     assert done.state == S.DONE
+
+
+def test_a_year_without_its_schedule_leaves_the_date_unknown_with_the_year_named(
+    calendar_loaded, orgs
+):
+    team = orgs["city_team:410800"]
+    obligations_sync(today=date(2027, 1, 4))  # 2027's schedule is not loaded
+    report = Obligation.objects.get(organisation=team, kind=K.QUARTERLY_REPORT, year=2027)
+    assert report.due_on is None and "2027" in report.due_problem
+    # Last year's year-end report, due 31 December 2026, is still there to do.
+    last = Obligation.objects.get(organisation=team, kind=K.YEAR_END_REPORT, year=2026)
+    assert last.due_on == date(2026, 12, 31)
