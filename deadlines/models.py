@@ -24,6 +24,11 @@ class Obligation(models.Model):
         CERTIFICATE = "certificate", _("Enforcement certificate expiring")
         LEAVE = "leave", _("Inspector unavailable during a plan's period")
         CALENDAR = "calendar", _("Holiday schedule not loaded")
+        # Reports and returns of the oversight (registered by ``oversight`` as a provider).
+        QUARTERLY_REPORT = "quarterly_report", _("Quarterly report to the province")
+        ANNUAL_REPORT = "annual_report", _("Annual report and statistics table")
+        CITY_RETURN = "city_return", _("City team's return to the province")
+        YEAR_END_REPORT = "year_end_report", _("Year-end report to the city bureau")
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -36,6 +41,7 @@ class Obligation(models.Model):
         CLERK = "clerk", _("Bureau clerk")
         LEADER = "leader", _("Bureau leader")
         TEAM = "team", _("The inspection team")
+        REVIEWER = "reviewer", _("City team reviewer")
         ADMIN = "admin", _("System administrator")
 
     organisation = models.ForeignKey(

@@ -11,7 +11,6 @@ Three days of downtime are made good by one run. Every transition is a condition
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from core.calendar import calendar_coverage
 from core.errors import ServiceError
 from core.models import Organisation, Role, User
 from deadlines.models import Notification, Obligation
+from deadlines.providers import Wanted, providers
 from inspections.models import InspectionTask
 from inspections.selectors import task_team
 from inspectors.models import Inspector, Unavailability
@@ -60,6 +60,10 @@ ESCALATING = {
     K.RESULT_ENTRY,
     K.RESULT_PUBLICATION,
     K.QUARTER_DONE,
+    K.QUARTERLY_REPORT,
+    K.ANNUAL_REPORT,
+    K.CITY_RETURN,
+    K.YEAR_END_REPORT,
 }
 YEARLY = {K.CHECK_ITEMS: "check_items", K.ANNUAL_PLAN: "annual_plan"}
 QUARTERLY = {
@@ -87,27 +91,6 @@ def remind_working_days() -> int:
 def catch_up_days() -> int:
     """Deadlines further back than this are not turned into obligations on a first run."""
     return int(getattr(settings, "DEADLINES_CATCH_UP_DAYS", 31))
-
-
-@dataclass
-class Wanted:
-    """One obligation as today's state says it should be."""
-
-    kind: str
-    key: str
-    organisation_id: int | None
-    title: str
-    link: str
-    responsible: str
-    due_on: date | None
-    opens_on: date | None = None
-    due_problem: str = ""
-    year: int | None = None
-    quarter: int | None = None
-    plan_id: int | None = None
-    task_id: int | None = None
-    inspector_id: int | None = None
-    remind_now: bool = False
 
 
 def _remind_on(w: Wanted, today: date) -> date | None:
@@ -187,10 +170,48 @@ def _quarterly(today: date, horizon: date) -> tuple[list[Wanted], set[tuple[str,
         Obligation(kind=w.kind, organisation_id=w.organisation_id, year=w.year, quarter=w.quarter)
         for w in wanted
     ]
-    fulfilled = _period_done(candidates)
+    fulfilled = _conditioned(candidates, _period_done(candidates))
     for w, candidate in zip(wanted, candidates, strict=True):
         if id(candidate) in fulfilled:
             done.add((w.kind, w.key))
+    return wanted, done
+
+
+def _conditioned(obligations: list[Obligation], fulfilled: set[int]) -> set[int]:
+    """Of ``fulfilled`` (by ``id()``), those every provider that conditions their kind also
+    finds done (``deadlines.providers``: the quarterly plan's and results' returns)."""
+    for provider in providers():
+        asked = [o for o in obligations if id(o) in fulfilled and o.kind in provider.conditions]
+        if asked:
+            fulfilled = fulfilled - {id(o) for o in asked} | (provider.done(asked) & fulfilled)
+    return fulfilled
+
+
+def _provided(today: date, horizon: date) -> tuple[list[Wanted], set[tuple[str, str]]]:
+    """The providers' obligations (those due before ``horizon`` or more than 120 days ahead
+    left out, as for the plans) and the (kind, key) already fulfilled."""
+    wanted, done = [], set()
+    for provider in providers():
+        mine = [
+            w
+            for w in provider.wanted(today, horizon)
+            if w.due_on is None or horizon <= w.due_on <= today + timedelta(days=120)
+        ]
+        candidates = [
+            Obligation(
+                kind=w.kind,
+                key=w.key,
+                organisation_id=w.organisation_id,
+                year=w.year,
+                quarter=w.quarter,
+            )
+            for w in mine
+        ]
+        fulfilled = provider.done(candidates)
+        done |= {
+            (w.kind, w.key) for w, c in zip(mine, candidates, strict=True) if id(c) in fulfilled
+        }
+        wanted += mine
     return wanted, done
 
 
@@ -438,8 +459,10 @@ def obligations_sync(*, today: date) -> dict:
     now = timezone.now()
     horizon = today - timedelta(days=catch_up_days())
     quarterly, quarterly_done = _quarterly(today, horizon)
+    provided, provided_done = _provided(today, horizon)
+    quarterly_done |= provided_done
     warnings = _warnings(today)
-    wanted = quarterly + _tasks(today, horizon) + warnings
+    wanted = quarterly + provided + _tasks(today, horizon) + warnings
     existing = {
         (ob.kind, ob.key): ob
         for ob in Obligation.objects.filter(
@@ -476,8 +499,13 @@ def obligations_sync(*, today: date) -> dict:
     # Done: from state, for every live obligation however old.
     live = list(Obligation.objects.filter(state__in=LIVE))
     periodic = [o for o in live if o.kind in YEARLY or o.kind in QUARTERLY]
-    fulfilled = _period_done(periodic)
+    fulfilled = _conditioned(periodic, _period_done(periodic))
     done_ids = {o.pk for o in periodic if id(o) in fulfilled}
+    for provider in providers():
+        owned = [o for o in live if o.kind in provider.kinds]
+        if owned:
+            fulfilled = provider.done(owned)
+            done_ids |= {o.pk for o in owned if id(o) in fulfilled}
     done_ids |= _tasks_done([o for o in live if o.kind in (K.RESULT_ENTRY, K.RESULT_PUBLICATION)])
     wanted_keys = {(w.kind, w.key) for w in warnings}
     done_ids |= _warnings_done([o for o in live if o.kind in WARNINGS], wanted_keys)
@@ -502,6 +530,8 @@ def responsible_users(ob: Obligation) -> list[User]:
         return list(User.objects.filter(role=Role.ADMIN, is_active=True))
     if ob.responsible == Obligation.Responsible.LEADER:
         return _users(ob.organisation_id, [Role.LEADER])
+    if ob.responsible == Obligation.Responsible.REVIEWER:
+        return _users(ob.organisation_id, [Role.CITY_REVIEWER])
     if ob.responsible == Obligation.Responsible.TEAM and ob.task is not None:
         team_user_ids = [
             a.inspector.user_id for a in task_team(ob.task) if a.inspector.user_id is not None

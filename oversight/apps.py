@@ -12,6 +12,10 @@ class OversightConfig(AppConfig):
     def ready(self) -> None:
         from core.navigation import NavItem, nav_register
         from core.roles import Cap
+        from deadlines.providers import register
+        from oversight.obligations import PROVIDER
+
+        register(PROVIDER)  # the reports' and returns' deadlines in the daily job
 
         nav_register(
             NavItem("oversight", _("Oversight"), "oversight:index", Cap.VIEW_REPORTS, 91),

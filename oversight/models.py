@@ -22,6 +22,11 @@ class Report(models.Model):
         QUARTERLY = "quarterly", _("Quarterly report to the province")
         ANNUAL = "annual", _("Annual report and statistics table")
         CEASED = "ceased", _("Quarterly list of ceased enterprises")
+        CITY_RETURN = "city_return", _("City team's quarterly return to the province")
+        PLANS_RETURN = "plans_return", _("Quarterly plans return to the lead department")
+        RESULTS_RETURN = "results_return", _("Quarterly results return to the lead department")
+        YEAR_END = "year_end", _("Year-end report to the city bureau")
+        SELF_CHECK = "self_check", _("Quarterly self-check sheet")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting for the worker")
@@ -30,6 +35,12 @@ class Report(models.Model):
         FAILED = "failed", _("Failed")
 
     ACTIVE = ("queued", "running")
+    #: Issued by the city team about its city.
+    CITY_KINDS = ("circular", "quarterly", "annual", "ceased", "city_return")
+    #: Issued by a county bureau or the city team about its own work.
+    BUREAU_KINDS = ("plans_return", "results_return", "year_end", "self_check")
+    #: Made for a year (quarter 0).
+    YEARLY_KINDS = ("annual", "year_end")
 
     organisation = models.ForeignKey(
         "core.Organisation",
@@ -37,7 +48,7 @@ class Report(models.Model):
         on_delete=models.PROTECT,
         related_name="oversight_reports",
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"), default=0, help_text=_("0: the year"))
     version = models.PositiveIntegerField(_("version"))

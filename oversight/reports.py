@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from dataclasses import dataclass
 from datetime import date
 
 from django.template.loader import render_to_string
@@ -57,6 +58,86 @@ CEASED_COLUMNS: list[tuple[str, object]] = [
 ]
 
 
+#: A results return and a year-end report: the statistics table's columns, the issuer's own row.
+RESULTS_COLUMNS = [c for c in STATISTICS_COLUMNS if c[0] != "rank"]
+
+#: The plans return (by the 5th, 003 §七(六)): the issuer's quarterly plan and draw.
+PLANS_COLUMNS: list[tuple[str, object]] = [
+    ("unit", _("Unit")),
+    ("division_code", _("Division code")),
+    ("regime", _("Regime")),
+    ("plan_title", _("Quarterly plan")),
+    ("plan_status", _("Plan status")),
+    ("plan_published_on", _("Plan published on")),
+    ("planned_start", _("Checks from")),
+    ("planned_end", _("Checks until")),
+    ("required", _("Required to draw")),
+    ("drawn", _("Drawn")),
+    ("key_minimum", _("Key objects the regime requires")),
+    ("draw_number", _("Draw number")),
+    ("draw_executed_on", _("Draw executed on")),
+]
+
+#: The city team's return to the province: the statistics table and when each unit returned.
+CITY_RETURN_COLUMNS = STATISTICS_COLUMNS + [
+    ("plans_returned_on", _("Plans returned on")),
+    ("results_returned_on", _("Results returned on")),
+]
+
+#: The bureau's year-end report: its own row for each quarter of the year.
+YEAR_END_COLUMNS = [("quarter", _("Quarter"))] + RESULTS_COLUMNS
+
+#: The self-check sheet (自查自纠, 004 §四(二)): each dashboard figure against its rule.
+SELF_CHECK_COLUMNS: list[tuple[str, object]] = [
+    ("item", _("Item checked")),
+    ("rule", _("Requirement")),
+    ("finding", _("Situation")),
+    ("result", _("Finding")),
+]
+
+SUMMED = [
+    "required",
+    "drawn",
+    "key_minimum",
+    "tasks",
+    "random",
+    "targeted",
+    "inspected",
+    "open",
+    "entered_on_time",
+    "entered_late",
+    "entry_overdue",
+    "published_on_time",
+    "published_late",
+    "publication_overdue",
+    "off_site",
+    "joint",
+]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One report kind's table: its sheet name, its columns (key, Chinese header) and the
+    columns summed in its totals row (none: no totals row)."""
+
+    sheet: str
+    columns: list
+    totals: tuple[str, ...] = ()
+
+
+#: The new reports' and returns' layouts, in one place (docs/oversight.md lists them): a
+#: province's own format replaces an entry here.
+LAYOUTS: dict[str, Layout] = {
+    "plans_return": Layout(
+        "季度检查计划报送表", PLANS_COLUMNS, ("required", "drawn", "key_minimum")
+    ),
+    "results_return": Layout("季度检查结果报送表", RESULTS_COLUMNS, tuple(SUMMED)),
+    "city_return": Layout("季度汇总上报表", CITY_RETURN_COLUMNS, tuple(SUMMED)),
+    "year_end": Layout("年度工作情况表", YEAR_END_COLUMNS, tuple(SUMMED)),
+    "self_check": Layout("季度自查自纠表", SELF_CHECK_COLUMNS),
+}
+
+
 def digest(data) -> str:
     """SHA-256 of the canonical JSON of the figures (sorted keys, UTF-8, no spaces)."""
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -67,14 +148,12 @@ def annual_report_due(year: int) -> date | None:
     """The annual report and statistics table go to the province by 20 December (001 §三(四)).
     When the 20th is not a working day the report is due on the last working day before it
     (20 December 2026 is a Sunday: Friday 18 December). See docs/oversight.md."""
-    days = sel._Days()
-    day = date(year, 12, 20)
+    from oversight.obligations import _NotCovered, last_working_day_by
+
     try:
-        while not days._working(day):
-            day = day.fromordinal(day.toordinal() - 1)
-    except sel.CalendarNotCovered:
+        return last_working_day_by(date(year, 12, 20))
+    except _NotCovered:
         return None
-    return day
 
 
 def _late_items(row) -> list[str]:
@@ -170,6 +249,9 @@ def report_data(report, progress=lambda pct: None) -> dict:
         data["ceased"] = ceased_rows(units, sel.Period(report.year, report.quarter, today))
         progress(90)
         return data
+    if report.kind in LAYOUTS:
+        data.update(layout_data(report, units, today, progress))
+        return data
     quarters = [report.quarter] if report.quarter else [1, 2, 3, 4]
     tables = {}
     for i, quarter in enumerate(quarters, start=1):
@@ -183,6 +265,142 @@ def report_data(report, progress=lambda pct: None) -> dict:
     if report.kind == "quarterly":
         data["typical_cases"] = typical_cases(units, report.year, report.quarter)
     return data
+
+
+def _own_row(row) -> dict:
+    """A unit's statistics row without its rank (a bureau's return is about itself)."""
+    (only,) = statistics_rows([row])
+    only.pop("rank")
+    return only
+
+
+def _plan_row(row) -> dict:
+    plan, draw = row.plan, row.draw
+    executed = draw is not None and draw.executed_at is not None
+    return {
+        "unit": row.organisation.short_name or row.organisation.name,
+        "division_code": row.organisation.division_code,
+        "regime": row.regime.name,
+        "plan_title": plan.title if plan else "",
+        "plan_status": str(plan.get_status_display()) if plan else str(_("no quarterly plan")),
+        "plan_published_on": (
+            timezone.localtime(plan.published_at).date().isoformat()
+            if plan and plan.published_at
+            else ""
+        ),
+        "planned_start": plan.planned_start.isoformat() if plan and plan.planned_start else "",
+        "planned_end": plan.planned_end.isoformat() if plan and plan.planned_end else "",
+        "required": row.required,
+        "drawn": row.drawn,
+        "key_minimum": row.key_minimum,
+        "draw_number": draw.number if executed else "",
+        "draw_executed_on": (
+            timezone.localtime(draw.executed_at).date().isoformat() if executed else ""
+        ),
+    }
+
+
+_RESULT_WORDS = {
+    sel.GREEN: _("Met"),
+    sel.AMBER: _("Behind, still in time"),
+    sel.RED: _("Not met: to rectify"),
+    sel.NEUTRAL: _("Counted only"),
+}
+
+
+def _returned_on(units, year: int, quarter: int) -> dict[tuple[int, str], str]:
+    """When each unit first returned its plans and its results of the quarter (a built return)."""
+    from django.db.models import Min
+
+    from oversight.models import Report
+
+    first = (
+        Report.objects.filter(
+            organisation__in=units,
+            kind__in=["plans_return", "results_return"],
+            year=year,
+            quarter=quarter,
+            status=Report.Status.DONE,
+        )
+        .values("organisation_id", "kind")
+        .annotate(at=Min("finished_at"))
+        .order_by()
+    )
+    return {
+        (r["organisation_id"], r["kind"]): timezone.localtime(r["at"]).date().isoformat()
+        for r in first
+    }
+
+
+def layout_data(report, units, today, progress) -> dict:
+    """The rows and totals of a report declared in ``LAYOUTS`` (what its files show)."""
+    kind = report.kind
+    layout = LAYOUTS[kind]
+    own = [report.organisation]
+    data: dict = {"layout": kind}
+    if kind == "year_end":
+        rows = []
+        for quarter in (1, 2, 3, 4):
+            (row,) = sel.bureau_rows(units=own, period=sel.Period(report.year, quarter, today))
+            rows.append({"quarter": quarter, **_own_row(row)})
+            progress(10 + 20 * quarter)
+    else:
+        period = sel.Period(report.year, report.quarter, today)
+        scope = units if kind == "city_return" else own
+        bureau_rows = sel.bureau_rows(units=scope, period=period)
+        progress(60)
+        if kind == "plans_return":
+            (row,) = bureau_rows
+            rows = [_plan_row(row)]
+            data["plan"] = {
+                "title": row.plan.title if row.plan else None,
+                "status": row.plan.status if row.plan else None,
+            }
+        elif kind == "results_return":
+            rows = [_own_row(bureau_rows[0])]
+        elif kind == "city_return":
+            rows = statistics_rows(bureau_rows)
+            returned = _returned_on(scope, report.year, report.quarter)
+            ids = {str(o.division_code) + o.kind: o.pk for o in scope}
+            for r in rows:
+                pk = ids[r["division_code"] + r["kind"]]
+                r["plans_returned_on"] = returned.get((pk, "plans_return"), "")
+                r["results_returned_on"] = returned.get((pk, "results_return"), "")
+        else:  # self_check
+            (row,) = bureau_rows
+            rows = [
+                {
+                    "item": str(f.label),
+                    "rule": str(f.rule),
+                    "finding": str(f.text),
+                    "result": str(_RESULT_WORDS[f.tone]),
+                    "tone": f.tone,
+                }
+                for f in row.figures
+            ]
+            data["late_items"] = _late_items(row)
+            data["summary"] = {
+                tone: sum(1 for r in rows if r["tone"] == tone)
+                for tone in (sel.GREEN, sel.AMBER, sel.RED, sel.NEUTRAL)
+            }
+    data["rows"] = rows
+    if layout.totals:
+        data["totals"] = {k: sum(r.get(k) or 0 for r in rows) for k in layout.totals}
+    progress(90)
+    return data
+
+
+def layout_table(data: dict) -> tuple[list[str], list[list]]:
+    """A declared layout's header and rows (the totals row last, under 合计), as both the
+    PDF and the Excel file show them."""
+    layout = LAYOUTS[data["layout"]]
+    headers = [str(label) for _key, label in layout.columns]
+    rows = [[r.get(key, "") for key, _label in layout.columns] for r in data["rows"]]
+    if layout.totals:
+        total = [data["totals"].get(key, "") for key, _label in layout.columns]
+        total[0] = str(_("Total"))
+        rows.append(total)
+    return headers, rows
 
 
 def typical_cases(units, year: int, quarter: int) -> list[dict]:
@@ -241,6 +459,7 @@ def render_pdf(report, data: dict) -> bytes:
                 "report": report,
                 "data": data,
                 "columns": STATISTICS_COLUMNS,
+                "layout": layout_table(data) if "layout" in data else None,
                 "ceased_columns": CEASED_COLUMNS,
                 "tables": _pdf_tables(data),
                 "digest": digest(data),
@@ -264,7 +483,10 @@ def _pdf_tables(data: dict) -> list[dict]:
 def render_xlsx(data: dict) -> bytes:
     buffer = io.BytesIO()
     with translation.override("zh-hans"):
-        if "ceased" in data:
+        if "layout" in data:
+            headers, rows = layout_table(data)
+            write_workbook(buffer, headers, rows, sheet_name=LAYOUTS[data["layout"]].sheet)
+        elif "ceased" in data:
             headers = [str(label) for _key, label in CEASED_COLUMNS]
             rows = [[r[k] for k, _l in CEASED_COLUMNS] for r in data["ceased"]]
             write_workbook(buffer, headers, rows, sheet_name="注销企业清单")

@@ -1149,8 +1149,10 @@ def city_summaries(rows: list[BureauRow]) -> list[dict]:
 
 
 def reports_for_user(*, user):
-    """Reports ``user`` may read: the city team its own (every version, running or not); the
-    counties of the city its circulars; the province the reports of its cities; nobody else."""
+    """Reports ``user`` may read: the city team its own (every version, running or not) and
+    the built returns and year-end reports of its counties; a bureau's clerks and leaders their
+    own bureau's (every version) and the city's circulars; the province the built reports of
+    its cities but the circulars; nobody else."""
     from oversight.models import Report
 
     if not getattr(user, "is_authenticated", False):
@@ -1161,19 +1163,30 @@ def reports_for_user(*, user):
     org = user.organisation
     if org is None:
         return Report.objects.none()
+    done = Report.Status.DONE
     if org.kind == Organisation.Kind.CITY_TEAM and can_oversee(user):
-        return reports.filter(organisation=org)
+        return reports.filter(
+            Q(organisation=org)
+            | Q(
+                organisation__kind=Organisation.Kind.COUNTY_BUREAU,
+                organisation__division_code__startswith=org.scope_prefix,
+                kind__in=Report.BUREAU_KINDS,
+                status=done,
+            )
+        )
     if is_province_level(user) and can_oversee(user):
         return reports.filter(
-            organisation__division_code__startswith=org.scope_prefix,
-            status=Report.Status.DONE,
+            organisation__division_code__startswith=org.scope_prefix, status=done
         ).exclude(kind=Report.Kind.CIRCULAR)
     if can_see_bureau(user):
         return reports.filter(
-            organisation__kind=Organisation.Kind.CITY_TEAM,
-            organisation__division_code=org.city_code,
-            kind=Report.Kind.CIRCULAR,
-            status=Report.Status.DONE,
+            Q(
+                organisation__kind=Organisation.Kind.CITY_TEAM,
+                organisation__division_code=org.city_code,
+                kind=Report.Kind.CIRCULAR,
+                status=done,
+            )
+            | Q(organisation=org, kind__in=Report.BUREAU_KINDS)
         )
     return Report.objects.none()
 

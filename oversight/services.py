@@ -33,15 +33,51 @@ def _require_city_team(actor: User) -> Organisation:
     return org
 
 
+def _require_reporting_bureau(actor: User) -> Organisation:
+    """A bureau's own returns and year-end report: its clerks and leaders (a county bureau's
+    or the city team's), or the city team's reviewers for the team's own."""
+    from lottery.selectors import DRAWING_KINDS
+
+    org = getattr(actor, "organisation", None)
+    if org is None or org.kind not in DRAWING_KINDS:
+        raise ServiceError(_("Only a bureau makes its own returns."), code="denied")
+    if not (
+        user_can(actor, Cap.VIEW_DRAWS)
+        or user_can(actor, Cap.APPROVE)
+        or (org.kind == Organisation.Kind.CITY_TEAM and user_can(actor, Cap.REVIEW_COUNTIES))
+    ):
+        raise ServiceError(_("Only a bureau makes its own returns."), code="denied")
+    return org
+
+
+def report_kinds_for(actor: User) -> list[str]:
+    """The report kinds ``actor`` may ask for."""
+    kinds = []
+    for check, group in (
+        (_require_city_team, Report.CITY_KINDS),
+        (_require_reporting_bureau, Report.BUREAU_KINDS),
+    ):
+        try:
+            check(actor)
+        except ServiceError:
+            continue
+        kinds += group
+    return kinds
+
+
 def report_request(*, actor: User, kind: str, year: int, quarter: int) -> tuple[Report, bool]:
-    """Ask for a new version of a report of the actor's city team. While one is being built the
-    running one is returned and nothing new starts: ``(report, False)``."""
-    org = _require_city_team(actor)
+    """Ask for a new version of a report: the city team's about its city, a bureau's (county
+    bureau or city team) about its own work. While one is being built the running one is
+    returned and nothing new starts: ``(report, False)``."""
     if kind not in Report.Kind.values:
         raise ServiceError(_("There is no such report."))
+    if kind in Report.BUREAU_KINDS:
+        org = _require_reporting_bureau(actor)
+    else:
+        org = _require_city_team(actor)
     if not 2000 <= year <= 2100 or quarter not in (0, 1, 2, 3, 4):
         raise ServiceError(_("Give a year and a quarter."))
-    if kind == Report.Kind.ANNUAL:
+    if kind in Report.YEARLY_KINDS:
         quarter = 0
     elif quarter == 0:
         raise ServiceError(_("This report is made for a quarter."))

@@ -206,6 +206,7 @@ def _plan_of(org, period):
 
 
 def _can_issue(user) -> bool:
+    """The city team's reports and typical cases."""
     org = getattr(user, "organisation", None)
     return sel.can_oversee(user) and org is not None and org.kind == "city_team"
 
@@ -215,10 +216,12 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The reports the user may read, newest first; the city team asks for new ones here."""
     from oversight.models import Report
     from oversight.reports import annual_report_due
+    from oversight.services import report_kinds_for
 
     if not sel.can_see_bureau(request.user):
         raise PermissionDenied
     period, message = _period(request)
+    issuable = report_kinds_for(request.user)
     listed = sel.reports_for_user(user=request.user).order_by("-requested_at", "-pk")[:200]
     return render(
         request,
@@ -227,9 +230,9 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
             "reports": listed,
             "period": period,
             "message": message,
-            "can_issue": _can_issue(request.user),
-            "kinds": Report.Kind.choices,
-            "annual_due": annual_report_due(period.year),
+            "can_issue": bool(issuable),
+            "kinds": [(k, label) for k, label in Report.Kind.choices if k in issuable],
+            "annual_due": annual_report_due(period.year) if "annual" in issuable else None,
         },
     )
 
@@ -238,10 +241,14 @@ def reports(request: AuthenticatedHttpRequest) -> HttpResponse:
 def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     from core.errors import ServiceError
     from oversight import services
+    from oversight.models import Report
+    from oversight.services import report_kinds_for
 
     if request.method != "POST":
         return redirect("oversight:reports")
-    if not _can_issue(request.user):
+    issuable = report_kinds_for(request.user)
+    kind = request.POST.get("kind", "")
+    if not issuable or (kind in Report.Kind.values and kind not in issuable):
         raise PermissionDenied
     try:
         year = int(request.POST.get("year", ""))
@@ -251,7 +258,7 @@ def report_request(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("oversight:reports")
     try:
         report, created = services.report_request(
-            actor=request.user, kind=request.POST.get("kind", ""), year=year, quarter=quarter
+            actor=request.user, kind=kind, year=year, quarter=quarter
         )
     except ServiceError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -337,9 +337,7 @@ def results_publish_due(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     published = 0
     due = sorted(
-        PendingPublication.objects.filter(publish_from__lte=today).values_list(
-            "task_id", flat=True
-        )
+        PendingPublication.objects.filter(publish_from__lte=today).values_list("task_id", flat=True)
     )
     for task_id in due:
         task = InspectionTask.objects.get(pk=task_id)

@@ -98,11 +98,14 @@ def test_an_executed_draw_is_done_and_hengshui_draws_before_the_quarter(
         rules=DEADLINE_PRESETS["hengshui_gxq_2023"].rules,
     )
     deadlines_run(today=date(2025, 12, 22))
-    # The plan of 2026 Q1 (``drawn``) is published and drawn: done before it was ever due,
-    # so there is nothing to track; the city team, which has not drawn, has one.
+    # The plan of 2026 Q1 (``drawn``) is drawn: done before it was ever due, so there is
+    # nothing to track; the city team, which has not drawn, has one. The plan is published but
+    # its return to the city team not generated yet (the oversight's provider conditions it):
+    # still to do.
     assert not Obligation.objects.filter(
-        organisation=county, year=2026, quarter=1, kind__in=[K.QUARTERLY_PLAN, K.QUARTERLY_DRAW]
+        organisation=county, year=2026, quarter=1, kind=K.QUARTERLY_DRAW
     ).exists()
+    assert _ob(county, K.QUARTERLY_PLAN, year=2026, quarter=1).state == S.OPEN
     # The quarter's checks are not all approved yet: that one is still to do.
     assert _ob(county, K.QUARTER_DONE, year=2026, quarter=1).due_on == date(2026, 3, 25)
     assert Obligation.objects.filter(kind=K.QUARTERLY_DRAW, year=2026, quarter=1).exists()

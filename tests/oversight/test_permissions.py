@@ -112,3 +112,78 @@ def test_navigation_leads_each_role_to_its_page(
     )
     html = client_for(county_clerk).get(reverse("home")).content.decode()
     assert reverse("oversight:bureau") in html
+
+
+def _report(organisation, kind, user, *, status="done", quarter=1):
+    from oversight.models import Report
+
+    done = status == "done"
+    return Report.objects.create(
+        organisation=organisation,
+        kind=kind,
+        year=2026,
+        quarter=0 if kind in Report.YEARLY_KINDS else quarter,
+        version=1,
+        status=status,
+        data={} if done else None,
+        data_sha256="a" * 64 if done else "",
+        pdf="oversight-reports/x.pdf" if done else "",
+        requested_by=user,
+    )
+
+
+def test_role_by_report_matrix(client, personas, county, other_county, orgs, second_city):
+    """The returns and year-end reports: a county its own, the city team its counties' (built)
+    and its own, the province all of its cities' (built), the public nothing."""
+    team = orgs["city_team:410800"]
+    clerk, reviewer = personas["county_clerk"], personas["city_reviewer"]
+    reports = {
+        "own_return": _report(county, "results_return", clerk),
+        "neighbour_return": _report(other_county, "plans_return", personas["outsider_clerk"]),
+        "other_city_return": _report(second_city, "results_return", reviewer),
+        "city_return": _report(team, "city_return", reviewer),
+        "own_running": _report(county, "year_end", clerk, status="running"),
+        "self_check": _report(county, "self_check", clerk),
+        "circular": _report(team, "circular", reviewer),
+    }
+    urls = {k: reverse("oversight:report_detail", args=[r.pk]) for k, r in reports.items()}
+    expected = {
+        #                   own  neigh city+ city  run  self circ
+        "inspector": (404, 404, 404, 404, 404, 404, 404),
+        "county_clerk": (200, 404, 404, 404, 200, 200, 200),
+        "county_leader": (200, 404, 404, 404, 200, 200, 200),
+        "city_reviewer": (200, 200, 404, 200, 404, 200, 200),
+        "province_viewer": (200, 200, 200, 200, 404, 200, 404),
+        "outsider_clerk": (404, 200, 404, 404, 404, 404, 200),
+    }
+    found = {}
+    for name, user in personas.items():
+        client.force_login(user)
+        found[name] = tuple(client.get(url).status_code for url in urls.values())
+        client.logout()
+    assert found == expected
+    for url in urls.values():
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    # Who may ask for which report (the form offers only those; a post of another is a 403).
+    client.force_login(clerk)
+    page = client.get(reverse("oversight:reports"))
+    assert [k for k, _label in page.context["kinds"]] == [
+        "plans_return",
+        "results_return",
+        "year_end",
+        "self_check",
+    ]
+    for kind in ("city_return", "annual", "circular"):
+        response = client.post(
+            reverse("oversight:report_request"), {"kind": kind, "year": 2026, "quarter": 1}
+        )
+        assert response.status_code == 403
+    client.force_login(personas["province_viewer"])
+    response = client.post(
+        reverse("oversight:report_request"), {"kind": "results_return", "year": 2026, "quarter": 1}
+    )
+    assert response.status_code == 403
+    client.force_login(reviewer)
+    kinds = [k for k, _label in client.get(reverse("oversight:reports")).context["kinds"]]
+    assert "city_return" in kinds and "results_return" in kinds
