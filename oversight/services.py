@@ -52,7 +52,7 @@ def _require_reporting_bureau(actor: User) -> Organisation:
 
 def report_kinds_for(actor: User) -> list[str]:
     """The report kinds ``actor`` may ask for."""
-    kinds = []
+    kinds: list[str] = []
     for check, group in (
         (_require_city_team, Report.CITY_KINDS),
         (_require_reporting_bureau, Report.BUREAU_KINDS),
