@@ -1,15 +1,19 @@
 """The oversight API: the dashboard's figures, scoped like the page (a county leader its own
-bureau, the city team its counties, the province all; 403 for other roles)."""
+bureau, the city team its counties, the province all; 403 for other roles), and the finished
+reports with their files, scoped like the reports page (``selectors.reports_for_user``)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from oversight import selectors as sel
 
@@ -106,5 +110,84 @@ class OversightViewSet(viewsets.ViewSet):
         return Response(DashboardSerializer(data).data)
 
 
+class ReportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    kind_display = serializers.CharField(source="get_kind_display")
+    organisation = OrganisationBriefSerializer()
+    year = serializers.IntegerField()
+    quarter = serializers.IntegerField(help_text="0: the year")
+    version = serializers.IntegerField()
+    finished_at = serializers.DateTimeField()
+    data_sha256 = serializers.CharField(help_text="SHA-256 of the figures behind the report")
+    figures = serializers.JSONField(source="data", help_text="the figures behind the report")
+    pdf = serializers.SerializerMethodField()
+    xlsx = serializers.SerializerMethodField()
+
+    def _file(self, report, what: str) -> str | None:
+        if not getattr(report, what).name:
+            return None
+        return reverse(
+            "oversight-report-download",
+            kwargs={"pk": report.pk, "what": what},
+            request=self.context.get("request"),
+        )
+
+    def get_pdf(self, report) -> str | None:
+        return self._file(report, "pdf")
+
+    def get_xlsx(self, report) -> str | None:
+        return self._file(report, "xlsx")
+
+
+class ReportViewSet(viewsets.ReadOnlyModelViewSet):
+    """Finished reports (circulars, quarterly and annual reports, returns, year-end reports,
+    self-check sheets) the user may read, newest first; each file's download is audited."""
+
+    serializer_class = ReportSerializer
+
+    def get_queryset(self):
+        from oversight.models import Report
+
+        reports = sel.reports_for_user(user=self.request.user).filter(status=Report.Status.DONE)
+        params = self.request.query_params
+        year, kind = params.get("year", ""), params.get("kind", "")
+        if year:
+            if not (year.isdigit() and 2000 <= int(year) <= 2100):
+                raise serializers.ValidationError({"year": _("Give a year from 2000 to 2100.")})
+            reports = reports.filter(year=int(year))
+        if kind:
+            if kind not in Report.Kind.values:
+                raise serializers.ValidationError({"kind": _("There is no such report.")})
+            reports = reports.filter(kind=kind)
+        return reports.order_by("-finished_at", "-pk")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", OpenApiTypes.INT, description="2000–2100"),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="a report kind"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"download/(?P<what>pdf|xlsx)")
+    def download(self, request, pk=None, what: str = "pdf"):
+        from oversight import services
+
+        report = self.get_object()
+        field = getattr(report, what)
+        if not field.name:
+            raise Http404
+        services.report_record_download(actor=request.user, report=report, what=what)
+        period = f"{report.year}Q{report.quarter}" if report.quarter else f"{report.year}"
+        filename = f"{report.get_kind_display()}-{period}-v{report.version}.{what}"
+        response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
 def register(router) -> None:
     router.register("oversight", OversightViewSet, basename="oversight")
+    router.register("oversight-reports", ReportViewSet, basename="oversight-report")

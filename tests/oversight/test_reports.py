@@ -194,3 +194,45 @@ def test_the_city_team_marks_a_typical_case_from_the_drill_down(
     assert client.post(url, {"note": "规范执法的典型"}).status_code == 302
     assert TypicalCase.objects.get(task=task).note == "规范执法的典型"
     assert client_for(county_clerk).post(url, {"note": "x"}).status_code == 403
+
+
+def test_the_api_serves_the_finished_reports_scoped_and_audited(
+    client_for, city_reviewer, city, county_clerk, province_viewer, orgs
+):
+    """A provincial platform reads the finished reports: the same scope as the page, the same
+    figures (data and digest), each file's download audited; a running build is not listed."""
+    from core.models import AuditEntry
+
+    quarterly, _ = report_request(actor=city_reviewer, kind="quarterly", year=YEAR, quarter=QUARTER)
+    built = report_build(report_id=quarterly.pk)
+    running, _ = report_request(actor=city_reviewer, kind="circular", year=YEAR, quarter=QUARTER)
+    province = client_for(province_viewer)
+    data = province.get(f"/api/v1/oversight-reports/?year={YEAR}").json()
+    assert [r["id"] for r in data["results"]] == [built.pk]
+    row = data["results"][0]
+    assert row["kind"] == "quarterly" and row["data_sha256"] == reports.digest(row["figures"])
+    assert row["figures"] == built.data and row["organisation"]["division_code"] == "410800"
+    response = province.get(row["xlsx"])
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    assert body == built.xlsx.open("rb").read()
+    assert AuditEntry.objects.filter(
+        action="oversight.report_download", actor=province_viewer, object_id=str(built.pk)
+    ).exists()
+    # The city team sees its running circular on the page, not in the API's finished list.
+    team = client_for(city_reviewer).get("/api/v1/oversight-reports/").json()
+    assert {r["id"] for r in team["results"]} == {built.pk}
+    assert running.pk not in {r["id"] for r in team["results"]}
+    # A county reads no quarterly report to the province; another city's clerk reads nothing.
+    assert client_for(county_clerk).get("/api/v1/oversight-reports/").json()["results"] == []
+    assert client_for(county_clerk).get(row["pdf"]).status_code == 404
+    luliang = next(o for k, o in orgs.items() if k.startswith("county:1411"))
+    outsider = _make_user("luliang_api", Role.CLERK, luliang)
+    assert client_for(outsider).get(f"/api/v1/oversight-reports/{built.pk}/").status_code == 404
+    # Bad filters: a translated message, nothing else.
+    bad = province.get("/api/v1/oversight-reports/?year=abc", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert bad.status_code == 400 and "2000" in str(bad.json())
+    assert province.get("/api/v1/oversight-reports/?kind=nope").status_code == 400
+    from django.test import Client
+
+    assert Client().get("/api/v1/oversight-reports/").status_code in (401, 403)
