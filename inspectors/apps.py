@@ -11,6 +11,7 @@ class InspectorsConfig(AppConfig):
     def ready(self):
         from core.navigation import NavItem, nav_register
         from core.roles import Cap
+        from exchange.specs import register_import
 
         nav_register(
             NavItem(
@@ -21,3 +22,4 @@ class InspectorsConfig(AppConfig):
                 20,
             )
         )
+        register_import("inspectors", "inspectors.imports.InspectorImportSpec")

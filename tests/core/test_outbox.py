@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
 
-from core import imports as imports_module
 from core import tasks
-from core.models import ImportJob, OutboxMessage, RegistryExport
+from core.models import OutboxMessage
 from core.outbox import outbox_dispatch_one, outbox_dispatch_pending, outbox_enqueue
+from exchange import imports as imports_module
+from exchange.models import ImportJob, RegistryExport
 from tests.imports.conftest import source_row, sources_xlsx
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -94,7 +95,7 @@ def test_broker_down_an_import_is_queued_at_once_and_sent_once_when_it_is_back(
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.UPLOADED and job.is_queued
     message = OutboxMessage.objects.get()
-    assert (message.task_name, message.args) == ("core.tasks.import_validate", [job.pk])
+    assert (message.task_name, message.args) == ("exchange.tasks.import_validate", [job.pk])
     assert message.dispatched_at is None and message.attempts == 1 and message.last_error
     time.sleep(1)
     assert runs == []  # nothing reached a worker
@@ -108,7 +109,7 @@ def test_broker_down_an_import_is_queued_at_once_and_sent_once_when_it_is_back(
     job = wait_for(job, lambda j: j.status == ImportJob.Status.VALIDATED and not j.claimed_at)
     assert job.report["create"] == 40
     time.sleep(1)
-    assert runs.count(("core.tasks.import_validate", (job.pk,))) == 1
+    assert runs.count(("exchange.tasks.import_validate", (job.pk,))) == 1
     assert 'data-testid="job-queued"' not in client.get(f"/core/imports/{job.pk}/").content.decode()
 
 
@@ -128,7 +129,7 @@ def test_broker_down_a_registry_export_is_queued_at_once(
     export = RegistryExport.objects.get()
     assert export.status == RegistryExport.Status.REQUESTED and export.is_queued
     message = OutboxMessage.objects.get(dispatched_at__isnull=True)
-    assert (message.task_name, message.args) == ("core.tasks.registry_export_build", [export.pk])
+    assert (message.task_name, message.args) == ("exchange.tasks.registry_export_build", [export.pk])
     assert outbox_dispatch_pending() == 1 and broker.llen("celery") == 1
 
 

@@ -1,6 +1,6 @@
 """Pages of the Excel import: upload, dry-run report, commit; templates and exports.
 
-Thin: every decision is in ``core.imports`` (services and selectors) and ``core.excel``.
+Thin: every decision is in ``exchange.imports`` (services and selectors) and ``exchange.excel``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.excel import template_workbook
-from core.excel.export import XLSX_CONTENT_TYPE
-from core.excel.reader import MAX_UPLOAD_BYTES
-from core.imports import (
-    IMPORT_SPECS,
-    available_kinds,
+from core.roles import Cap, user_can
+from exchange.excel import template_workbook
+from exchange.excel.export import XLSX_CONTENT_TYPE
+from exchange.excel.reader import MAX_UPLOAD_BYTES
+from exchange.imports import (
     import_job_create,
     import_job_get_for_user,
     import_job_list_for_user,
@@ -34,11 +33,10 @@ from core.imports import (
     registry_export_get_for_user,
     registry_export_record_download,
     registry_export_request,
-    spec_for,
     user_can_commit,
     user_can_import,
 )
-from core.roles import Cap, user_can
+from exchange.specs import IMPORT_SPECS, available_kinds, spec_for
 
 
 class ImportUploadForm(forms.Form):
@@ -81,7 +79,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "core/imports/list.html",
+        "exchange/imports/list.html",
         {"page": page, "kinds": available_kinds(), "can_import": user_can_import(request.user)},
     )
 
@@ -105,10 +103,10 @@ def import_new(request: HttpRequest) -> HttpResponse:
             for message in exc.messages:
                 form.add_error("file", message)
         else:
-            return redirect("core:import_detail", pk=job.pk)
+            return redirect("exchange:import_detail", pk=job.pk)
     return render(
         request,
-        "core/imports/new.html",
+        "exchange/imports/new.html",
         {"form": form, "kinds": kinds, "organisation": request.user.organisation},
     )
 
@@ -130,7 +128,7 @@ def _detail_context(request: HttpRequest, job) -> dict:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_view(request.user)
     job = import_job_get_for_user(user=request.user, pk=pk)
-    return render(request, "core/imports/detail.html", _detail_context(request, job))
+    return render(request, "exchange/imports/detail.html", _detail_context(request, job))
 
 
 @login_required
@@ -138,7 +136,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by htmx every second; reloads the page once the job is done."""
     _require_view(request.user)
     job = import_job_get_for_user(user=request.user, pk=pk)
-    response = render(request, "core/imports/_progress.html", {"job": job})
+    response = render(request, "exchange/imports/_progress.html", {"job": job})
     if not job.is_running:
         response["HX-Refresh"] = "true"
     return response
@@ -160,7 +158,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if job.status == job.Status.COMMITTED:
             messages.success(request, _("Imported."))
-    return redirect("core:import_detail", pk=job.pk)
+    return redirect("exchange:import_detail", pk=job.pk)
 
 
 @login_required
@@ -198,7 +196,7 @@ def registry_export_new(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in IMPORT_SPECS:
         raise Http404
     export = registry_export_request(actor=request.user, kind=kind)
-    return redirect("core:registry_export_detail", pk=export.pk)
+    return redirect("exchange:registry_export_detail", pk=export.pk)
 
 
 @login_required
@@ -206,7 +204,7 @@ def registry_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     export = registry_export_get_for_user(user=request.user, pk=pk)
     return render(
         request,
-        "core/imports/export.html",
+        "exchange/imports/export.html",
         {"export": export, "title": spec_for(export.kind).title},
     )
 
@@ -215,7 +213,7 @@ def registry_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def registry_export_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The export's state, polled by htmx every 3 s until the file is ready (or failed)."""
     export = registry_export_get_for_user(user=request.user, pk=pk)
-    return render(request, "core/imports/_export_status.html", {"export": export})
+    return render(request, "exchange/imports/_export_status.html", {"export": export})
 
 
 @login_required

@@ -1,0 +1,50 @@
+"""Which registries the exchange can import and export: each app registers its own.
+
+An app calls ``register_import(kind, "app.imports.SpecClass")`` in its ``AppConfig.ready()``,
+as it registers its menu entries and home cards; the spec class is imported when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from core.errors import ServiceError
+from exchange.models import ImportJob
+
+if TYPE_CHECKING:
+    from exchange.excel import ImportSpec
+
+# Each kind's spec lives in its own app, which registers it (``register_import``) in its
+# ``AppConfig.ready()``: the dependency points from the apps to the exchange, never back.
+IMPORT_SPECS: dict[str, str] = {}
+
+
+def register_import(kind: str, spec: str) -> None:
+    """Make ``kind`` importable and exportable with the ``ImportSpec`` subclass at the dotted
+    path ``spec`` (imported when first used). Registering a kind again replaces its spec."""
+    if kind not in ImportJob.Kind.values:
+        raise ValueError(f"{kind!r} is not an ImportJob.Kind")
+    IMPORT_SPECS[kind] = spec
+
+
+def spec_for(kind: str) -> ImportSpec:
+    if kind not in IMPORT_SPECS:
+        raise ServiceError(_("Unknown import kind: %(kind)s.") % {"kind": kind})
+    return import_string(IMPORT_SPECS[kind])()
+
+
+def available_kinds() -> list[tuple[str, str]]:
+    """The kinds whose app has an import spec installed."""
+    kinds = []
+    for kind, label in ImportJob.Kind.choices:
+        if kind not in IMPORT_SPECS:
+            continue
+        try:
+            import_string(IMPORT_SPECS[kind])
+        except ImportError:
+            continue
+        kinds.append((kind, label))
+    return kinds
