@@ -36,7 +36,7 @@ from exchange.imports import (
     user_can_commit,
     user_can_import,
 )
-from exchange.specs import IMPORT_SPECS, available_kinds, spec_for
+from exchange.specs import IMPORT_SPECS, available_kinds, registry_page, spec_for
 
 
 class ImportUploadForm(forms.Form):
@@ -121,6 +121,7 @@ def _detail_context(request: HttpRequest, job) -> dict:
         "more_errors": max(0, report.get("errors", 0) - len(report.get("error_list", []))),
         "more_warnings": max(0, report.get("warnings", 0) - len(report.get("warning_list", []))),
         "message_lines": [line for line in job.message.splitlines() if line.strip()],
+        "registry_page": registry_page(job.kind),
     }
 
 

@@ -22,4 +22,9 @@ class InspectorsConfig(AppConfig):
                 20,
             )
         )
-        register_import("inspectors", "inspectors.imports.InspectorImportSpec")
+        register_import(
+            "inspectors",
+            "inspectors.imports.InspectorImportSpec",
+            page="inspectors:inspector_list",
+            page_label=_("Open the inspector registry"),
+        )

@@ -19,4 +19,9 @@ class RegistryConfig(AppConfig):
                 "checkitems", _("Check-item list"), "registry:checkitem_list", Cap.VIEW_REGISTRY, 30
             ),
         )
-        register_import("sources", "registry.imports.SourceImportSpec")
+        register_import(
+            "sources",
+            "registry.imports.SourceImportSpec",
+            page="registry:source_list",
+            page_label=_("Open the object registry"),
+        )

@@ -70,7 +70,7 @@ def test_upload_check_and_commit_through_the_pages(client_for, county_clerk):
     assert PollutionSource.objects.count() == 2
     page = html(client.get(f"/core/imports/{job.pk}/"))
     assert 'data-status="committed"' in page and "导入完成。" in page
-    assert 'data-testid="to-registry"' in page
+    assert 'href="/registry/sources/" data-testid="to-registry">打开检查对象名录库<' in page
 
 
 def test_errors_are_listed_per_row_in_chinese_and_block_the_commit(client_for, county_clerk):
