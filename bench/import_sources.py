@@ -6,7 +6,7 @@
 
 Generates a realistic workbook in the sources template (every column filled, several sites
 sharing a credit code, Chinese labels, mixed date spellings), then runs the real path a user
-takes, through ``core.imports``: upload (whole-file checks), dry run, commit (read and validate
+takes, through ``exchange.imports``: upload (whole-file checks), dry run, commit (read and validate
 again + bulk write + history + audit, the rows streamed to the database while the file is
 read). Then imports the same file again (everything unchanged). Beside them it prints the time
 to simply read the sheet's cells with python-calamine, so the engine's overhead is a ratio, and
@@ -184,11 +184,12 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from core import imports
     from core.demo import seed_organisations
-    from core.excel import commit, validate
-    from core.models import ImportJob, Role
+    from core.models import Role
     from core.services import user_create
+    from exchange import imports
+    from exchange.excel import commit, validate
+    from exchange.models import ImportJob
     from registry.imports import SourceImportSpec
     from registry.models import PollutionSource
 

@@ -19,7 +19,7 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=7, minute=0),
     },
     "import-files-purge": {
-        "task": "core.tasks.import_files_purge",
+        "task": "exchange.tasks.import_files_purge",
         "schedule": crontab(hour=2, minute=30),
     },
     # The audit chain's head, published hourly on the public portal (/public/audit-checkpoints/).
@@ -35,7 +35,7 @@ app.conf.beat_schedule = {
     },
     # Imports and exports whose worker died mid-job: queued again, or failed with the reason.
     "jobs-stalled-sweep": {
-        "task": "core.tasks.jobs_stalled_sweep",
+        "task": "exchange.tasks.jobs_stalled_sweep",
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 240},
     },

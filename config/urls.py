@@ -10,9 +10,10 @@ from core.api import me
 from core.auth import login_view
 from core.token_views import ObtainExpiringToken
 from oversight import views as oversight_views
+from publication import views as publication_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", publication_views.home, name="home"),
     path("health/", core_views.health, name="health"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path(
@@ -33,6 +34,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("core/", include("core.urls")),
+    path("core/", include("exchange.urls")),  # the import pages kept their addresses
     path("registry/", include("registry.urls")),
     path("inspectors/", include("inspectors.urls")),
     # The inspector's tasks moved from the lottery to the inspections app: old links still work.

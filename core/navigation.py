@@ -38,7 +38,6 @@ def nav_register(*items: NavItem, public: bool = False) -> None:
 def core_nav_register() -> None:
     nav_register(
         NavItem("home", _("Home"), "home", None, order=0),
-        NavItem("imports", _("Excel import"), "core:import_list", Cap.EDIT_REGISTRY, order=40),
         NavItem("calendar", _("Working-day calendar"), "core:calendar", None, order=100),
         NavItem("audit", _("Audit trail"), "core:audit", Cap.ADMINISTER, order=110),
         NavItem("api", _("API"), "api-docs", Cap.ADMINISTER, order=120),

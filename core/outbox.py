@@ -39,9 +39,13 @@ KEEP_SENT = timedelta(days=7)
 
 def _task(task_name: str):
     """The registered task called ``task_name`` (its module imported first: a web process
-    imports task modules only when something uses them)."""
+    imports task modules only when something uses them). A task registered under a name that
+    is not its module's path (a task that moved, still answering to its old name for the rows
+    queued before) is found once every app's tasks are loaded."""
     module, _dot, _name = task_name.rpartition(".")
     import_module(module)
+    if task_name not in current_app.tasks:
+        current_app.autodiscover_tasks(force=True)
     return current_app.tasks[task_name]
 
 

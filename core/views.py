@@ -35,10 +35,10 @@ HOME_TEMPLATES: dict[str, str] = {
 }
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The public portal for visitors; each role's own home page once signed in."""
-    if not request.user.is_authenticated:
-        return render(request, "core/home/public.html")
+@login_required
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Each role's own home page. Visitors who are not signed in see the public portal's
+    (``publication.views.home``, which the site's front page points to)."""
     user = request.user
     context = {
         "organisation": user.organisation,

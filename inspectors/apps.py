@@ -11,6 +11,7 @@ class InspectorsConfig(AppConfig):
     def ready(self):
         from core.navigation import NavItem, nav_register
         from core.roles import Cap
+        from exchange.specs import register_import
 
         nav_register(
             NavItem(
@@ -20,4 +21,10 @@ class InspectorsConfig(AppConfig):
                 Cap.VIEW_REGISTRY,
                 20,
             )
+        )
+        register_import(
+            "inspectors",
+            "inspectors.imports.InspectorImportSpec",
+            page="inspectors:inspector_list",
+            page_label=_("Open the inspector registry"),
         )

@@ -1,5 +1,5 @@
 """Excel export of the inspector list (the current filter), through the shared safe writer
-``core.excel.export_response`` (write-only workbook, formula injection neutralised)."""
+``exchange.excel.export_response`` (write-only workbook, formula injection neutralised)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from core.excel import export_response
+from exchange.excel import export_response
 from inspectors.models import CertificateStatus, Inspector
 
 

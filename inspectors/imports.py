@@ -14,7 +14,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.excel import (
+from core.models import Organisation, User
+from core.selectors import organisations_visible_to
+from core.vocab import Expertise
+from exchange.excel import (
     Column,
     ImportSpec,
     RowResult,
@@ -26,10 +29,7 @@ from core.excel import (
     multi_choice_column,
     text_column,
 )
-from core.excel.spec import filter_by_keys, parse_division
-from core.models import Organisation, User
-from core.selectors import organisations_visible_to
-from core.vocab import Expertise
+from exchange.excel.spec import filter_by_keys, parse_division
 from inspectors.models import Inspector
 from inspectors.selectors import inspector_list_for_user, user_may_edit_inspectors_of
 from inspectors.services import inspector_bulk_upsert

@@ -17,8 +17,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from core.excel.export import write_workbook
 from core.models import Organisation
+from exchange.excel.export import write_workbook
 from oversight import selectors as sel
 
 #: The statistics table: one row per county bureau and city team, in this order of columns.

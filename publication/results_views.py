@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.excel import export_response
+from exchange.excel import export_response
 from inspections.models import ResultType
 from publication.forms import ResultFilterForm
 from publication.models import NARROWABLE_FIELDS, PublishedResult, WithholdReason

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 
-from core.excel import export_response
+from core import views as core_views
 from core.models import AuditCheckpoint
+from exchange.excel import export_response
 from lottery import engine, readers
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
 from lottery.selectors import can_see_manifest
@@ -46,6 +47,14 @@ from publication.selectors import (
 from registry.models import CheckItem
 
 PAGE_SIZE = 30
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The site's front page: the public portal for visitors, each role's own home page
+    (``core.views.home``) once signed in."""
+    if request.user.is_authenticated:
+        return core_views.home(request)  # type: ignore[arg-type]  # signed in: a User
+    return render(request, "publication/home.html")
 
 
 def draw_list(request: HttpRequest) -> HttpResponse:

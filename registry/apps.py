@@ -11,10 +11,17 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from core.navigation import NavItem, nav_register
         from core.roles import Cap
+        from exchange.specs import register_import
 
         nav_register(
             NavItem("sources", _("Object registry"), "registry:source_list", Cap.VIEW_REGISTRY, 10),
             NavItem(
                 "checkitems", _("Check-item list"), "registry:checkitem_list", Cap.VIEW_REGISTRY, 30
             ),
+        )
+        register_import(
+            "sources",
+            "registry.imports.SourceImportSpec",
+            page="registry:source_list",
+            page_label=_("Open the object registry"),
         )

@@ -17,7 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.excel import (
+from core.models import Organisation, User
+from core.roles import Cap, user_can
+from core.vocab import SupervisionClass
+from exchange.excel import (
     Column,
     ImportSpec,
     RowResult,
@@ -32,10 +35,7 @@ from core.excel import (
     tags_column,
     text_column,
 )
-from core.excel.spec import filter_by_keys, parse_division, parse_uscc
-from core.models import Organisation, User
-from core.roles import Cap, user_can
-from core.vocab import SupervisionClass
+from exchange.excel.spec import filter_by_keys, parse_division, parse_uscc
 from registry.models import (
     CreditRating,
     HazardousWasteRole,

@@ -1115,7 +1115,7 @@ def source_bulk_writer(*, actor, accept_bad_checksum: bool = False) -> Iterator[
     block; a bad row anywhere raises ``ServiceError`` listing every problem when the block
     ends, and an exception raised in the block (the caller's own checks failing, say) rolls
     back everything too. ``add`` may run on another thread than the block, one call at a
-    time, while that thread holds the block's database connection (``core.excel`` does so
+    time, while that thread holds the block's database connection (``exchange.excel`` does so
     to read the file while the database writes).
     """
     with transaction.atomic():

@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.excel import export_response
 from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
 from core.roles import Cap, user_can
 from core.vocab import CheckMethod, Expertise, SupervisionClass
+from exchange.excel import export_response
 from registry import services
 from registry.filters import CheckItemFilterSet, SourceFilterSet
 from registry.forms import CheckItemForm, SourceForm, SourceStatusForm, add_service_error

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-APPS=(core registry inspectors lottery inspections publication deadlines oversight)
+APPS=(core exchange registry inspectors lottery inspections publication deadlines oversight)
 for app in "${APPS[@]}"; do
   mkdir -p "$app/locale"
   (cd "$app" && "../$PY" ../manage.py makemessages -l zh_Hans --no-obsolete --no-location >/dev/null)

@@ -16,6 +16,7 @@ import polib
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ["."] + [
     "core",
+    "exchange",
     "registry",
     "inspectors",
     "lottery",

@@ -32,9 +32,15 @@ def test_catalog_is_complete_and_compiled(po_path):
 
 def test_there_is_a_catalog_for_every_app():
     names = {p.parts[-5] if p.parts[-4] == "locale" else "." for p in CATALOGS}
-    assert {"core", "registry", "inspectors", "lottery", "inspections", "publication"} <= {
-        p.relative_to(ROOT).parts[0] for p in CATALOGS
-    }, names
+    assert {
+        "core",
+        "exchange",
+        "registry",
+        "inspectors",
+        "lottery",
+        "inspections",
+        "publication",
+    } <= {p.relative_to(ROOT).parts[0] for p in CATALOGS}, names
 
 
 def test_no_msgid_is_translated_differently_in_two_catalogs():

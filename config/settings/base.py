@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     # The project's apps come first: their translations win over Django's own catalogs
     # (e.g. "Filter" is 筛选 here, 过滤器 in the admin's).
     "core",
+    "exchange",
     "registry",
     "inspectors",
     "lottery",
@@ -272,7 +273,7 @@ SPECTACULAR_SETTINGS = {
         "DrawStatusEnum": "lottery.models.Draw.Status",
         "SubstitutionStatusEnum": "lottery.models.Substitution.Status",
         "SourceStatusEnum": "registry.models.SourceStatus",
-        "ImportJobStatusEnum": "core.models.ImportJob.Status",
+        "ImportJobStatusEnum": "exchange.models.ImportJob.Status",
     },
 }
 

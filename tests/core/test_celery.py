@@ -54,7 +54,7 @@ def test_the_beat_schedule_has_the_outbox_and_stalled_jobs_sweeps():
     assert outbox["task"] == "core.tasks.outbox_dispatch"
     assert outbox["schedule"] <= timedelta(minutes=1)  # a queued job waits a minute at most
     sweep = app.conf.beat_schedule["jobs-stalled-sweep"]
-    assert sweep["task"] == "core.tasks.jobs_stalled_sweep"
+    assert sweep["task"] == "exchange.tasks.jobs_stalled_sweep"
 
 
 def test_a_lost_worker_gives_its_job_back():

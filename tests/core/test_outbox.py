@@ -14,10 +14,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test import override_settings
 
-from core import imports as imports_module
 from core import tasks
-from core.models import ImportJob, OutboxMessage, RegistryExport
+from core.models import OutboxMessage
 from core.outbox import outbox_dispatch_one, outbox_dispatch_pending, outbox_enqueue
+from exchange import imports as imports_module
+from exchange.models import ImportJob, RegistryExport
 from tests.imports.conftest import source_row, sources_xlsx
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -94,7 +95,7 @@ def test_broker_down_an_import_is_queued_at_once_and_sent_once_when_it_is_back(
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.UPLOADED and job.is_queued
     message = OutboxMessage.objects.get()
-    assert (message.task_name, message.args) == ("core.tasks.import_validate", [job.pk])
+    assert (message.task_name, message.args) == ("exchange.tasks.import_validate", [job.pk])
     assert message.dispatched_at is None and message.attempts == 1 and message.last_error
     time.sleep(1)
     assert runs == []  # nothing reached a worker
@@ -108,7 +109,7 @@ def test_broker_down_an_import_is_queued_at_once_and_sent_once_when_it_is_back(
     job = wait_for(job, lambda j: j.status == ImportJob.Status.VALIDATED and not j.claimed_at)
     assert job.report["create"] == 40
     time.sleep(1)
-    assert runs.count(("core.tasks.import_validate", (job.pk,))) == 1
+    assert runs.count(("exchange.tasks.import_validate", (job.pk,))) == 1
     assert 'data-testid="job-queued"' not in client.get(f"/core/imports/{job.pk}/").content.decode()
 
 
@@ -128,7 +129,10 @@ def test_broker_down_a_registry_export_is_queued_at_once(
     export = RegistryExport.objects.get()
     assert export.status == RegistryExport.Status.REQUESTED and export.is_queued
     message = OutboxMessage.objects.get(dispatched_at__isnull=True)
-    assert (message.task_name, message.args) == ("core.tasks.registry_export_build", [export.pk])
+    assert (message.task_name, message.args) == (
+        "exchange.tasks.registry_export_build",
+        [export.pk],
+    )
     assert outbox_dispatch_pending() == 1 and broker.llen("celery") == 1
 
 
@@ -228,3 +232,61 @@ def test_in_eager_mode_the_task_runs_at_commit_outside_the_outbox_lock(county_cl
     assert job.status == ImportJob.Status.VALIDATED and job.report["create"] == 20
     assert OutboxMessage.objects.get().dispatched_at is not None
     assert outbox_dispatch_pending() == 0
+
+
+def test_a_message_queued_under_a_moved_tasks_old_name_still_runs(
+    broker, worker, runs, county_clerk, monkeypatch
+):
+    """The exchange's tasks were ``core.tasks.<name>`` before issue 11: a row the outbox could
+    not send before an upgrade names the old task, and is sent and run after it, once."""
+    monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
+    data = sources_xlsx([source_row(f"LG-{i:03d}") for i in range(20)])
+    with override_settings(CELERY_BROKER_URL=BROKER_DOWN):
+        job = imports_module.import_job_create(
+            actor=county_clerk, kind="sources", filename="旧.xlsx", data=data
+        )
+    message = OutboxMessage.objects.get(dispatched_at__isnull=True)
+    assert message.task_name == "exchange.tasks.import_validate"
+    OutboxMessage.objects.filter(pk=message.pk).update(task_name="core.tasks.import_validate")
+
+    assert outbox_dispatch_pending() == 1
+    job = wait_for(job, lambda j: j.status == ImportJob.Status.VALIDATED and not j.claimed_at)
+    assert job.report["create"] == 20
+    time.sleep(1)
+    assert runs == [("core.tasks.import_validate", (job.pk,))]
+    assert outbox_dispatch_pending() == 0
+
+
+def test_a_fresh_process_finds_a_moved_task_by_its_old_name():
+    """A process that has not imported the exchange's tasks yet (a shell sending the outbox by
+    hand) still finds each old name, and it runs the exchange's function."""
+    import subprocess
+    import sys
+
+    from exchange.tasks import LEGACY_NAMES
+
+    assert set(LEGACY_NAMES) == {
+        "core.tasks.import_validate",
+        "core.tasks.import_commit",
+        "core.tasks.import_files_purge",
+        "core.tasks.registry_export_build",
+        "core.tasks.jobs_stalled_sweep",
+    }
+    script = (
+        "import sys, django; django.setup()\n"
+        "assert 'exchange.tasks' not in sys.modules\n"
+        "from core.outbox import _task\n"
+        "for name in sys.argv[1:]:\n"
+        "    print(name, _task(name).run.__module__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *sorted(LEGACY_NAMES)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        part for name in sorted(LEGACY_NAMES) for part in (name, "exchange.tasks")
+    ]

@@ -22,16 +22,17 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from core import imports as imports_module
-from core import tasks
-from core.imports import (
+from core.models import OutboxMessage
+from exchange import imports as imports_module
+from exchange import tasks
+from exchange.imports import (
     HEARTBEAT_TIMEOUT,
     JOB_REQUEUES,
     import_job_create,
     import_job_request_commit,
     jobs_recover_stalled,
 )
-from core.models import ImportJob, OutboxMessage, RegistryExport
+from exchange.models import ImportJob, RegistryExport
 from registry.models import PollutionSource
 from tests.imports.conftest import source_row, sources_xlsx
 
@@ -154,7 +155,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_sweep_runs_it_again(
     assert job.is_queued
     assert (
         OutboxMessage.objects.filter(
-            task_name="core.tasks.import_commit", args=[job.pk], dispatched_at__isnull=False
+            task_name="exchange.tasks.import_commit", args=[job.pk], dispatched_at__isnull=False
         ).count()
         == 2
     )  # the user's request, and the sweep's
@@ -193,7 +194,7 @@ def test_the_sweep_queues_again_a_stalled_export_and_fails_it_in_the_end(county_
     export.refresh_from_db()
     assert (export.claimed_at, export.attempts, export.is_queued) == (None, 1, True)
     assert OutboxMessage.objects.filter(
-        task_name="core.tasks.registry_export_build", args=[export.pk]
+        task_name="exchange.tasks.registry_export_build", args=[export.pk]
     ).exists()
 
     RegistryExport.objects.filter(pk=export.pk).update(

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from core.excel import (
+from core.vocab import Expertise, SupervisionClass
+from exchange.excel import (
     ImportSpec,
     RowResult,
     boolean_column,
@@ -22,8 +23,7 @@ from core.excel import (
     tags_column,
     text_column,
 )
-from core.excel.spec import Column, parse_uscc
-from core.vocab import Expertise, SupervisionClass
+from exchange.excel.spec import Column, parse_uscc
 
 
 class ToySpec(ImportSpec):

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.excel import ImportBlocked, commit, validate
-from core.excel.spec import (
+from exchange.excel import ImportBlocked, commit, validate
+from exchange.excel.spec import (
     CellError,
     Warned,
     parse_boolean,
@@ -279,7 +279,7 @@ def test_the_fast_credit_code_check_agrees_with_core_uscc():
     import random
 
     from core import uscc
-    from core.excel.spec import uscc_status
+    from exchange.excel.spec import uscc_status
     from tests.conftest import realdata
 
     codes = []

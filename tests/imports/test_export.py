@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from core.excel import export_response, export_workbook, neutralise
-from core.excel.spec import as_text
+from exchange.excel import export_response, export_workbook, neutralise
+from exchange.excel.spec import as_text
 
 pytestmark = pytest.mark.smoke
 

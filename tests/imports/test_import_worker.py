@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from core import imports as imports_module
-from core.imports import import_job_create, import_job_request_commit
-from core.models import ImportJob
+from exchange import imports as imports_module
+from exchange.imports import import_job_create, import_job_request_commit
+from exchange.models import ImportJob
 from registry.models import PollutionSource
 from tests.imports.conftest import source_row, sources_xlsx
 
@@ -43,8 +43,8 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(worker, county_clerk
 
 
 def test_a_registry_export_is_written_by_the_worker(worker, county_clerk, client_for):
-    from core.imports import registry_export_request
-    from core.models import RegistryExport
+    from exchange.imports import registry_export_request
+    from exchange.models import RegistryExport
 
     job = import_job_create(
         actor=county_clerk,

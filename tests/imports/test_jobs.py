@@ -12,18 +12,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.utils import timezone, translation
 
-from core import imports as imports_module
-from core import tasks
 from core.errors import ServiceError
-from core.excel import StructureError
-from core.imports import (
+from core.models import AuditEntry
+from exchange import imports as imports_module
+from exchange import tasks
+from exchange.excel import StructureError
+from exchange.imports import (
     import_job_commit,
     import_job_create,
     import_job_get_for_user,
     import_job_request_commit,
     import_job_validate,
 )
-from core.models import AuditEntry, ImportJob
+from exchange.models import ImportJob
 from inspectors.models import Inspector, InspectorChange
 from tests.imports.conftest import (
     INSPECTOR_HEADERS,
@@ -424,7 +425,7 @@ def test_a_large_file_is_not_parsed_in_the_web_process(county_clerk, media_root,
 def test_a_file_that_hides_its_size_is_stopped_by_the_worker(county_clerk, settings, monkeypatch):
     """A sheet whose declared size lies (or a CSV): the worker counts the rows as it reads
     them and fails the job with the reason, having written nothing."""
-    from core.excel import reader
+    from exchange.excel import reader
 
     settings.SJSJ_IMPORT_MAX_ROWS = 100
     monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)

@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from core.excel import StructureError, validate
-from core.excel import reader as reader_module
+from exchange.excel import StructureError, validate
+from exchange.excel import reader as reader_module
 from tests.imports.conftest import TOY_HEADERS, csv_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.smoke

@@ -13,17 +13,18 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from core import imports as imports_module
-from core import tasks
-from core.imports import (
+from core.models import AuditEntry, Role
+from core.roles import ROLE_CAPABILITIES
+from exchange import imports as imports_module
+from exchange import tasks
+from exchange.imports import (
     import_job_create,
     import_job_request_commit,
     registry_export_build,
     registry_export_request,
     registry_exports_purge_files,
 )
-from core.models import AuditEntry, RegistryExport, Role
-from core.roles import ROLE_CAPABILITIES
+from exchange.models import RegistryExport
 from tests.imports.conftest import source_headers, source_row, sources_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,7 @@ def test_the_request_queues_a_job_that_the_worker_builds_for_the_requester(
         county_clerk,
         "sources",
     )
-    assert not AuditEntry.objects.filter(action="registry.export").exists()
+    assert not AuditEntry.objects.filter(action="export.registry").exists()
 
     page = client.get(f"/core/exports/requests/{export.pk}/")
     assert page.status_code == 200
@@ -91,7 +92,7 @@ def test_the_request_queues_a_job_that_the_worker_builds_for_the_requester(
     export.refresh_from_db()
     assert (export.status, export.rows, export.message) == (Status.READY, 3, "")
     assert export.file.name.startswith("exports/") and export.finished_at is not None
-    entry = AuditEntry.objects.get(action="registry.export")
+    entry = AuditEntry.objects.get(action="export.registry")
     assert entry.after == {"kind": "sources", "rows": 3} and entry.actor_id == county_clerk.pk
 
     partial = client.get(f"/core/exports/requests/{export.pk}/status/")
@@ -104,7 +105,7 @@ def test_the_request_queues_a_job_that_the_worker_builds_for_the_requester(
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["污染源"]
     assert [c.value for c in sheet[1]] == source_headers()
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["EX-1", "EX-2", "EX-3"]
-    download = AuditEntry.objects.get(action="registry.export_download")
+    download = AuditEntry.objects.get(action="export.download")
     assert download.object_id == str(export.pk) and download.after["rows"] == 3
 
 
@@ -122,7 +123,7 @@ def test_nobody_else_can_see_or_download_the_file(
         client_for(county_clerk).get(f"/core/exports/requests/{export.pk}/download/").status_code
         == 200
     )
-    assert AuditEntry.objects.filter(action="registry.export_download").count() == 1
+    assert AuditEntry.objects.filter(action="export.download").count() == 1
 
 
 def test_running_the_task_twice_builds_the_file_once(county_clerk, queued, media_root):
@@ -130,7 +131,7 @@ def test_running_the_task_twice_builds_the_file_once(county_clerk, queued, media
     export = registry_export_request(actor=county_clerk, kind="sources")
     assert tasks.registry_export_build(export.pk) == Status.READY
     assert tasks.registry_export_build(export.pk) is None
-    assert AuditEntry.objects.filter(action="registry.export").count() == 1
+    assert AuditEntry.objects.filter(action="export.registry").count() == 1
     assert len(list((media_root / "exports").iterdir())) == 1
 
 

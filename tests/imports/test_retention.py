@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone, translation
 
 from config.celery_app import app
-from core import tasks
-from core.imports import import_job_create, import_job_request_commit, import_jobs_purge_files
-from core.models import AuditEntry, ImportJob
+from core.models import AuditEntry
+from exchange import tasks
+from exchange.imports import import_job_create, import_job_request_commit, import_jobs_purge_files
+from exchange.models import ImportJob
 from tests.imports.conftest import inspector_rows, inspectors_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -140,7 +141,7 @@ def test_the_task_purges_once_when_run_twice(county_clerk, settings):
 
 def test_the_purge_runs_every_night():
     entry = app.conf.beat_schedule["import-files-purge"]
-    assert entry["task"] == tasks.import_files_purge.name == "core.tasks.import_files_purge"
+    assert entry["task"] == tasks.import_files_purge.name == "exchange.tasks.import_files_purge"
     assert entry["schedule"].hour == {2}
 
 

@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from core.errors import ServiceError
-from core.imports import import_job_create, import_job_request_commit
 from core.models import Organisation, Role
+from exchange.imports import import_job_create, import_job_request_commit
 from registry.models import PollutionSource, SourceChange
 from tests.conftest import _make_user, realdata
 from tests.imports.conftest import source_headers, source_row, sources_xlsx

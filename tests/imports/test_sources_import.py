@@ -11,14 +11,15 @@ import pytest
 from openpyxl import load_workbook
 
 from core.errors import ServiceError
-from core.excel import template_workbook
-from core.imports import (
+from core.models import AuditEntry
+from exchange.excel import template_workbook
+from exchange.imports import (
     import_job_create,
     import_job_request_commit,
     registry_export_build,
     registry_export_request,
 )
-from core.models import AuditEntry, ImportJob
+from exchange.models import ImportJob
 from registry.imports import SourceImportSpec
 from registry.models import PollutionSource, SourceChange
 from registry.services import source_create
@@ -249,6 +250,6 @@ def test_the_whole_registry_export_imports_back_unchanged(county_clerk, client_f
     assert [c.value for c in sheet[1]] == source_headers()
     names = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
     assert names[1] == '\'=HYPERLINK("http://x")'  # neutralised, still readable
-    assert AuditEntry.objects.filter(action="registry.export").count() == 1
+    assert AuditEntry.objects.filter(action="export.registry").count() == 1
     job = upload(county_clerk, data)
     assert (job.report["unchanged"], job.report["errors"], job.report["warnings"]) == (3, 0, 0)

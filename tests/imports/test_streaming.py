@@ -9,9 +9,9 @@ import pytest
 from django.utils import translation
 
 from core.errors import ServiceError
-from core.excel import ImportBlocked, commit, validate
-from core.excel import engine as engine_module
 from core.models import AuditEntry
+from exchange.excel import ImportBlocked, commit, validate
+from exchange.excel import engine as engine_module
 from registry import bulk, services
 from registry.imports import SourceImportSpec
 from registry.models import PollutionSource, SourceChange
@@ -134,8 +134,8 @@ def test_a_code_registered_meanwhile_fails_the_commit_and_writes_nothing(county_
 
 
 def test_chunks_start_small_and_shrink_towards_the_end(monkeypatch):
-    from core.excel.engine import _Parser
-    from core.excel.reader import open_table
+    from exchange.excel.engine import _Parser
+    from exchange.excel.reader import open_table
 
     monkeypatch.setattr(engine_module, "CHUNK_ROWS_MIN", 10)
     spec = SourceImportSpec()
@@ -187,7 +187,7 @@ _CELLS = [
 
 
 def _parsers():
-    from core.excel.spec import (
+    from exchange.excel.spec import (
         parse_code,
         parse_decimal,
         parse_integer,
@@ -209,7 +209,7 @@ def _parsers():
 
 
 def _one_by_one(parse, cells):
-    from core.excel.spec import CellError
+    from exchange.excel.spec import CellError
 
     out = []
     for cell in cells:
@@ -237,9 +237,9 @@ def test_a_background_commit_shows_its_progress_while_its_transaction_is_open(
 ):
     from django.db import DEFAULT_DB_ALIAS, connections
 
-    from core import imports as imports_module
-    from core.imports import import_job_commit, import_job_create, import_job_request_commit
-    from core.models import ImportJob
+    from exchange import imports as imports_module
+    from exchange.imports import import_job_commit, import_job_create, import_job_request_commit
+    from exchange.models import ImportJob
 
     monkeypatch.setattr(imports_module, "INLINE_MAX_ROWS", 10)
     monkeypatch.setattr(imports_module, "_enqueue", lambda task, job_id: None)

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from core.imports import import_job_create
-from core.models import ImportJob
+from exchange.imports import import_job_create
+from exchange.models import ImportJob
 from registry.models import PollutionSource
 from tests.imports.conftest import source_headers, source_row, sources_xlsx
 
@@ -70,7 +70,7 @@ def test_upload_check_and_commit_through_the_pages(client_for, county_clerk):
     assert PollutionSource.objects.count() == 2
     page = html(client.get(f"/core/imports/{job.pk}/"))
     assert 'data-status="committed"' in page and "导入完成。" in page
-    assert 'data-testid="to-registry"' in page
+    assert 'href="/registry/sources/" data-testid="to-registry">打开检查对象名录库<' in page
 
 
 def test_errors_are_listed_per_row_in_chinese_and_block_the_commit(client_for, county_clerk):
@@ -163,7 +163,7 @@ def test_the_export_command_writes_the_users_scope(tmp_path, county_clerk, outsi
         job = import_job_create(
             actor=actor, kind="sources", filename="a.xlsx", data=sources_xlsx([source_row(code)])
         )
-        from core.imports import import_job_request_commit
+        from exchange.imports import import_job_request_commit
 
         import_job_request_commit(actor=actor, job=job, accept_warnings=False)
     target = tmp_path / "sources.xlsx"

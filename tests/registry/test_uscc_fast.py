@@ -1,6 +1,6 @@
 """core.uscc's C-level check (map/sum) against the textbook definition of GB 32100-2015.
 
-The fast implementation replaced a generator-per-code one (and a copy in core.excel.spec);
+The fast implementation replaced a generator-per-code one (and a copy in exchange.excel.spec);
 this keeps a plain reading of the standard beside it and compares the two on real published
 codes and on mutations of them (wrong characters, truncations, letters outside the alphabet).
 """
@@ -13,7 +13,7 @@ import random
 import pytest
 
 from core import uscc
-from core.excel import spec
+from exchange.excel import spec
 from tests.conftest import realdata
 
 pytestmark = pytest.mark.smoke

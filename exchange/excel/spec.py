@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from core import uscc as uscc_rules
 
 # A text cell starting with one of these is a formula in a spreadsheet; exports prefix such
-# cells with an apostrophe (see core.excel.export), and the reader strips it again.
+# cells with an apostrophe (see exchange.excel.export), and the reader strips it again.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
 _SEPARATORS = re.compile(r"[,，、;；/|\n]+")

@@ -22,8 +22,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
-from core.excel.reader import column_letter
-from core.excel.spec import FORMULA_TRIGGERS, ImportSpec
+from exchange.excel.reader import column_letter
+from exchange.excel.spec import FORMULA_TRIGGERS, ImportSpec
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _HEADER_FONT = Font(bold=True)

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from core.errors import ServiceError
-from core.imports import IMPORT_SPECS, registry_export
+from exchange.imports import registry_export
+from exchange.specs import IMPORT_SPECS
 
 
 class Command(BaseCommand):

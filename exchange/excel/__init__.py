@@ -1,15 +1,15 @@
 """Excel and CSV import and export, shared by every registry.
 
-- ``ImportSpec`` and the column helpers describe a file (``core.excel.spec``);
+- ``ImportSpec`` and the column helpers describe a file (``exchange.excel.spec``);
 - ``template_workbook(spec)`` is the blank template with drop-downs and instructions;
 - ``validate(spec, data, ...)`` is the dry run, ``commit(...)`` the all-or-nothing write
-  (``core.excel.engine``); ``open_table`` refuses unusable files (``core.excel.reader``);
+  (``exchange.excel.engine``); ``open_table`` refuses unusable files (``exchange.excel.reader``);
 - ``export_workbook(columns, rows)`` / ``export_response(...)`` write safe exports
-  (``core.excel.export``).
+  (``exchange.excel.export``).
 """
 
-from core.excel.engine import ImportBlocked, Issue, ValidationResult, commit, validate
-from core.excel.export import (
+from exchange.excel.engine import ImportBlocked, Issue, ValidationResult, commit, validate
+from exchange.excel.export import (
     cell_value,
     export_response,
     export_rows_response,
@@ -17,8 +17,8 @@ from core.excel.export import (
     neutralise,
     spec_export,
 )
-from core.excel.reader import StructureError, estimate_rows, open_table
-from core.excel.spec import (
+from exchange.excel.reader import StructureError, estimate_rows, open_table
+from exchange.excel.spec import (
     CellError,
     Column,
     ImportSpec,
@@ -35,7 +35,7 @@ from core.excel.spec import (
     tags_column,
     text_column,
 )
-from core.excel.template import error_report_workbook, template_workbook
+from exchange.excel.template import error_report_workbook, template_workbook
 
 __all__ = [
     "CellError",

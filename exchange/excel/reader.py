@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
-from core.excel.spec import ImportSpec, as_text, is_blank
+from exchange.excel.spec import ImportSpec, as_text, is_blank
 
 # Limits: a bureau's registry is at most a few hundred thousand rows.
 MAX_UPLOAD_BYTES = int(getattr(settings, "SJSJ_IMPORT_MAX_BYTES", 40 * 1024 * 1024))

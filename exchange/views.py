@@ -1,6 +1,6 @@
 """Pages of the Excel import: upload, dry-run report, commit; templates and exports.
 
-Thin: every decision is in ``core.imports`` (services and selectors) and ``core.excel``.
+Thin: every decision is in ``exchange.imports`` (services and selectors) and ``exchange.excel``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -21,12 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.excel import template_workbook
-from core.excel.export import XLSX_CONTENT_TYPE
-from core.excel.reader import MAX_UPLOAD_BYTES
-from core.imports import (
-    IMPORT_SPECS,
-    available_kinds,
+from core.http import AuthenticatedHttpRequest
+from core.roles import Cap, user_can
+from exchange.excel import template_workbook
+from exchange.excel.export import XLSX_CONTENT_TYPE
+from exchange.excel.reader import MAX_UPLOAD_BYTES
+from exchange.imports import (
     import_job_create,
     import_job_get_for_user,
     import_job_list_for_user,
@@ -34,11 +34,10 @@ from core.imports import (
     registry_export_get_for_user,
     registry_export_record_download,
     registry_export_request,
-    spec_for,
     user_can_commit,
     user_can_import,
 )
-from core.roles import Cap, user_can
+from exchange.specs import IMPORT_SPECS, available_kinds, registry_page, spec_for
 
 
 class ImportUploadForm(forms.Form):
@@ -74,20 +73,20 @@ def _require_view(user) -> None:
 
 
 @login_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request.user)
     page = Paginator(import_job_list_for_user(user=request.user), 30).get_page(
         request.GET.get("page")
     )
     return render(
         request,
-        "core/imports/list.html",
+        "exchange/imports/list.html",
         {"page": page, "kinds": available_kinds(), "can_import": user_can_import(request.user)},
     )
 
 
 @login_required
-def import_new(request: HttpRequest) -> HttpResponse:
+def import_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not user_can_import(request.user):
         raise PermissionDenied
     kinds = available_kinds()
@@ -105,15 +104,15 @@ def import_new(request: HttpRequest) -> HttpResponse:
             for message in exc.messages:
                 form.add_error("file", message)
         else:
-            return redirect("core:import_detail", pk=job.pk)
+            return redirect("exchange:import_detail", pk=job.pk)
     return render(
         request,
-        "core/imports/new.html",
+        "exchange/imports/new.html",
         {"form": form, "kinds": kinds, "organisation": request.user.organisation},
     )
 
 
-def _detail_context(request: HttpRequest, job) -> dict:
+def _detail_context(request: AuthenticatedHttpRequest, job) -> dict:
     report = job.report or {}
     return {
         "job": job,
@@ -123,22 +122,23 @@ def _detail_context(request: HttpRequest, job) -> dict:
         "more_errors": max(0, report.get("errors", 0) - len(report.get("error_list", []))),
         "more_warnings": max(0, report.get("warnings", 0) - len(report.get("warning_list", []))),
         "message_lines": [line for line in job.message.splitlines() if line.strip()],
+        "registry_page": registry_page(job.kind),
     }
 
 
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_view(request.user)
     job = import_job_get_for_user(user=request.user, pk=pk)
-    return render(request, "core/imports/detail.html", _detail_context(request, job))
+    return render(request, "exchange/imports/detail.html", _detail_context(request, job))
 
 
 @login_required
-def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress bar, polled by htmx every second; reloads the page once the job is done."""
     _require_view(request.user)
     job = import_job_get_for_user(user=request.user, pk=pk)
-    response = render(request, "core/imports/_progress.html", {"job": job})
+    response = render(request, "exchange/imports/_progress.html", {"job": job})
     if not job.is_running:
         response["HX-Refresh"] = "true"
     return response
@@ -146,7 +146,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def import_commit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = import_job_get_for_user(user=request.user, pk=pk)
     if not user_can_commit(request.user, job):
         raise PermissionDenied
@@ -160,11 +160,11 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if job.status == job.Status.COMMITTED:
             messages.success(request, _("Imported."))
-    return redirect("core:import_detail", pk=job.pk)
+    return redirect("exchange:import_detail", pk=job.pk)
 
 
 @login_required
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     _require_view(request.user)
     if kind not in IMPORT_SPECS:
         raise Http404
@@ -176,7 +176,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
+def import_error_report(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     _require_view(request.user)
     job = import_job_get_for_user(user=request.user, pk=pk)
     if not job.error_report:
@@ -192,34 +192,34 @@ def import_error_report(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def registry_export_new(request: HttpRequest, kind: str) -> HttpResponse:
+def registry_export_new(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     """Ask for a copy of one registry: a worker writes it, the next page waits for it."""
     _require_view(request.user)
     if kind not in IMPORT_SPECS:
         raise Http404
     export = registry_export_request(actor=request.user, kind=kind)
-    return redirect("core:registry_export_detail", pk=export.pk)
+    return redirect("exchange:registry_export_detail", pk=export.pk)
 
 
 @login_required
-def registry_export_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def registry_export_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     export = registry_export_get_for_user(user=request.user, pk=pk)
     return render(
         request,
-        "core/imports/export.html",
+        "exchange/imports/export.html",
         {"export": export, "title": spec_for(export.kind).title},
     )
 
 
 @login_required
-def registry_export_status(request: HttpRequest, pk: int) -> HttpResponse:
+def registry_export_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The export's state, polled by htmx every 3 s until the file is ready (or failed)."""
     export = registry_export_get_for_user(user=request.user, pk=pk)
-    return render(request, "core/imports/_export_status.html", {"export": export})
+    return render(request, "exchange/imports/_export_status.html", {"export": export})
 
 
 @login_required
-def registry_export_download(request: HttpRequest, pk: int) -> FileResponse:
+def registry_export_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """The file, for the user who asked for it (anybody else gets 404)."""
     export = registry_export_get_for_user(user=request.user, pk=pk)
     if export.status != export.Status.READY or not export.file:

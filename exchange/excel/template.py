@@ -12,8 +12,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core.excel.reader import column_letter
-from core.excel.spec import ImportSpec, chinese_labels
+from exchange.excel.reader import column_letter
+from exchange.excel.spec import ImportSpec, chinese_labels
 
 INSTRUCTIONS_SHEET = "填写说明"
 OPTIONS_SHEET = "选项"
@@ -208,7 +208,7 @@ def _example_text(column) -> str:
 
 def error_report_workbook(result) -> bytes:
     """Every error and warning of a dry run, one per line, for the user to work through."""
-    from core.excel.export import export_workbook
+    from exchange.excel.export import export_workbook
 
     with translation.override("zh-hans"):
         level = {"error": _("Error"), "warning": _("Warning")}

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from core.batch import gc_paused
 from core.bulk import SideJob
 from core.errors import ServiceError
-from core.excel.reader import StructureError, open_table
-from core.excel.spec import CellError, ImportSpec, RowResult, RowWriter, Warned
+from exchange.excel.reader import StructureError, open_table
+from exchange.excel.spec import CellError, ImportSpec, RowResult, RowWriter, Warned
 
 REPORT_LIMIT = 200  # issues and changes kept in the JSON report; the rest go to the Excel report
 PROGRESS_EVERY = 1000

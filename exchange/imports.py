@@ -25,18 +25,20 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
 from core.errors import ServiceError
-from core.excel import (
+from core.outbox import outbox_enqueue
+from core.roles import Cap, user_can
+from core.selectors import scope_queryset
+from exchange.excel import (
     ImportBlocked,
-    ImportSpec,
     StructureError,
     ValidationResult,
     commit,
@@ -44,27 +46,19 @@ from core.excel import (
     open_table,
     validate,
 )
-from core.excel.reader import (
+from exchange.excel.reader import (
     MAX_UPLOAD_BYTES,
     estimate_rows,
     max_rows,
     sniff,
     too_many_rows,
 )
-from core.excel.spec import is_blank
-from core.models import ImportJob, RegistryExport
-from core.outbox import outbox_enqueue
-from core.roles import Cap, user_can
-from core.selectors import scope_queryset
+from exchange.excel.spec import is_blank
+from exchange.models import ImportJob, RegistryExport
+from exchange.specs import IMPORT_SPECS, spec_for
 
 logger = logging.getLogger(__name__)
 
-# Each kind's spec lives in its own app; core names it by path so the dependency points from
-# the apps to core, never back.
-IMPORT_SPECS = {
-    ImportJob.Kind.SOURCES: "registry.imports.SourceImportSpec",
-    ImportJob.Kind.INSPECTORS: "inspectors.imports.InspectorImportSpec",
-}
 # Files up to this many rows are checked and imported during the request; larger ones in Celery.
 INLINE_MAX_ROWS = 2000
 # A claim older than this is taken over (the worker that held it died); progress renews it.
@@ -75,24 +69,6 @@ STALE_CLAIM = timedelta(minutes=15)
 HEARTBEAT_TIMEOUT = timedelta(minutes=10)
 JOB_REQUEUES = 2
 Status = ImportJob.Status
-
-
-def spec_for(kind: str) -> ImportSpec:
-    if kind not in IMPORT_SPECS:
-        raise ServiceError(_("Unknown import kind: %(kind)s.") % {"kind": kind})
-    return import_string(IMPORT_SPECS[kind])()
-
-
-def available_kinds() -> list[tuple[str, str]]:
-    """The kinds whose app has an import spec installed."""
-    kinds = []
-    for kind, label in ImportJob.Kind.choices:
-        try:
-            import_string(IMPORT_SPECS[kind])
-        except ImportError:
-            continue
-        kinds.append((kind, label))
-    return kinds
 
 
 # --- selectors ------------------------------------------------------------------------------
@@ -189,10 +165,10 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> Import
 
 
 def _enqueue(task_name: str, job_id: int) -> None:
-    """Queue ``core.tasks.<task_name>(job_id)`` through the outbox, in the caller's
+    """Queue ``exchange.tasks.<task_name>(job_id)`` through the outbox, in the caller's
     transaction: the job and its message are saved together, and sent once the broker can
     take it (the page says “queued” meanwhile)."""
-    outbox_enqueue(f"core.tasks.{task_name}", job_id)
+    outbox_enqueue(f"exchange.tasks.{task_name}", job_id)
 
 
 class _Progress:
@@ -209,7 +185,7 @@ class _Progress:
     def __init__(self, job_id: int, *, in_background: bool):
         self.job_id = job_id
         self.in_background = in_background
-        self._side = None  # the connection of its own, opened on first need
+        self._side: BaseDatabaseWrapper | None = None  # its own connection, opened on first need
 
     def __call__(self, done: int, total: int) -> None:
         now = timezone.now()
@@ -491,7 +467,7 @@ def registry_export(*, actor, kind: str, target, heartbeat=None) -> int:
     in the import template's layout, so it can be edited and imported back. Returns the number
     of rows. Who took a copy of a whole registry is recorded in the audit trail. ``heartbeat``,
     if given, is called every few hundred records (a worker's sign of life)."""
-    from core.excel import spec_export
+    from exchange.excel import spec_export
 
     if not user_can(actor, Cap.VIEW_REGISTRY):
         raise ServiceError(_("You may not export the registries."))
@@ -502,7 +478,7 @@ def registry_export(*, actor, kind: str, target, heartbeat=None) -> int:
     count = spec_export(spec, records, target)
     audit_record(
         actor=actor,
-        action="registry.export",
+        action="export.registry",
         object_type=kind,
         object_repr=str(spec.title),
         after={"kind": kind, "rows": count},
@@ -526,7 +502,7 @@ class _ExportHeartbeat:
         self.export_id = export_id
         self.interval = interval
         self._last = 0.0
-        self._side = None
+        self._side: BaseDatabaseWrapper | None = None
 
     def __call__(self) -> None:
         if monotonic() - self._last < self.interval:
@@ -638,11 +614,11 @@ def registry_export_get_for_user(*, user, pk: int) -> RegistryExport:
 
 
 def registry_export_record_download(*, actor, export: RegistryExport) -> None:
-    """Who fetched the file, and when: the copy itself was recorded (``registry.export``, with
+    """Who fetched the file, and when: the copy itself was recorded (``export.registry``, with
     its row count) when the file was written."""
     audit_record(
         actor=actor,
-        action="registry.export_download",
+        action="export.download",
         obj=export,
         after={"kind": export.kind, "rows": export.rows},
     )
