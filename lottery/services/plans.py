@@ -1,0 +1,402 @@
+"""A plan's life: draft (create, edit, delete), then submit → approve → publish, or
+return to draft; and a leader's leave to draw a quarter out of order."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record, model_snapshot
+from core.errors import ServiceError
+from core.models import Organisation
+from core.roles import Cap
+from lottery.models import Draw, Plan, RuleSet
+from lottery.periods import inspection_period_error
+from lottery.rules import validate_rules
+from lottery.selectors import earlier_undrawn_plans
+from lottery.services._shared import CLASS_ORDER, _require
+from registry.models import CheckItem
+
+PLAN_FIELDS = [
+    "kind",
+    "year",
+    "quarter",
+    "title",
+    "classes",
+    "ruleset_code",
+    "ruleset_name",
+    "rules",
+    "team_size",
+    "planned_start",
+    "planned_end",
+]
+
+
+def _plan_snapshot(plan: Plan) -> dict:
+    """What a clerk may change in a draft, for the before/after of its audit entries."""
+    data = model_snapshot(plan, fields=PLAN_FIELDS)
+    data["check_items"] = sorted(plan.check_items.values_list("pk", flat=True))
+    return data
+
+
+def _check_plan_input(
+    *,
+    organisation: Organisation,
+    kind: str,
+    year: int,
+    quarter: int | None,
+    title: str,
+    classes: list[str],
+    rules: list[dict],
+    items: list,
+    planned_start: date,
+    planned_end: date,
+    team_size: int,
+) -> None:
+    validate_rules(rules)
+    if kind not in Plan.Kind.values:
+        raise ServiceError(_("Choose an annual or a quarterly plan."))
+    if not 2000 <= year <= 2100:
+        raise ServiceError(_("Enter a year from 2000 to 2100."))
+    if not title.strip():
+        raise ServiceError(_("A plan needs a title."))
+    if not classes or any(c not in CLASS_ORDER for c in classes):
+        raise ServiceError(_("Choose at least one supervision class."))
+    if kind == Plan.Kind.QUARTERLY and quarter not in (1, 2, 3, 4):
+        raise ServiceError(_("A quarterly plan needs a quarter from 1 to 4."))
+    error = inspection_period_error(
+        year=year,
+        quarter=quarter if kind == Plan.Kind.QUARTERLY else None,
+        start=planned_start,
+        end=planned_end,
+    )
+    if error:
+        raise ServiceError(error)
+    if team_size < 2:
+        raise ServiceError(_("A team has at least two inspectors."))
+    if any(item.organisation_id != organisation.pk for item in items):
+        raise ServiceError(_("Check items must come from this organisation's list."))
+
+
+def _duplicate_quarter(year: int, quarter: int | None) -> ServiceError:
+    return ServiceError(
+        _("This organisation already has a quarterly plan for %(year)s Q%(quarter)s.")
+        % {"year": year, "quarter": quarter}
+    )
+
+
+def plan_create(
+    *,
+    actor,
+    organisation: Organisation,
+    kind: str,
+    year: int,
+    quarter: int | None,
+    title: str,
+    classes: list[str],
+    rules: list[dict] | None = None,
+    ruleset: RuleSet | None = None,
+    check_items=(),
+    planned_start: date,
+    planned_end: date,
+    team_size: int = 2,
+) -> Plan:
+    """Draft a plan; its ratio rules are a snapshot of the chosen rule set (or given rules).
+
+    The inspection period lies within the plan's quarter (quarterly) or year (annual).
+    """
+    _require(actor, Cap.EDIT_PLANS, organisation)
+    if ruleset is not None:
+        rules = ruleset.rules
+    items = list(check_items)
+    _check_plan_input(
+        organisation=organisation,
+        kind=kind,
+        year=year,
+        quarter=quarter,
+        title=title,
+        classes=classes,
+        rules=rules or [],
+        items=items,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        team_size=team_size,
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                plan = Plan.objects.create(
+                    organisation=organisation,
+                    kind=kind,
+                    year=year,
+                    quarter=quarter if kind == Plan.Kind.QUARTERLY else None,
+                    title=title,
+                    classes=[c for c in CLASS_ORDER if c in classes],
+                    ruleset_code=ruleset.code if ruleset else "",
+                    ruleset_name=ruleset.name if ruleset else "",
+                    rules=rules or [],
+                    team_size=team_size,
+                    planned_start=planned_start,
+                    planned_end=planned_end,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            raise _duplicate_quarter(year, quarter) from None
+        plan.check_items.set(items)
+        audit_record(actor=actor, action="plan.create", obj=plan, after=model_snapshot(plan))
+    return plan
+
+
+def _locked_plan(plan: Plan) -> Plan:
+    return Plan.objects.select_for_update().select_related("organisation").get(pk=plan.pk)
+
+
+def plan_edit(
+    *,
+    actor,
+    plan: Plan,
+    kind: str,
+    year: int,
+    quarter: int | None,
+    title: str,
+    classes: list[str],
+    ruleset: RuleSet | None = None,
+    rules: list[dict] | None = None,
+    check_items=(),
+    planned_start: date,
+    planned_end: date,
+    team_size: int = 2,
+) -> Plan:
+    """Change a draft plan: the same fields and checks as ``plan_create``. A plan awaiting
+    approval or approved is changed only after a leader returns it to draft."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    if ruleset is not None:
+        rules = ruleset.rules
+    items = list(check_items)
+    _check_plan_input(
+        organisation=plan.organisation,
+        kind=kind,
+        year=year,
+        quarter=quarter,
+        title=title,
+        classes=classes,
+        rules=rules or [],
+        items=items,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        team_size=team_size,
+    )
+    with transaction.atomic():
+        # Locked: a leader approving or a second clerk editing waits for this change.
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be changed."))
+        before = _plan_snapshot(plan)
+        plan.kind = kind
+        plan.year = year
+        plan.quarter = quarter if kind == Plan.Kind.QUARTERLY else None
+        plan.title = title
+        plan.classes = [c for c in CLASS_ORDER if c in classes]
+        plan.ruleset_code = ruleset.code if ruleset else ""
+        plan.ruleset_name = ruleset.name if ruleset else ""
+        plan.rules = rules or []
+        plan.team_size = team_size
+        plan.planned_start = planned_start
+        plan.planned_end = planned_end
+        try:
+            with transaction.atomic():
+                plan.save(update_fields=PLAN_FIELDS)
+        except IntegrityError:
+            raise _duplicate_quarter(year, quarter) from None
+        plan.check_items.set(items)
+        audit_record(
+            actor=actor, action="plan.edit", obj=plan, before=before, after=_plan_snapshot(plan)
+        )
+    return plan
+
+
+def plan_delete(*, actor, plan: Plan) -> None:
+    """Delete a draft plan that never had a draw (a draw's record must keep its plan)."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be deleted."))
+        if Draw.objects.filter(plan=plan).exists():
+            raise ServiceError(_("A plan that has a draw cannot be deleted."))
+        audit_record(actor=actor, action="plan.delete", obj=plan, before=_plan_snapshot(plan))
+        plan.delete()
+
+
+def _check_plan_items(plan: Plan) -> None:
+    """A plan uses its year's published check-item list (一单两库: the list comes first): at
+    least one item, every item published and from the list of the plan's own year."""
+    year = plan.year
+    published = CheckItem.objects.filter(
+        organisation_id=plan.organisation_id, year=year, published_at__isnull=False
+    )
+    if not published.exists():
+        raise ServiceError(
+            _(
+                "No check-item list for %(year)s has been published by this organisation: "
+                "publish the %(year)s list first, then choose the plan's items from it."
+            )
+            % {"year": year},
+            code="no_published_list",
+        )
+    items = list(plan.check_items.order_by("code"))
+    if not items:
+        raise ServiceError(
+            _("A plan needs at least one check item from the published %(year)s list.")
+            % {"year": year},
+            code="no_check_items",
+        )
+    stray = [i.code for i in items if i.year != year or i.published_at is None]
+    if stray:
+        raise ServiceError(
+            _(
+                "Check items %(codes)s are not in the published %(year)s list; choose items "
+                "from that list."
+            )
+            % {"codes": "、".join(stray), "year": year},
+            code="check_items_not_in_list",
+        )
+
+
+def plan_submit(*, actor, plan: Plan) -> Plan:
+    """A clerk submits a draft for a leader's approval; it can no longer be changed."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.DRAFT:
+            raise ServiceError(_("Only a draft plan can be submitted for approval."))
+        # A draft saved before the period rule existed must be fixed before it goes further.
+        error = inspection_period_error(
+            year=plan.year, quarter=plan.quarter, start=plan.planned_start, end=plan.planned_end
+        )
+        if error:
+            raise ServiceError(error)
+        _check_plan_items(plan)
+        plan.status = Plan.Status.SUBMITTED
+        plan.submitted_by = actor
+        plan.submitted_at = timezone.now()
+        plan.save(update_fields=["status", "submitted_by", "submitted_at"])
+        audit_record(
+            actor=actor,
+            action="plan.submit",
+            obj=plan,
+            before={"status": Plan.Status.DRAFT},
+            after={"status": plan.status},
+        )
+    return plan
+
+
+def plan_return(*, actor, plan: Plan, reason: str) -> Plan:
+    """A leader sends a plan awaiting approval, or approved but not yet published and without
+    a draw, back to draft with a reason the clerk sees on the plan page."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Say why the plan goes back to draft."))
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status not in (Plan.Status.SUBMITTED, Plan.Status.APPROVED):
+            raise ServiceError(
+                _(
+                    "Only a plan awaiting approval or approved and not yet published can be returned."
+                )
+            )
+        if Draw.objects.filter(plan=plan).exists():
+            raise ServiceError(_("A plan that has a draw cannot go back to draft."))
+        before = model_snapshot(plan, fields=["status", "approved_by", "approved_at"])
+        plan.status = Plan.Status.DRAFT
+        plan.approved_by = None
+        plan.approved_at = None
+        plan.returned_by = actor
+        plan.returned_at = timezone.now()
+        plan.return_reason = reason
+        plan.save(
+            update_fields=[
+                "status",
+                "approved_by",
+                "approved_at",
+                "returned_by",
+                "returned_at",
+                "return_reason",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="plan.return",
+            obj=plan,
+            before=before,
+            after={"status": plan.status, "reason": reason},
+        )
+    return plan
+
+
+def plan_approve(*, actor, plan: Plan) -> Plan:
+    """A leader approves a plan awaiting approval; only approved plans can be published."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.SUBMITTED:
+            raise ServiceError(_("Only a plan awaiting approval can be approved."))
+        plan.status = Plan.Status.APPROVED
+        plan.approved_by = actor
+        plan.approved_at = timezone.now()
+        plan.save(update_fields=["status", "approved_by", "approved_at"])
+        audit_record(actor=actor, action="plan.approve", obj=plan)
+    return plan
+
+
+def plan_publish(*, actor, plan: Plan) -> Plan:
+    """A leader publishes an approved plan; only a published plan can be drawn."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.status != Plan.Status.APPROVED:
+            raise ServiceError(_("Only an approved plan can be published."))
+        plan.status = Plan.Status.PUBLISHED
+        plan.published_by = actor
+        plan.published_at = timezone.now()
+        plan.save(update_fields=["status", "published_by", "published_at"])
+        audit_record(actor=actor, action="plan.publish", obj=plan)
+    return plan
+
+
+def plan_allow_early_draw(*, actor, plan: Plan, reason: str) -> Plan:
+    """A leader lets this quarter's draw go before an earlier quarter's (e.g. the earlier
+    plan is being withdrawn, or its sources were all inspected by a special campaign)."""
+    _require(actor, Cap.APPROVE, plan.organisation)
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise ServiceError(
+            _("Say in at least 10 characters why this draw may go before the earlier one."),
+            code="early_draw_reason",
+        )
+    if len(reason) > 1000:
+        raise ServiceError(_("The reason has at most 1,000 characters."), code="early_draw_reason")
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.kind != Plan.Kind.QUARTERLY or plan.status != Plan.Status.PUBLISHED:
+            raise ServiceError(_("Only a published quarterly plan is drawn."))
+        if plan.early_draw_reason:
+            raise ServiceError(_("A reason is already recorded for this plan."))
+        plan.early_draw_reason = reason
+        plan.early_draw_by = actor
+        plan.early_draw_at = timezone.now()
+        plan.save(update_fields=["early_draw_reason", "early_draw_by", "early_draw_at"])
+        audit_record(
+            actor=actor,
+            action="plan.allow_early_draw",
+            obj=plan,
+            after={
+                "reason": reason,
+                "earlier": [p.period_label for p in earlier_undrawn_plans(plan)],
+            },
+        )
+    return plan
