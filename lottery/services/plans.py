@@ -3,7 +3,9 @@ return to draft; and a leader's leave to draw a quarter out of order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from datetime import date
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record, model_snapshot
 from core.errors import ServiceError
-from core.models import Organisation
+from core.models import Organisation, User
 from core.roles import Cap
 from lottery.models import Draw, Plan, RuleSet
 from lottery.periods import inspection_period_error
@@ -266,106 +268,127 @@ def _check_plan_items(plan: Plan) -> None:
         )
 
 
-def plan_submit(*, actor, plan: Plan) -> Plan:
-    """A clerk submits a draft for a leader's approval; it can no longer be changed."""
-    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+def _plan_transition(
+    plan: Plan,
+    *,
+    actor: User,
+    from_states: Collection[str],
+    to_state: str,
+    verb: str,
+    refusal: str,
+    stamp: str,
+    check: Callable[[Plan], None] | None = None,
+    fields: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> Plan:
+    """The one way a plan's status changes (a guard test holds every service to it): lock the
+    plan, so a clerk's edit or a second leader's decision waits; refuse with ``refusal`` unless
+    its stored status is in ``from_states``, then ``check(plan)`` may refuse too; write
+    ``to_state`` with ``<stamp>_by``/``<stamp>_at`` (who, now) and ``fields``; audit
+    ``plan.<verb>`` with the written fields before and the new status (and ``after``) after.
+    The caller checks the actor's role first, and input that needs no lock."""
     with transaction.atomic():
         plan = _locked_plan(plan)
-        if plan.status != Plan.Status.DRAFT:
-            raise ServiceError(_("Only a draft plan can be submitted for approval."))
-        # A draft saved before the period rule existed must be fixed before it goes further.
-        error = inspection_period_error(
-            year=plan.year, quarter=plan.quarter, start=plan.planned_start, end=plan.planned_end
-        )
-        if error:
-            raise ServiceError(error)
-        _check_plan_items(plan)
-        plan.status = Plan.Status.SUBMITTED
-        plan.submitted_by = actor
-        plan.submitted_at = timezone.now()
-        plan.save(update_fields=["status", "submitted_by", "submitted_at"])
+        if plan.status not in from_states:
+            raise ServiceError(refusal)
+        if check is not None:
+            check(plan)
+        values = {f"{stamp}_by": actor, f"{stamp}_at": timezone.now(), **(fields or {})}
+        names = ["status", *values]
+        before = model_snapshot(plan, fields=names)
+        plan.status = to_state
+        for name, value in values.items():
+            setattr(plan, name, value)
+        plan.save(update_fields=names)
         audit_record(
             actor=actor,
-            action="plan.submit",
+            action=f"plan.{verb}",
             obj=plan,
-            before={"status": Plan.Status.DRAFT},
-            after={"status": plan.status},
+            before=before,
+            after={"status": plan.status, **(after or {})},
         )
     return plan
 
 
-def plan_return(*, actor, plan: Plan, reason: str) -> Plan:
+def _ready_to_submit(plan: Plan) -> None:
+    # A draft saved before the period rule existed must be fixed before it goes further.
+    error = inspection_period_error(
+        year=plan.year, quarter=plan.quarter, start=plan.planned_start, end=plan.planned_end
+    )
+    if error:
+        raise ServiceError(error)
+    _check_plan_items(plan)
+
+
+def plan_submit(*, actor: User, plan: Plan) -> Plan:
+    """A clerk submits a draft for a leader's approval; it can no longer be changed."""
+    _require(actor, Cap.EDIT_PLANS, plan.organisation)
+    return _plan_transition(
+        plan,
+        actor=actor,
+        from_states=[Plan.Status.DRAFT],
+        to_state=Plan.Status.SUBMITTED,
+        verb="submit",
+        refusal=_("Only a draft plan can be submitted for approval."),
+        stamp="submitted",
+        check=_ready_to_submit,
+    )
+
+
+def _refuse_if_drawn(plan: Plan) -> None:
+    if Draw.objects.filter(plan=plan).exists():
+        raise ServiceError(_("A plan that has a draw cannot go back to draft."))
+
+
+def plan_return(*, actor: User, plan: Plan, reason: str) -> Plan:
     """A leader sends a plan awaiting approval, or approved but not yet published and without
     a draw, back to draft with a reason the clerk sees on the plan page."""
     _require(actor, Cap.APPROVE, plan.organisation)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Say why the plan goes back to draft."))
-    with transaction.atomic():
-        plan = _locked_plan(plan)
-        if plan.status not in (Plan.Status.SUBMITTED, Plan.Status.APPROVED):
-            raise ServiceError(
-                _(
-                    "Only a plan awaiting approval or approved and not yet published can be returned."
-                )
-            )
-        if Draw.objects.filter(plan=plan).exists():
-            raise ServiceError(_("A plan that has a draw cannot go back to draft."))
-        before = model_snapshot(plan, fields=["status", "approved_by", "approved_at"])
-        plan.status = Plan.Status.DRAFT
-        plan.approved_by = None
-        plan.approved_at = None
-        plan.returned_by = actor
-        plan.returned_at = timezone.now()
-        plan.return_reason = reason
-        plan.save(
-            update_fields=[
-                "status",
-                "approved_by",
-                "approved_at",
-                "returned_by",
-                "returned_at",
-                "return_reason",
-            ]
-        )
-        audit_record(
-            actor=actor,
-            action="plan.return",
-            obj=plan,
-            before=before,
-            after={"status": plan.status, "reason": reason},
-        )
-    return plan
+    return _plan_transition(
+        plan,
+        actor=actor,
+        from_states=[Plan.Status.SUBMITTED, Plan.Status.APPROVED],
+        to_state=Plan.Status.DRAFT,
+        verb="return",
+        refusal=_(
+            "Only a plan awaiting approval or approved and not yet published can be returned."
+        ),
+        stamp="returned",
+        check=_refuse_if_drawn,
+        fields={"approved_by": None, "approved_at": None, "return_reason": reason},
+        after={"reason": reason},
+    )
 
 
-def plan_approve(*, actor, plan: Plan) -> Plan:
+def plan_approve(*, actor: User, plan: Plan) -> Plan:
     """A leader approves a plan awaiting approval; only approved plans can be published."""
     _require(actor, Cap.APPROVE, plan.organisation)
-    with transaction.atomic():
-        plan = _locked_plan(plan)
-        if plan.status != Plan.Status.SUBMITTED:
-            raise ServiceError(_("Only a plan awaiting approval can be approved."))
-        plan.status = Plan.Status.APPROVED
-        plan.approved_by = actor
-        plan.approved_at = timezone.now()
-        plan.save(update_fields=["status", "approved_by", "approved_at"])
-        audit_record(actor=actor, action="plan.approve", obj=plan)
-    return plan
+    return _plan_transition(
+        plan,
+        actor=actor,
+        from_states=[Plan.Status.SUBMITTED],
+        to_state=Plan.Status.APPROVED,
+        verb="approve",
+        refusal=_("Only a plan awaiting approval can be approved."),
+        stamp="approved",
+    )
 
 
-def plan_publish(*, actor, plan: Plan) -> Plan:
+def plan_publish(*, actor: User, plan: Plan) -> Plan:
     """A leader publishes an approved plan; only a published plan can be drawn."""
     _require(actor, Cap.APPROVE, plan.organisation)
-    with transaction.atomic():
-        plan = _locked_plan(plan)
-        if plan.status != Plan.Status.APPROVED:
-            raise ServiceError(_("Only an approved plan can be published."))
-        plan.status = Plan.Status.PUBLISHED
-        plan.published_by = actor
-        plan.published_at = timezone.now()
-        plan.save(update_fields=["status", "published_by", "published_at"])
-        audit_record(actor=actor, action="plan.publish", obj=plan)
-    return plan
+    return _plan_transition(
+        plan,
+        actor=actor,
+        from_states=[Plan.Status.APPROVED],
+        to_state=Plan.Status.PUBLISHED,
+        verb="publish",
+        refusal=_("Only an approved plan can be published."),
+        stamp="published",
+    )
 
 
 def plan_allow_early_draw(*, actor, plan: Plan, reason: str) -> Plan:
