@@ -10,10 +10,9 @@ way the staff pages and the PDF do.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
@@ -21,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.excel import export_response
 from core.models import AuditCheckpoint
-from lottery import engine, readers
+from lottery import readers
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
 from lottery.selectors import can_see_manifest
 from publication.selectors import (
@@ -127,16 +126,6 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     body = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)
     return _json(body.encode("utf-8"), f"draw-{draw.number}-record.json")
-
-
-def verify_script(request: HttpRequest) -> FileResponse:
-    """``lottery/engine.py`` itself, named for what the public uses it for."""
-    return FileResponse(
-        Path(engine.__file__).open("rb"),
-        as_attachment=True,
-        filename="verify_draw.py",
-        content_type="text/x-python; charset=utf-8",
-    )
 
 
 # --- the audit trail's published checkpoints -------------------------------------------

@@ -101,7 +101,8 @@ def _record_wait_context(draw: Draw) -> dict:
 
 
 def verify_script(request: HttpRequest) -> FileResponse:
-    """The verification script: ``lottery/engine.py`` itself, standard library only."""
+    """The verification script: ``lottery/engine.py`` itself, standard library only. Public:
+    the portal (``publication:verify_script``) serves this same view."""
     return FileResponse(
         Path(engine.__file__).open("rb"),
         as_attachment=True,
