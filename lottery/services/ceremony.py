@@ -19,7 +19,7 @@ from core.audit import audit_record, secret_digest
 from core.batch import gc_paused
 from core.bulk import copy_insert
 from core.errors import ServiceError
-from core.models import Organisation
+from core.models import Organisation, User
 from core.roles import Cap
 from core.vocab import Expertise
 from inspectors.selectors import conflicts_for
@@ -36,7 +36,7 @@ from lottery.services.storage import _draw_and_store
 @gc_paused()
 def draw_prepare(
     *,
-    actor,
+    actor: User,
     plan: Plan,
     witnesses: int = 2,
     public_value_spec: str = "",
@@ -367,7 +367,7 @@ def _check_feasible(plan, people, constraints, pools, quotas) -> None:
                 )
 
 
-def draw_discard(*, actor, draw: Draw, reason: str) -> Draw:
+def draw_discard(*, actor: User, draw: Draw, reason: str) -> Draw:
     """Drop a prepared draw before its commitment (e.g. the registry needed a fix)."""
     _require(actor, Cap.OPERATE_DRAW, draw.organisation)
     if not reason.strip():
@@ -382,7 +382,7 @@ def draw_discard(*, actor, draw: Draw, reason: str) -> Draw:
     return draw
 
 
-def draw_abandon(*, actor, draw: Draw, reason: str) -> Draw:
+def draw_abandon(*, actor: User, draw: Draw, reason: str) -> Draw:
     """Give up a committed draw that cannot execute (a witness cannot be reached, the
     ceremony cannot be held before the quarter ends). Only the bureau's leader decides, with a
     reason that is published: the commitment stays on the public portal beside the draw that
@@ -429,7 +429,7 @@ def draw_abandon(*, actor, draw: Draw, reason: str) -> Draw:
     return draw
 
 
-def draw_commit(*, actor, draw: Draw) -> Draw:
+def draw_commit(*, actor: User, draw: Draw) -> Draw:
     """Record the manifest hash as the commitment, before any entropy exists."""
     _require(actor, Cap.OPERATE_DRAW, draw.organisation)
     with transaction.atomic():
@@ -447,7 +447,7 @@ def draw_commit(*, actor, draw: Draw) -> Draw:
 
 
 def draw_add_entropy(
-    *, actor, draw: Draw, witness_name: str, witness_role: str, value: str
+    *, actor: User, draw: Draw, witness_name: str, witness_role: str, value: str
 ) -> DrawEntropy:
     """A witness's value (e.g. dice digits), entered at the ceremony after the commitment."""
     _require(actor, Cap.OPERATE_DRAW, draw.organisation)
@@ -504,7 +504,7 @@ def draw_add_entropy(
 
 
 @gc_paused()
-def draw_execute(*, actor, draw: Draw, public_value: str = "") -> Draw:
+def draw_execute(*, actor: User, draw: Draw, public_value: str = "") -> Draw:
     """Derive the seed and run the selection. Exactly once: the row lock and the status check
     make a second, simultaneous attempt wait and then fail; unique constraints back it up."""
     _require(actor, Cap.OPERATE_DRAW, draw.organisation)

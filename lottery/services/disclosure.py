@@ -4,6 +4,7 @@ drawn list, and the audit entries of every read of a confidential result or mani
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,11 +12,15 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ServiceError
+from core.models import User
 from lottery.models import CompletedCheck, Draw, DrawSelection, Substitution
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 
 def check_completed_record(
-    *, actor=None, selection: DrawSelection, completed_on: date, items=None
+    *, actor: User | None = None, selection: DrawSelection, completed_on: date, items=None
 ) -> CompletedCheck:
     """Record that the spot check of a drawn source was completed on ``completed_on``, for
     ``items`` (check items or their pks; default: all of the plan's items). Coverage and the
@@ -101,7 +106,9 @@ def draw_disclose_inspected(*, draw: Draw) -> bool:
     return bool(disclosed)
 
 
-def draw_log_result_view(*, actor, draw: Draw, via: str, detail: dict | None = None) -> None:
+def draw_log_result_view(
+    *, actor: User | AnonymousUser, draw: Draw, via: str, detail: dict | None = None
+) -> None:
     """Audit that ``actor`` saw ``draw``'s confidential result (its list, seed or values).
     Called by ``lottery.readers`` only, in the same step as the read. A visitor's read of a
     disclosed draw (public then) is not recorded; a signed-in user's always is."""
@@ -112,7 +119,9 @@ def draw_log_result_view(*, actor, draw: Draw, via: str, detail: dict | None = N
     )
 
 
-def draw_log_manifest_view(*, actor, draw: Draw, confidential: list[Draw], via: str) -> None:
+def draw_log_manifest_view(
+    *, actor: User | AnonymousUser, draw: Draw, confidential: list[Draw], via: str
+) -> None:
     """Audit that ``actor`` saw ``draw``'s manifest (or what it says of earlier draws) while
     it embedded the results of ``confidential`` earlier draws, as reading a confidential list
     is audited. Nothing to record when nothing in it is confidential any more."""

@@ -92,7 +92,7 @@ def _duplicate_quarter(year: int, quarter: int | None) -> ServiceError:
 
 def plan_create(
     *,
-    actor,
+    actor: User,
     organisation: Organisation,
     kind: str,
     year: int,
@@ -158,7 +158,7 @@ def _locked_plan(plan: Plan) -> Plan:
 
 def plan_edit(
     *,
-    actor,
+    actor: User,
     plan: Plan,
     kind: str,
     year: int,
@@ -220,7 +220,7 @@ def plan_edit(
     return plan
 
 
-def plan_delete(*, actor, plan: Plan) -> None:
+def plan_delete(*, actor: User, plan: Plan) -> None:
     """Delete a draft plan that never had a draw (a draw's record must keep its plan)."""
     _require(actor, Cap.EDIT_PLANS, plan.organisation)
     with transaction.atomic():
@@ -391,7 +391,7 @@ def plan_publish(*, actor: User, plan: Plan) -> Plan:
     )
 
 
-def plan_allow_early_draw(*, actor, plan: Plan, reason: str) -> Plan:
+def plan_allow_early_draw(*, actor: User, plan: Plan, reason: str) -> Plan:
     """A leader lets this quarter's draw go before an earlier quarter's (e.g. the earlier
     plan is being withdrawn, or its sources were all inspected by a special campaign)."""
     _require(actor, Cap.APPROVE, plan.organisation)

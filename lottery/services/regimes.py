@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record, model_snapshot
 from core.errors import ServiceError
-from core.models import Organisation
+from core.models import Organisation, User
 from core.roles import Cap, user_can
 from lottery.models import RuleSet
 from lottery.rules import PRESETS, validate_rules
@@ -27,7 +27,13 @@ def ruleset_ensure_presets() -> list[RuleSet]:
 
 
 def ruleset_save(
-    *, actor, organisation: Organisation, code: str, name: str, rules: list[dict], source: str = ""
+    *,
+    actor: User,
+    organisation: Organisation,
+    code: str,
+    name: str,
+    rules: list[dict],
+    source: str = "",
 ) -> RuleSet:
     """Create or change a bureau's own rule set (the presets stay as the seeds define them).
 
@@ -76,7 +82,7 @@ def deadline_regime_ensure_presets():
 
 
 def deadline_regime_save(
-    *, actor, organisation: Organisation, rules: dict, based_on: str = "", name: str = ""
+    *, actor: User, organisation: Organisation, rules: dict, based_on: str = "", name: str = ""
 ):
     """Set the organisation's own deadline regime (its editable copy), audited. Only the
     bureau's leader or an administrator may; values that make no date are refused."""

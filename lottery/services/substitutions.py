@@ -13,6 +13,7 @@ from guardian.shortcuts import remove_perm
 
 from core.audit import audit_record, model_snapshot
 from core.errors import ServiceError
+from core.models import User
 from core.roles import Cap
 from core.vocab import Expertise
 from inspectors.models import Inspector
@@ -26,7 +27,7 @@ from registry.models import PollutionSource
 
 
 def substitution_request(
-    *, actor, selection: DrawSelection, reason: str, inspector: Inspector | None = None
+    *, actor: User, selection: DrawSelection, reason: str, inspector: Inspector | None = None
 ) -> Substitution:
     """Ask to replace a drawn source, or one inspector of its team, giving the reason."""
     draw = selection.draw
@@ -69,7 +70,7 @@ def substitution_request(
 
 
 def substitution_decide(
-    *, actor, substitution: Substitution, approve: bool, note: str = ""
+    *, actor: User, substitution: Substitution, approve: bool, note: str = ""
 ) -> Substitution:
     """A leader approves (the replacement is computed from the same verifiable order) or
     rejects a requested change."""
