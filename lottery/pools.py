@@ -219,7 +219,8 @@ def inspector_pool(plan: Plan) -> tuple[list[dict], dict[str, int]]:
 def frozen_pool(draw: Draw):
     """The sources that could be in ``draw``'s manifest: the pool's scope without the sources
     the preparation excluded. A code is unique per bureau only, so a drawn code is looked up
-    here, never in the whole registry (see ``services.storage._source_ids``: a twin registered since)."""
+    here, never in the whole registry (``services.storage._source_ids`` handles a twin
+    registered since)."""
     return pool_queryset(draw.plan).exclude(
         pk__in=DrawExclusion.objects.filter(draw=draw).values("source_id")
     )
