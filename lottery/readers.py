@@ -21,6 +21,7 @@ from lottery.selectors import (
     can_see_manifest,
     can_see_record,
     confidential_earlier_draws,
+    draw_record,
 )
 
 
@@ -71,7 +72,7 @@ def draw_record_for_user(*, user, draw: Draw, via: str, public: bool = False) ->
         return None
     services.draw_log_result_view(actor=user, draw=draw, via=via)
     services.draw_log_manifest_view(actor=user, draw=draw, confidential=confidential, via=via)
-    return services.draw_record(draw)
+    return draw_record(draw)
 
 
 def draw_manifest_for_user(*, user, draw: Draw, via: str) -> str | None:

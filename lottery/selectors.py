@@ -15,6 +15,7 @@ While one of those earlier draws is still confidential, so is the manifest
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -500,7 +501,7 @@ def decisions_pending_for_user(*, user) -> PendingDecisions:
 
 def other_open_draw(plan: Plan) -> Draw | None:
     """Another draw of the plan's bureau that is prepared or committed but not executed: while
-    there is one, ``plan`` cannot be drawn (see ``services._refuse_while_another_draw_open``)."""
+    there is one, ``plan`` cannot be drawn (see ``services.ceremony._refuse_while_another_draw_open``)."""
     return (
         Draw.objects.filter(
             organisation_id=plan.organisation_id,
@@ -515,7 +516,7 @@ def other_open_draw(plan: Plan) -> Draw | None:
 
 def earlier_undrawn_plans(plan: Plan) -> list[Plan]:
     """Published quarterly plans of the same bureau and year, of an earlier quarter, with no
-    executed draw: ``plan``'s draw waits for them (``services._refuse_out_of_order``)."""
+    executed draw: ``plan``'s draw waits for them (``services.ceremony._refuse_out_of_order``)."""
     if plan.kind != Plan.Kind.QUARTERLY or not plan.quarter:
         return []
     return list(
@@ -529,3 +530,119 @@ def earlier_undrawn_plans(plan: Plan) -> list[Plan]:
         .exclude(draws__status=Draw.Status.EXECUTED)
         .order_by("quarter")
     )
+
+
+# --- the publishable record (a read of the stored rows) ---------------------------------------
+
+
+def _team_dict(rows: list[TeamAssignment], code: str, stratum: str) -> dict:
+    """Team rows in the engine's format (public inspector ids ``I<pk>``)."""
+    return {
+        "object": code,
+        "stratum": stratum,
+        "leader": next((f"I{a.inspector_id}" for a in rows if a.role == "leader"), ""),
+        "members": [f"I{a.inspector_id}" for a in rows if a.role == "member"],
+        "experts": [f"I{a.inspector_id}" for a in rows if a.role == "expert"],
+    }
+
+
+def _substitution_entries(draw: Draw, *, exclude: int | None = None) -> list[dict]:
+    """Approved substitutions in approval order, in the record's format (docs §10).
+
+    Reasons are not published in the record: a recusal reason can reveal personal ties.
+    """
+    subs = list(
+        Substitution.objects.filter(draw=draw, status=Substitution.Status.APPROVED)
+        .exclude(pk=exclude)
+        .select_related("selection__source")
+        .order_by("decided_at", "pk")
+    )
+    rows: dict[int, list[TeamAssignment]] = defaultdict(list)
+    for a in TeamAssignment.objects.filter(substitution__in=subs).order_by("pk"):
+        rows[a.substitution_id].append(a)
+    replacements = dict(
+        DrawSelection.objects.filter(substitution__in=subs).values_list(
+            "substitution_id", "source__source_code"
+        )
+    )
+    entries = []
+    for sub in subs:
+        code, stratum = sub.selection.source.source_code, sub.selection.stratum
+        if sub.kind == Substitution.Kind.OBJECT:
+            new_code = replacements.get(sub.pk, "")
+            entries.append(
+                {
+                    "kind": "object",
+                    "stratum": stratum,
+                    "replaced": code,
+                    "replacement": new_code,
+                    "team": _team_dict(rows[sub.pk], new_code, stratum),
+                }
+            )
+        else:
+            entries.append(
+                {
+                    "kind": "inspector",
+                    "object": code,
+                    "replaced": f"I{sub.inspector_id}",
+                    "team": _team_dict(rows[sub.pk], code, stratum),
+                }
+            )
+    return entries
+
+
+def draw_record(draw: Draw, *, exclude_substitution: int | None = None) -> dict:
+    """The publishable record, rebuilt from the stored rows: what ``verify_draw`` checks.
+
+    The ``result`` is rebuilt from the original DrawSelection/TeamAssignment rows (not from
+    the stored computation), so a row edited in the database shows up as a difference.
+    """
+    manifest = json.loads(draw.manifest_json)
+    originals = (
+        DrawSelection.objects.filter(draw=draw, substitution__isnull=True)
+        .select_related("source")
+        .order_by("stratum", "position")
+    )
+    objects: dict[str, list[str]] = {s["name"]: [] for s in manifest["strata"]}
+    for s in originals:
+        objects.setdefault(s.stratum, []).append(s.source.source_code)
+    assignments = defaultdict(list)
+    for a in TeamAssignment.objects.filter(
+        selection__draw=draw, substitution__isnull=True
+    ).order_by("pk"):
+        assignments[a.selection_id].append(a)
+    teams = []
+    for stratum in manifest["strata"]:
+        for s in [x for x in originals if x.stratum == stratum["name"]]:
+            people = assignments[s.pk]
+            teams.append(
+                {
+                    "object": s.source.source_code,
+                    "stratum": s.stratum,
+                    "leader": next(
+                        (
+                            f"I{a.inspector_id}"
+                            for a in people
+                            if a.role == TeamAssignment.Role.LEADER
+                        ),
+                        "",
+                    ),
+                    "members": [
+                        f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.MEMBER
+                    ],
+                    "experts": [
+                        f"I{a.inspector_id}" for a in people if a.role == TeamAssignment.Role.EXPERT
+                    ],
+                }
+            )
+    return {
+        "manifest": manifest,
+        "manifest_hash": draw.manifest_hash,
+        "entropy": [
+            {"witness": e.witness_name, "value": e.value} for e in draw.entropy.order_by("position")
+        ],
+        "public_value": draw.public_value or None,
+        "seed": draw.seed,
+        "result": {"objects": objects, "teams": teams},
+        "substitutions": _substitution_entries(draw, exclude=exclude_substitution),
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lottery import engine
 from lottery.models import Draw, DrawExclusion, DrawSelection
-from lottery.services import draw_record
+from lottery.selectors import draw_record
 
 
 def draw_verify(draw: Draw) -> list[str]:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from lottery.views import verify_script
 from publication import manage_views, results_views, views
 
 app_name = "publication"
@@ -10,7 +11,8 @@ urlpatterns = [
     path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/manifest.json", views.draw_manifest, name="draw_manifest"),
     path("draws/<int:pk>/record.json", views.draw_record_json, name="draw_record"),
-    path("verify_draw.py", views.verify_script, name="verify_script"),
+    # The script is lottery/engine.py itself: one view serves it here and on the staff pages.
+    path("verify_draw.py", verify_script, name="verify_script"),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("check-items/", views.checkitem_list, name="checkitem_list"),

@@ -10,12 +10,11 @@ way the staff pages and the PDF do.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import cast
 
 from django.core.paginator import Paginator
 from django.db.models import Field
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from core import views as core_views
 from core.models import AuditCheckpoint
 from exchange.excel import export_response
-from lottery import engine, readers
+from lottery import readers
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
 from lottery.selectors import can_see_manifest
 from publication.selectors import (
@@ -139,16 +138,6 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     body = json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)
     return _json(body.encode("utf-8"), f"draw-{draw.number}-record.json")
-
-
-def verify_script(request: HttpRequest) -> FileResponse:
-    """``lottery/engine.py`` itself, named for what the public uses it for."""
-    return FileResponse(
-        Path(engine.__file__).open("rb"),
-        as_attachment=True,
-        filename="verify_draw.py",
-        content_type="text/x-python; charset=utf-8",
-    )
 
 
 # --- the audit trail's published checkpoints -------------------------------------------

@@ -539,9 +539,9 @@ def test_a_failure_while_teams_are_stored_leaves_nothing_written(
     """The result is written while the teams are computed (on PostgreSQL by a second thread,
     a few rows per statement here); a team that cannot be made halfway, or a row the
     database refuses, must leave no drawn row behind and the draw still committed."""
-    import lottery.services as services
+    from lottery.services import storage
 
-    monkeypatch.setattr(services, "_TEAM_ROWS_PER_COPY", 4)
+    monkeypatch.setattr(storage, "_TEAM_ROWS_PER_COPY", 4)
     plan = _plan(world, county_clerk, county_leader)
     draw = draw_commit(actor=county_clerk, draw=draw_prepare(actor=county_clerk, plan=plan))
     for i in range(2):

@@ -307,7 +307,7 @@ def test_cli_verifies_substitutions(tmp_path: Path) -> None:
 def replay_like_the_app(
     record: dict[str, Any], requests: list[tuple[str, int, int]]
 ) -> list[dict[str, Any]]:
-    """Make substitutions with the public functions, as lottery/services.py does.
+    """Make substitutions with the public functions, as lottery/services/substitutions.py does.
 
     ``requests``: (kind, index of a current object, index of a team member); requests that
     cannot be made (pool exhausted, no valid team) are skipped, as a refused approval is.
