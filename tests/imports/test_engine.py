@@ -137,7 +137,7 @@ def test_a_wrong_check_digit_is_a_warning_not_an_error_nor_a_silent_drop(toy):
     assert result.error_count == 0
     assert texts(result, "warning") == [
         "第 2 行，统一社会信用代码：校验位错误（按 GB 32100 最后一位应为 U），请对照营业执照核实。"
-        "接受警告后将按原样导入并作标记。"
+        "如需按原样保存，请接受警告，该记录将被标记。"
     ]
     # the row is kept, with the code exactly as written
     assert result.rows[0].values["uscc"] == BAD_CHECK
