@@ -508,6 +508,7 @@ class Field:
 
     ``editable``: written through the entity's services (create/update, the API, the import).
     ``form``: on the edit page's form (default: ``editable``).
+    ``api``: writable through the API (default: ``editable``); the API shows every field.
     ``tracked``: its changes go to the entity's history and audit trail.
     ``exported``: a column of the list's Excel export.
     ``imported``: the column header in the import template ("" = not imported); the header is
@@ -520,6 +521,7 @@ class Field:
     rule: Rule
     editable: bool = True
     form: bool | None = None
+    api: bool | None = None
     tracked: bool = True
     exported: bool = True
     imported: str = ""
@@ -533,6 +535,13 @@ class Field:
     @property
     def on_form(self) -> bool:
         return self.editable if self.form is None else self.form
+
+    @property
+    def on_api(self) -> bool:
+        return self.editable if self.api is None else self.api
+
+
+_FLAG_PROPERTIES = {"form": "on_form", "api": "on_api"}
 
 
 class Fields(tuple):
@@ -559,7 +568,7 @@ class Fields(tuple):
             f.name
             for f in self
             if all(
-                (f.on_form if flag == "form" else bool(getattr(f, flag))) == wanted
+                bool(getattr(f, _FLAG_PROPERTIES.get(flag, flag))) == wanted
                 for flag, wanted in flags.items()
             )
         ]
@@ -567,6 +576,14 @@ class Fields(tuple):
     def label(self, name: str) -> Any:
         declared = self[name].label if any(f.name == name for f in self) else None
         return declared or self.model._meta.get_field(name).verbose_name
+
+    def choice_labels(self) -> dict[str, dict[str, Any]]:
+        """{field: {code: label}} for the fields whose values are codes of a vocabulary."""
+        return {
+            f.name: dict(f.rule.choices.choices)
+            for f in self
+            if isinstance(f.rule, (Choice, MultiChoice))
+        }
 
     def imported(self) -> list[Field]:
         return [f for f in self if f.imported]

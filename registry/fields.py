@@ -116,7 +116,7 @@ SOURCE = Fields(
             width=12,
         ),
         # Follows the organisation: the services accept it only when it agrees.
-        Field("managed_by", Choice(ManagedBy), form=False),
+        Field("managed_by", Choice(ManagedBy), form=False, api=False),
         Field(
             "county_code",
             Division(),

@@ -101,7 +101,7 @@ def test_it_phrases_each_error_with_row_number_and_column_in_chinese(toy):
 
 def test_it_requires_required_columns_per_row(toy):
     result = run(toy, [["A1", ""], ["", "乙"]])
-    assert texts(result) == ["第 2 行，名称：必填，但为空", "第 3 行，编码：必填，但为空"]
+    assert texts(result) == ["第 2 行，名称：此项为必填项。", "第 3 行，编码：此项为必填项。"]
 
 
 def test_it_accepts_enumerations_by_chinese_label_english_label_or_code(toy):
@@ -193,7 +193,7 @@ def test_it_compares_with_the_registry_field_by_field():
 def test_it_skips_blank_rows_and_keeps_excel_row_numbers(toy):
     result = run(toy, [["A1", "甲"], [None, None], ["", "   "], ["A2", ""]])
     assert [r.number for r in result.rows] == [2, 5]
-    assert texts(result) == ["第 5 行，名称：必填，但为空"]
+    assert texts(result) == ["第 5 行，名称：此项为必填项。"]
 
 
 def test_it_refuses_the_templates_example_row(toy):
