@@ -297,27 +297,28 @@ _CHOICE_VALUES: dict[tuple, frozenset] = {}
 
 @dataclass(frozen=True)
 class MultiChoice(Rule):
-    """Several of ``choices``, kept in the vocabulary's order without repeats. A text is
-    split at 、 , ， ; or new lines."""
+    """Several of ``choices`` without repeats, in the vocabulary's order (``keep_order``: in
+    the order given). A text is split at 、 , ， ; or new lines."""
 
     choices: Any
     aliases: dict = field(default_factory=dict, hash=False, compare=False)
+    keep_order: bool = False
     kind = "multi"
 
     def clean(self, value: Any) -> list[str]:
         key = _seen_key(value)  # the importer's lists repeat (a handful of combinations)
-        seen = _MULTI_SEEN.setdefault(self.choices, {})
+        seen = _MULTI_SEEN.setdefault((self.choices, self.keep_order), {})
         if key is not None and key in seen:
             return list(seen[key])
         if value is None or value == "":
             return []
         items = SEPARATORS.split(value) if isinstance(value, str) else list(value)
-        wanted = {str(item).strip() for item in items if str(item).strip()}
+        given = list(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
         order = _ORDER.setdefault(self.choices, tuple(self.choices.values))
-        unknown = wanted.difference(order)
+        unknown = set(given).difference(order)
         if unknown:
             raise FieldError(choice_message("、".join(sorted(unknown)), ", ".join(order)))
-        result = [code for code in order if code in wanted]
+        result = given if self.keep_order else [code for code in order if code in given]
         if key is not None and len(seen) < 4096:
             seen[key] = tuple(result)
         return result

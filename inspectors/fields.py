@@ -135,6 +135,7 @@ INSPECTOR = Fields(
                     "废气": "air",
                     "废水": "water",
                 },
+                keep_order=True,
             ),
             imported="业务专长",
             example=["water", "air"],
