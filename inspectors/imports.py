@@ -20,7 +20,7 @@ from core.selectors import organisations_visible_to
 from inspectors.fields import INSPECTOR, ORGANISATION_HEADER
 from inspectors.models import Inspector
 from inspectors.selectors import inspector_list_for_user, user_may_edit_inspectors_of
-from inspectors.services import inspector_bulk_upsert
+from inspectors.services import inspector_bulk_upsert, inspector_check_record
 
 EXPERT_KEY = "expert/"
 
@@ -86,16 +86,14 @@ class InspectorImportSpec(ImportSpec):
                 _("you may import only the inspectors of your own organisation (not “%(code)s”)")
                 % {"code": code},
             )
-        kind = values.get("kind", Inspector.Kind.ENFORCEMENT)
-        if kind == Inspector.Kind.ENFORCEMENT and values.get("certificate_number") == "":
-            row.error("执法证号", _("required for enforcement staff"))
-        if kind == Inspector.Kind.EXPERT and (
-            values.get("certificate_number") or values.get("certificate_valid_until")
-        ):
-            row.error(
-                "执法证号",
-                _("a technical expert holds no enforcement certificate: leave it empty"),
-            )
+        # The service's rules across fields, in its words, when the file gives the number
+        # (a missing name is the engine's to report, as a required column).
+        if "certificate_number" in values:
+            record = {"kind": Inspector.Kind.ENFORCEMENT, **values}
+            for field, messages in inspector_check_record(record).items():
+                if field != "name":
+                    for message in messages:
+                        row.error(INSPECTOR[field].imported, message)
 
     def existing(self, keys: list[str], ctx: InspectorImportContext) -> dict[str, dict[str, Any]]:
         fields = [c.field for c in self.columns if c.field != "organisation"]

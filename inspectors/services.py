@@ -94,6 +94,14 @@ def _check_whole(values: Mapping[str, Any], errors: dict[str, list[str]]) -> Non
         )
 
 
+def inspector_check_record(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The rules across fields on a record's values: {field: [message]}. The importer asks it
+    for each row, so the dry run points at the cell with the message the commit would give."""
+    errors: dict[str, list[str]] = {}
+    _check_whole(values, errors)
+    return errors
+
+
 def _certificate_taken_message(number: str) -> str:
     # Says nothing about whose it is: the holder may be outside the actor's scope.
     return _("The enforcement certificate number %(number)s is already registered.") % {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
@@ -20,11 +21,10 @@ from core.excel import Column, ImportSpec, RowResult, RowWriter
 from core.excel.spec import columns_for, filter_by_keys
 from core.models import Organisation
 from core.roles import Cap, user_can
-from core.vocab import SupervisionClass
 from registry.fields import COUNTY_HEADER, ORGANISATION_HEADER, SOURCE
 from registry.models import PollutionSource
 from registry.selectors import source_list_for_user
-from registry.services import SourceBulkWriter, source_bulk_writer
+from registry.services import SourceBulkWriter, source_bulk_writer, source_check_across_fields
 
 # The template's columns: the declared fields that have a header (``registry.fields``).
 COLUMNS: tuple[Column, ...] = columns_for(SOURCE)
@@ -40,6 +40,7 @@ class SourceImportContext:
     default: Organisation | None
     by_code: dict[str, Organisation]  # division code -> the organisations the actor may write
     organisation_of: dict[str, Organisation]  # source code -> organisation, filled by check_row
+    today: date
 
 
 def importable_organisations(actor) -> list[Organisation]:
@@ -105,6 +106,7 @@ class SourceImportSpec(ImportSpec):
             default=organisation,
             by_code={o.division_code: o for o in allowed},
             organisation_of={},
+            today=timezone.localdate(),
         )
 
     def check_row(self, row: RowResult, ctx: SourceImportContext) -> None:
@@ -138,18 +140,11 @@ class SourceImportSpec(ImportSpec):
                     _("“%(county)s” is outside the area of %(org)s")
                     % {"county": county, "org": organisation.short_name or organisation.name},
                 )
-        if values.get("supervision_class") == SupervisionClass.SPECIAL and not values.get(
-            "special_reason"
-        ):
-            row.error("特殊监管原因", _("required for a special object"))
-        start, end = values.get("permit_valid_from"), values.get("permit_valid_until")
-        if start and end and start > end:
-            row.error("许可证有效期止", _("the permit cannot expire before it becomes valid"))
-        penalty = values.get("last_penalty_date")
-        if penalty and penalty > timezone.localdate():
-            row.error("最近处罚日期", _("cannot be in the future"))
-        if values.get("positive_list_until") and values.get("positive_list") is False:
-            row.error("正面清单有效期至", _("only a source on the positive list has an end date"))
+        # The service's rules across fields, in its words, on the row as the file gives it.
+        for field, message in source_check_across_fields(values, today=ctx.today).items():
+            if field == "positive_list_until" and "positive_list" not in values:
+                continue  # the source may be on the list already: the commit checks it
+            row.error(SOURCE[field].imported, message)
 
     def check_against_registry(self, rows: list[RowResult], ctx: SourceImportContext) -> None:
         # A wrong check digit already in the registry was accepted when it came in: re-importing

@@ -213,6 +213,15 @@ def _check_across_fields(
         values["status_date"] = today
 
 
+def source_check_across_fields(values: dict[str, Any], *, today: date) -> dict[str, str]:
+    """The rules across fields (a special object's reason, the permit's dates, …) on the
+    values of a new source: {field: message}. The importer asks it for each row, so the dry
+    run points at the cell with the message the commit would give."""
+    errors: dict[str, str] = {}
+    _check_across_fields(values, errors, None, today)
+    return errors
+
+
 _BAD = object()  # a value that did not convert (its message is in the row's errors)
 
 
