@@ -14,6 +14,7 @@ from guardian.shortcuts import assign_perm
 
 from core.audit import audit_record, model_snapshot
 from core.errors import ServiceError
+from core.fields import not_a_date_message
 from core.models import CalendarDay, CalendarYear, Organisation, Role, User
 
 
@@ -142,8 +143,8 @@ def calendar_parse_csv(text: str) -> dict[int, list[SpecialDay]]:
             day = date.fromisoformat((row.get("date") or "").strip())
         except ValueError:
             errors.append(
-                _("Line %(line)s: “%(value)s” is not a date (YYYY-MM-DD).")
-                % {"line": line, "value": row.get("date")}
+                _("Line %(line)s: %(problem)s")
+                % {"line": line, "problem": not_a_date_message(row.get("date"))}
             )
             continue
         kind = CSV_KINDS.get((row.get("type") or "").strip())

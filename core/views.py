@@ -19,8 +19,8 @@ from core.errors import ServiceError
 from core.fonts import cjk_font_available
 from core.forms import CalendarImportForm
 from core.home import home_cards
-from core.http import AuthenticatedHttpRequest
 from core.models import AuditEntry, CalendarDay, CalendarYear, Role
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
 from core.services import calendar_import_csv

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from exchange.excel import template_workbook
 from exchange.excel.export import XLSX_CONTENT_TYPE

@@ -15,6 +15,7 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from core.vocab import Expertise
 from inspectors import services
+from inspectors.fields import INSPECTOR
 from inspectors.forms import InspectorFilterForm
 from inspectors.models import CertificateStatus, Conflict, Inspector, Unavailability
 from inspectors.selectors import inspector_list_for_user, inspector_with_related_queryset
@@ -66,31 +67,18 @@ class InspectorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Inspector
+        # Every declared field (``inspectors.fields``); those the API may not write are
+        # read-only.
         fields = [
             "id",
-            "organisation",
-            "user",
-            "name",
-            "kind",
-            "department",
-            "post",
-            "certificate_number",
-            "certificate_valid_until",
+            *INSPECTOR.names(),
             "certificate_status",
-            "enforcement_scope",
-            "on_staff",
-            "gender",
-            "years_of_service",
-            "expertise",
-            "professional_category",
-            "region_code",
-            "is_active",
             "unavailabilities",
             "conflicts",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["organisation", "user", "is_active", "created_at", "updated_at"]
+        read_only_fields = [*INSPECTOR.names(api=False), "created_at", "updated_at"]
         # The services enforce the record's rules (certificate required and unique, etc.).
         validators: list = []
         extra_kwargs: dict[str, dict[str, Any]] = {"certificate_number": {"validators": []}}

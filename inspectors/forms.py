@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from core.errors import ServiceError
 from core.models import Organisation
 from core.vocab import Expertise
+from inspectors.fields import INSPECTOR
 from inspectors.models import CertificateStatus, Inspector, Unavailability
 
 YES_NO_ANY = [("", _("All")), ("yes", _("Yes")), ("no", _("No"))]
@@ -85,13 +86,21 @@ class InspectorFilterForm(forms.Form):
 class InspectorForm(forms.Form):
     """Create and edit. Field names are the model's; the service validates the record."""
 
-    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
+    name = forms.CharField(
+        label=pgettext_lazy("person", "Name"), max_length=INSPECTOR["name"].rule.max_length
+    )
     kind = forms.ChoiceField(label=_("Type"), choices=Inspector.Kind.choices)
-    department = forms.CharField(label=_("Department (unit)"), max_length=100, required=False)
-    post = forms.CharField(label=_("Post"), max_length=50, required=False)
+    department = forms.CharField(
+        label=_("Department (unit)"),
+        max_length=INSPECTOR["department"].rule.max_length,
+        required=False,
+    )
+    post = forms.CharField(
+        label=_("Post"), max_length=INSPECTOR["post"].rule.max_length, required=False
+    )
     certificate_number = forms.CharField(
         label=_("Enforcement certificate number"),
-        max_length=30,
+        max_length=INSPECTOR["certificate_number"].rule.max_length,
         required=False,
         help_text=_("Required for enforcement staff; leave blank for technical experts."),
     )
@@ -109,9 +118,8 @@ class InspectorForm(forms.Form):
     gender = forms.ChoiceField(
         label=_("Gender"), choices=[("", "—"), *Inspector.Gender.choices], required=False
     )
-    years_of_service = forms.IntegerField(
-        label=_("Years of service"), required=False, min_value=0, max_value=60
-    )
+    # The range is the declared rule's, checked (and worded) by the service.
+    years_of_service = forms.IntegerField(label=_("Years of service"), required=False)
     expertise = forms.MultipleChoiceField(
         label=_("Expertise"),
         choices=Expertise.choices,
@@ -119,14 +127,13 @@ class InspectorForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     professional_category = forms.CharField(
-        label=_("Professional category"), max_length=50, required=False
-    )
-    region_code = forms.RegexField(
-        label=_("Region"),
-        regex=r"^[0-9]{6}$",
+        label=_("Professional category"),
+        max_length=INSPECTOR["professional_category"].rule.max_length,
         required=False,
-        help_text=_("Six-digit administrative division code."),
-        error_messages={"invalid": _("The region must be a six-digit division code.")},
+    )
+    # Checked (and worded) by the service, by the declared rule.
+    region_code = forms.CharField(
+        label=_("Region"), required=False, help_text=_("Six-digit administrative division code.")
     )
 
     def __init__(self, *args, **kwargs):

@@ -8,7 +8,6 @@ technical experts, who hold none, by name within their organisation: the same ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,135 +15,17 @@ from django.utils.translation import gettext_lazy
 
 from core.models import Organisation, User
 from core.selectors import organisations_visible_to
-from core.vocab import Expertise
-from exchange.excel import (
-    Column,
-    ImportSpec,
-    RowResult,
-    boolean_column,
-    choice_column,
-    code_column,
-    date_column,
-    integer_column,
-    multi_choice_column,
-    text_column,
-)
-from exchange.excel.spec import filter_by_keys, parse_division
+from exchange.excel import ImportSpec, RowResult
+from exchange.excel.spec import columns_for, filter_by_keys
+from inspectors.fields import INSPECTOR, ORGANISATION_HEADER
 from inspectors.models import Inspector
 from inspectors.selectors import inspector_list_for_user, user_may_edit_inspectors_of
-from inspectors.services import inspector_bulk_upsert
+from inspectors.services import inspector_bulk_upsert, inspector_check_record
 
 EXPERT_KEY = "expert/"
 
-COLUMNS = (
-    text_column(
-        "姓名",
-        "name",
-        max_length=50,
-        required=True,
-        example="张示例",
-        help=gettext_lazy("Full name as on the enforcement certificate."),
-        width=10,
-    ),
-    choice_column(
-        "人员类别",
-        "kind",
-        Inspector.Kind.choices,
-        default=Inspector.Kind.ENFORCEMENT,
-        aliases={
-            "执法": "enforcement",
-            "执法人员": "enforcement",
-            "专家": "expert",
-            "技术专家": "expert",
-        },
-        example=Inspector.Kind.ENFORCEMENT,
-        help=gettext_lazy(
-            "Enforcement staff, or a technical expert (experts assist and never count as team "
-            "members). Empty: enforcement staff."
-        ),
-        width=12,
-    ),
-    code_column(
-        "执法证号",
-        "certificate_number",
-        max_length=30,
-        example="豫环执示例0001",
-        help=gettext_lazy(
-            "Required for enforcement staff, empty for experts. It identifies the person: a row "
-            "with a number already in the registry updates that person."
-        ),
-        width=18,
-    ),
-    date_column(
-        "执法证有效期至",
-        "certificate_valid_until",
-        example=date(2027, 12, 31),
-        help=gettext_lazy("The last day the enforcement certificate is valid."),
-    ),
-    Column(
-        "所属单位代码",
-        "organisation",
-        parse_division,
-        "code",
-        help=gettext_lazy(
-            "Six-digit division code of the bureau the person belongs to. Empty: your own "
-            "organisation. You can only import your own organisation's inspectors."
-        ),
-        example="",
-        width=12,
-    ),
-    text_column("科室（单位）", "department", max_length=100, example="执法一中队", width=16),
-    text_column("职务", "post", max_length=50, example="中队长", width=10),
-    text_column(
-        "执法类别（范围）",
-        "enforcement_scope",
-        max_length=500,
-        example="生态环境综合执法",
-        help=gettext_lazy("Enforcement type or scope as on the certificate."),
-        width=18,
-    ),
-    boolean_column(
-        "在编在岗",
-        "on_staff",
-        default=True,
-        example="是",
-        help=gettext_lazy("是 or 否. Empty: 是."),
-    ),
-    choice_column(
-        "性别",
-        "gender",
-        Inspector.Gender.choices,
-        default="",
-        aliases={"男": "male", "女": "female"},
-        example="",
-        width=8,
-    ),
-    integer_column(
-        "工作年限",
-        "years_of_service",
-        default=None,
-        example=8,
-        help=gettext_lazy("Whole years, 0 to 60."),
-    ),
-    multi_choice_column(
-        "业务专长",
-        "expertise",
-        Expertise.choices,
-        aliases={"危废": "hazardous_waste", "辐射": "radiation", "废气": "air", "废水": "water"},
-        example=["water", "air"],
-        help=gettext_lazy("One or more, separated by 、 or commas."),
-    ),
-    text_column("专业类别", "professional_category", max_length=50, example="环境工程", width=12),
-    Column(
-        "所在区域代码",
-        "region_code",
-        parse_division,
-        "code",
-        help=gettext_lazy("Six-digit division code of the area the person works in."),
-        example="410823",
-        width=12,
-    ),
-)
+# The template's columns: the declared fields that have a header (``inspectors.fields``).
+COLUMNS = columns_for(INSPECTOR)
 
 
 @dataclass
@@ -201,23 +82,18 @@ class InspectorImportSpec(ImportSpec):
         values["organisation"] = code
         if code not in ctx.by_code:
             row.error(
-                "所属单位代码",
+                ORGANISATION_HEADER,
                 _("you may import only the inspectors of your own organisation (not “%(code)s”)")
                 % {"code": code},
             )
-        kind = values.get("kind", Inspector.Kind.ENFORCEMENT)
-        if kind == Inspector.Kind.ENFORCEMENT and values.get("certificate_number") == "":
-            row.error("执法证号", _("required for enforcement staff"))
-        if kind == Inspector.Kind.EXPERT and (
-            values.get("certificate_number") or values.get("certificate_valid_until")
-        ):
-            row.error(
-                "执法证号",
-                _("a technical expert holds no enforcement certificate: leave it empty"),
-            )
-        years = values.get("years_of_service")
-        if years is not None and years > 60:
-            row.error("工作年限", _("must be between 0 and 60"))
+        # The service's rules across fields, in its words, when the file gives the number
+        # (a missing name is the engine's to report, as a required column).
+        if "certificate_number" in values:
+            record = {"kind": Inspector.Kind.ENFORCEMENT, **values}
+            for field, messages in inspector_check_record(record).items():
+                if field != "name":
+                    for message in messages:
+                        row.error(INSPECTOR[field].imported, message)
 
     def existing(self, keys: list[str], ctx: InspectorImportContext) -> dict[str, dict[str, Any]]:
         fields = [c.field for c in self.columns if c.field != "organisation"]

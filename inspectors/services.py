@@ -8,9 +8,8 @@ None means the system: demo data, management commands), refuses bad input with a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
@@ -20,50 +19,22 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record, model_snapshot, to_jsonable
 from core.errors import ServiceError
+from core.fields import FieldError, required_message, uscc_malformed_message
 from core.models import Organisation, Role
 from core.uscc import UsccStatus, uscc_status
 from core.uscc import normalise as normalise_uscc
-from core.vocab import Expertise
+from inspectors.fields import INSPECTOR
 from inspectors.models import Conflict, Inspector, InspectorChange, Unavailability
 from inspectors.selectors import user_may_edit_inspectors_of
 
-# What create/update/bulk upsert may set. Organisation, user link and is_active have their
-# own services, so that moving, linking and deactivating are explicit, audited acts.
-EDITABLE_FIELDS = (
-    "name",
-    "kind",
-    "department",
-    "post",
-    "certificate_number",
-    "certificate_valid_until",
-    "enforcement_scope",
-    "on_staff",
-    "gender",
-    "years_of_service",
-    "expertise",
-    "professional_category",
-    "region_code",
-)
+# What create/update/bulk upsert may set (``inspectors.fields``). Organisation, user link and
+# is_active have their own services, so that moving, linking and deactivating are explicit,
+# audited acts.
+EDITABLE_FIELDS = tuple(INSPECTOR.names(editable=True))
 _DEFAULTS: dict[str, Any] = {
-    "kind": Inspector.Kind.ENFORCEMENT,
-    "department": "",
-    "post": "",
-    "certificate_number": "",
-    "certificate_valid_until": None,
-    "enforcement_scope": "",
-    "on_staff": True,
-    "gender": "",
-    "years_of_service": None,
-    "expertise": [],
-    "professional_category": "",
-    "region_code": "",
-}
-_MAX_LENGTHS = {
-    "name": 50,
-    "department": 100,
-    "post": 50,
-    "certificate_number": 30,
-    "professional_category": 50,
+    name: Inspector._meta.get_field(name).get_default()
+    for name in EDITABLE_FIELDS
+    if name != "name"
 }
 _BULK_CHUNK = 900  # stays under SQLite's bound-parameter limit for IN (...)
 
@@ -84,85 +55,30 @@ def _require_edit(actor, organisation: Organisation | int) -> None:
         raise PermissionDenied(_("You may not change the inspectors of this organisation."))
 
 
-def _as_date(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip())
-
-
 def _clean_fields(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Normalise the editable fields present in ``data``; collect per-field errors."""
+    """Normalise the editable fields present in ``data`` by their declared rules; collect
+    per-field errors."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-
-    def error(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
-
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
-        error("__all__", _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+        errors["__all__"] = [
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        ]
     for field in EDITABLE_FIELDS:
         if field not in data:
             continue
-        value = data[field]
-        if field in ("name", "department", "post", "professional_category", "enforcement_scope"):
-            value = "" if value is None else str(value).strip()
-        if field == "certificate_number":
-            value = re.sub(r"\s+", "", "" if value is None else str(value)).upper()
-        if field in _MAX_LENGTHS and len(value) > _MAX_LENGTHS[field]:
-            error(
-                field,
-                _("At most %(max)s characters (this one has %(length)s).")
-                % {"max": _MAX_LENGTHS[field], "length": len(value)},
-            )
-        if field == "kind" and value not in Inspector.Kind.values:
-            error(field, _("Unknown inspector type: %(value)s.") % {"value": value})
-        if field == "gender":
-            value = value or ""
-            if value not in ("", *Inspector.Gender.values):
-                error(field, _("Unknown gender: %(value)s.") % {"value": value})
-        if field == "on_staff" and not isinstance(value, bool):
-            error(field, _("“On staff” must be yes or no."))
-        if field == "certificate_valid_until":
-            try:
-                value = _as_date(value)
-            except ValueError:
-                error(field, _("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value})
-        if field == "years_of_service" and value not in (None, ""):
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                error(field, _("Years of service must be a whole number."))
-            else:
-                if not 0 <= value <= 60:
-                    error(field, _("Years of service must be between 0 and 60."))
-        elif field == "years_of_service":
-            value = None
-        if field == "expertise":
-            value = list(value or [])
-            bad = [code for code in value if code not in Expertise.values]
-            if bad:
-                error(
-                    field,
-                    _("Unknown expertise: %(codes)s.") % {"codes": ", ".join(map(str, bad))},
-                )
-            value = list(dict.fromkeys(value))  # drop repeats, keep order
-        if field == "region_code":
-            value = "" if value is None else str(value).strip()
-            if value and not re.fullmatch(r"[0-9]{6}", value):
-                error(field, _("The region must be a six-digit division code."))
-        cleaned[field] = value
+        try:
+            cleaned[field] = INSPECTOR[field].rule.clean(data[field])
+        except FieldError as exc:
+            errors.setdefault(field, []).append(exc.message)
     return cleaned, errors
 
 
 def _check_whole(values: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
     """Rules across fields, on the record as it would be saved."""
     if not values.get("name"):
-        errors.setdefault("name", []).append(_("The name is required."))
+        errors.setdefault("name", []).append(required_message())
     if values.get("kind") == Inspector.Kind.ENFORCEMENT and not values.get("certificate_number"):
         errors.setdefault("certificate_number", []).append(
             _("Enforcement staff need an enforcement certificate number.")
@@ -176,6 +92,14 @@ def _check_whole(values: Mapping[str, Any], errors: dict[str, list[str]]) -> Non
                 "validity blank, or record the person as enforcement staff."
             )
         )
+
+
+def inspector_check_record(values: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The rules across fields on a record's values: {field: [message]}. The importer asks it
+    for each row, so the dry run points at the cell with the message the commit would give."""
+    errors: dict[str, list[str]] = {}
+    _check_whole(values, errors)
+    return errors
 
 
 def _certificate_taken_message(number: str) -> str:
@@ -475,10 +399,7 @@ def conflict_declare(
             else _("Name the pollution source or the company credit code concerned.")
         ]
     if company_uscc and uscc_status(company_uscc) is UsccStatus.MALFORMED:
-        errors["company_uscc"] = [
-            _("“%(value)s” is not a unified social credit code (18 characters).")
-            % {"value": company_uscc}
-        ]
+        errors["company_uscc"] = [uscc_malformed_message(company_uscc)]
     if valid_until is not None and valid_until < valid_from:
         errors["valid_until"] = [_("The end date comes before the start date.")]
     if not errors:

@@ -250,7 +250,7 @@ def report_data(report, progress=lambda pct: None) -> dict:
         progress(90)
         return data
     if report.kind in LAYOUTS:
-        data.update(layout_data(report, units, today, progress))
+        data |= layout_data(report, units, today, progress)
         return data
     quarters = [report.quarter] if report.quarter else [1, 2, 3, 4]
     tables = {}

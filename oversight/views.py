@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from lottery.selectors import can_see_full_result, draw_due_date
 from oversight import charts
 from oversight import selectors as sel

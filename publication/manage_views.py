@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from inspections.selectors import task_get_for_user, task_list_for_user

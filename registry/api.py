@@ -19,6 +19,7 @@ from core.models import Organisation
 from core.roles import Cap, user_can
 from core.vocab import Expertise, SupervisionClass
 from registry import services
+from registry.fields import CHECKITEM, SOURCE
 from registry.filters import CheckItemFilterSet, SourceFilterSet
 from registry.models import CheckItem, PollutionSource, PollutionType
 from registry.selectors import (
@@ -76,56 +77,16 @@ class SourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PollutionSource
+        # Every declared field (``registry.fields``); those the API may not write are read-only.
         fields = [
             "id",
-            "organisation",
             "organisation_name",
-            "managed_by",
-            "source_code",
-            "name",
-            "company_name",
-            "uscc",
-            "uscc_checksum_ok",
+            *SOURCE.names(),
             "accept_bad_checksum",
-            "org_code",
-            "permit_number",
-            "permit_category",
-            "permit_valid_from",
-            "permit_valid_until",
-            "legal_representative",
-            "address",
-            "phone",
-            "county_code",
-            "town",
-            "industry_code",
-            "industry_name",
-            "supervision_class",
-            "special_reason",
-            "positive_list",
-            "positive_list_until",
-            "credit_rating",
-            "market_risk_class",
-            "weather_grade",
-            "pollution_types",
-            "hazardous_waste_role",
-            "violation_record",
-            "last_penalty_date",
-            "complaints_12m",
-            "status",
-            "status_date",
-            "tags",
-            "longitude",
-            "latitude",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "organisation",
-            "managed_by",
-            "uscc_checksum_ok",
-            "created_at",
-            "updated_at",
-        ]
+        read_only_fields = [*SOURCE.names(api=False), "created_at", "updated_at"]
         validators: list = []  # the service checks uniqueness and every rule
         extra_kwargs: dict[str, dict[str, Any]] = {"source_code": {"validators": []}}
 
@@ -219,28 +180,8 @@ class CheckItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CheckItem
-        fields = [
-            "id",
-            "organisation",
-            "organisation_name",
-            "year",
-            "code",
-            "name",
-            "legal_basis",
-            "checking_body",
-            "responsible_section",
-            "cooperating_sections",
-            "target_objects",
-            "target_classes",
-            "content",
-            "method",
-            "is_key_item",
-            "required_expertise",
-            "published_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["organisation", "published_at", "created_at", "updated_at"]
+        fields = ["id", "organisation_name", *CHECKITEM.names(), "created_at", "updated_at"]
+        read_only_fields = [*CHECKITEM.names(api=False), "created_at", "updated_at"]
         validators: list = []
 
     def create(self, validated_data):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
 from core.vocab import Expertise, SupervisionClass
+from registry.fields import CHECKITEM, SOURCE
 from registry.models import CheckItem, PollutionSource, PollutionType, SourceStatus
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -70,39 +71,7 @@ class SourceForm(_ServiceModelForm):
 
     class Meta:
         model = PollutionSource
-        fields = [
-            "source_code",
-            "name",
-            "company_name",
-            "uscc",
-            "org_code",
-            "legal_representative",
-            "address",
-            "phone",
-            "county_code",
-            "town",
-            "longitude",
-            "latitude",
-            "industry_code",
-            "industry_name",
-            "permit_number",
-            "permit_category",
-            "permit_valid_from",
-            "permit_valid_until",
-            "supervision_class",
-            "special_reason",
-            "positive_list",
-            "positive_list_until",
-            "credit_rating",
-            "market_risk_class",
-            "weather_grade",
-            "pollution_types",
-            "hazardous_waste_role",
-            "violation_record",
-            "last_penalty_date",
-            "complaints_12m",
-            "tags",
-        ]
+        fields = SOURCE.names(form=True)
         widgets = {
             "permit_valid_from": DATE_WIDGET,
             "permit_valid_until": DATE_WIDGET,
@@ -162,21 +131,7 @@ class CheckItemForm(_ServiceModelForm):
 
     class Meta:
         model = CheckItem
-        fields = [
-            "year",
-            "code",
-            "name",
-            "is_key_item",
-            "method",
-            "checking_body",
-            "responsible_section",
-            "cooperating_sections",
-            "legal_basis",
-            "target_objects",
-            "target_classes",
-            "content",
-            "required_expertise",
-        ]
+        fields = CHECKITEM.names(form=True)
         widgets = {
             "legal_basis": forms.Textarea(attrs={"rows": 3}),
             "target_objects": forms.Textarea(attrs={"rows": 2}),

@@ -19,260 +19,15 @@ from django.utils.translation import gettext_lazy
 
 from core.models import Organisation, User
 from core.roles import Cap, user_can
-from core.vocab import SupervisionClass
-from exchange.excel import (
-    Column,
-    ImportSpec,
-    RowResult,
-    RowWriter,
-    boolean_column,
-    choice_column,
-    code_column,
-    date_column,
-    decimal_column,
-    integer_column,
-    multi_choice_column,
-    tags_column,
-    text_column,
-)
-from exchange.excel.spec import filter_by_keys, parse_division, parse_uscc
-from registry.models import (
-    CreditRating,
-    HazardousWasteRole,
-    MarketRiskClass,
-    PermitCategory,
-    PollutionSource,
-    PollutionType,
-    SourceStatus,
-    WeatherGrade,
-)
+from exchange.excel import Column, ImportSpec, RowResult, RowWriter
+from exchange.excel.spec import columns_for, filter_by_keys
+from registry.fields import COUNTY_HEADER, ORGANISATION_HEADER, SOURCE
+from registry.models import PollutionSource
 from registry.selectors import source_list_for_user
-from registry.services import SourceBulkWriter, source_bulk_writer
+from registry.services import SourceBulkWriter, source_bulk_writer, source_check_across_fields
 
-ORGANISATION_HEADER = "监管单位代码"
-
-COLUMNS: tuple[Column, ...] = (
-    code_column(
-        "污染源编码",
-        "source_code",
-        max_length=40,
-        required=True,
-        example="410823-示例-001",
-        help=gettext_lazy(
-            "Identifies the source (site). A row whose code is already in the registry updates "
-            "that source; any other row adds one. A company with several sites has one row, "
-            "and one code, per site."
-        ),
-        width=18,
-    ),
-    text_column(
-        "污染源名称",
-        "name",
-        max_length=200,
-        required=True,
-        example="示例化工有限公司（一厂区）",
-        help=gettext_lazy("Name of the source or site."),
-        width=28,
-    ),
-    text_column(
-        "单位名称",
-        "company_name",
-        max_length=200,
-        required=True,
-        example="示例化工有限公司",
-        help=gettext_lazy("The company, as on its business licence."),
-        width=24,
-    ),
-    Column(
-        "统一社会信用代码",
-        "uscc",
-        parse_uscc,
-        "code",
-        help=gettext_lazy(
-            "18 characters (GB 32100-2015); lower-case letters are accepted. A code whose check "
-            "digit is wrong is reported as a warning and imported, flagged, only if you accept it."
-        ),
-        example="911411817515053410",
-        width=22,
-    ),
-    code_column(
-        "组织机构代码",
-        "org_code",
-        max_length=12,
-        example="",
-        help=gettext_lazy("Only for units without a unified social credit code."),
-        width=14,
-    ),
-    Column(
-        ORGANISATION_HEADER,
-        "organisation",
-        parse_division,
-        "code",
-        help=gettext_lazy(
-            "Six-digit division code of the bureau that supervises the source: a county "
-            "bureau, or the city code for the city enforcement team's city-managed sources. "
-            "Empty: your own organisation. You can only import your own organisation's sources."
-        ),
-        example="410823",
-        width=12,
-    ),
-    Column(
-        "所在区县代码",
-        "county_code",
-        parse_division,
-        "code",
-        help=gettext_lazy(
-            "Six-digit division code of the county where the source is. Empty: the supervising "
-            "county bureau's code."
-        ),
-        example="410823",
-        width=12,
-    ),
-    text_column("乡镇（街道）", "town", max_length=50, example="詹店镇", width=12),
-    text_column("详细地址", "address", max_length=200, example="武陟县詹店镇示例路 1 号", width=30),
-    text_column("法定代表人", "legal_representative", max_length=50, example="", width=10),
-    text_column("联系电话", "phone", max_length=40, example="0391-0000000", width=14),
-    code_column(
-        "行业代码",
-        "industry_code",
-        max_length=5,
-        pattern=r"[A-T]([0-9]{2,4})?",
-        pattern_help=gettext_lazy(
-            "a GB/T 4754-2017 code: a letter and up to four digits, e.g. C2614"
-        ),
-        example="C2614",
-        width=10,
-    ),
-    text_column("行业名称", "industry_name", max_length=100, example="有机化学原料制造", width=18),
-    code_column("排污许可证编号", "permit_number", max_length=40, example="", width=24),
-    choice_column(
-        "排污许可管理类别",
-        "permit_category",
-        PermitCategory.choices,
-        default=PermitCategory.NONE,
-        aliases={"重点": "key", "简化": "simplified", "登记": "registration", "无": "none"},
-        example=PermitCategory.KEY,
-        help=gettext_lazy("Empty: none."),
-    ),
-    date_column("许可证有效期起", "permit_valid_from", example=date(2023, 1, 1)),
-    date_column("许可证有效期止", "permit_valid_until", example=date(2027, 12, 31)),
-    choice_column(
-        "监管类别",
-        "supervision_class",
-        SupervisionClass.choices,
-        default=SupervisionClass.GENERAL,
-        aliases={"重点": "key", "一般": "general", "特殊": "special"},
-        example=SupervisionClass.KEY,
-        help=gettext_lazy("Key, general or special object. Empty: general."),
-    ),
-    text_column(
-        "特殊监管原因",
-        "special_reason",
-        max_length=1000,
-        example="",
-        help=gettext_lazy("Required for a special object."),
-        width=20,
-    ),
-    multi_choice_column(
-        "污染类型",
-        "pollution_types",
-        PollutionType.choices,
-        aliases={
-            "水": "water",
-            "气": "air",
-            "大气": "air",
-            "危废": "hazardous_waste",
-            "危险废物": "hazardous_waste",
-            "固体废物": "solid_waste",
-            "固废": "solid_waste",
-        },
-        example=["water", "air", "hazardous_waste"],
-        help=gettext_lazy("One or more, separated by 、 or commas."),
-    ),
-    choice_column(
-        "危险废物管理",
-        "hazardous_waste_role",
-        HazardousWasteRole.choices,
-        default=HazardousWasteRole.NONE,
-        aliases={"产生": "generator", "经营": "operator"},
-        example=HazardousWasteRole.GENERATOR,
-        help=gettext_lazy("Empty: none."),
-    ),
-    boolean_column(
-        "正面清单", "positive_list", example="否", help=gettext_lazy("是 or 否. Empty: 否.")
-    ),
-    date_column("正面清单有效期至", "positive_list_until", example=None),
-    choice_column(
-        "环境信用评价",
-        "credit_rating",
-        CreditRating.choices,
-        default=CreditRating.UNRATED,
-        aliases={
-            "绿牌": "green",
-            "蓝牌": "blue",
-            "黄牌": "yellow",
-            "红牌": "red",
-            "黑牌": "black",
-            "环保诚信": "green",
-            "良好": "blue",
-            "警示": "yellow",
-            "不良": "red",
-            "严重失信": "black",
-        },
-        example=CreditRating.BLUE,
-        help=gettext_lazy("Empty: not rated."),
-    ),
-    choice_column(
-        "市场监管信用风险分类",
-        "market_risk_class",
-        MarketRiskClass.choices,
-        default=MarketRiskClass.UNRATED,
-        aliases={"A类": "A", "B类": "B", "C类": "C", "D类": "D"},
-        example=MarketRiskClass.A,
-        help=gettext_lazy("A (low) to D (high risk). Empty: not classified."),
-    ),
-    choice_column(
-        "重污染天气绩效分级",
-        "weather_grade",
-        WeatherGrade.choices,
-        default=WeatherGrade.NONE,
-        aliases={"引领性": "leading", "A": "A", "B": "B", "C": "C", "D": "D"},
-        example=WeatherGrade.NONE,
-        help=gettext_lazy("Empty: not graded."),
-    ),
-    text_column("违法记录", "violation_record", max_length=2000, example="", width=20),
-    date_column("最近处罚日期", "last_penalty_date", example=None),
-    integer_column(
-        "近12个月投诉次数",
-        "complaints_12m",
-        example=0,
-        help=gettext_lazy("Complaints received in the last 12 months. Empty: 0."),
-    ),
-    choice_column(
-        "状态",
-        "status",
-        SourceStatus.choices,
-        default=SourceStatus.ACTIVE,
-        aliases={
-            "正常": "active",
-            "新增": "active",
-            "变更": "changed",
-            "停产": "suspended",
-            "注销": "cancelled",
-        },
-        example=SourceStatus.ACTIVE,
-        help=gettext_lazy("Empty: normal."),
-    ),
-    date_column("状态日期", "status_date", example=None),
-    tags_column(
-        "标签",
-        "tags",
-        example="工业园区、涉VOCs",
-        help=gettext_lazy("Free tags, separated by 、 or commas."),
-    ),
-    decimal_column("经度", "longitude", places=6, min_value=-180, max_value=180, example=113.3),
-    decimal_column("纬度", "latitude", places=6, min_value=-90, max_value=90, example=35.05),
-)
+# The template's columns: the declared fields that have a header (``registry.fields``).
+COLUMNS: tuple[Column, ...] = columns_for(SOURCE)
 
 # Fields the spec compares with the registry and sends to the bulk service (all but the
 # organisation, which selects where a row goes).
@@ -285,6 +40,7 @@ class SourceImportContext:
     default: Organisation | None
     by_code: dict[str, Organisation]  # division code -> the organisations the actor may write
     organisation_of: dict[str, Organisation]  # source code -> organisation, filled by check_row
+    today: date
 
 
 def importable_organisations(actor: User) -> list[Organisation]:
@@ -350,6 +106,7 @@ class SourceImportSpec(ImportSpec):
             default=organisation,
             by_code={o.division_code: o for o in allowed},
             organisation_of={},
+            today=timezone.localdate(),
         )
 
     def check_row(self, row: RowResult, ctx: SourceImportContext) -> None:
@@ -379,22 +136,15 @@ class SourceImportSpec(ImportSpec):
             county = values.get("county_code")
             if county and not county.startswith(organisation.scope_prefix):
                 row.error(
-                    "所在区县代码",
+                    COUNTY_HEADER,
                     _("“%(county)s” is outside the area of %(org)s")
                     % {"county": county, "org": organisation.short_name or organisation.name},
                 )
-        if values.get("supervision_class") == SupervisionClass.SPECIAL and not values.get(
-            "special_reason"
-        ):
-            row.error("特殊监管原因", _("required for a special object"))
-        start, end = values.get("permit_valid_from"), values.get("permit_valid_until")
-        if start and end and start > end:
-            row.error("许可证有效期止", _("the permit cannot expire before it becomes valid"))
-        penalty = values.get("last_penalty_date")
-        if penalty and penalty > timezone.localdate():
-            row.error("最近处罚日期", _("cannot be in the future"))
-        if values.get("positive_list_until") and values.get("positive_list") is False:
-            row.error("正面清单有效期至", _("only a source on the positive list has an end date"))
+        # The service's rules across fields, in its words, on the row as the file gives it.
+        for field, message in source_check_across_fields(values, today=ctx.today).items():
+            if field == "positive_list_until" and "positive_list" not in values:
+                continue  # the source may be on the list already: the commit checks it
+            row.error(SOURCE[field].imported, message)
 
     def check_against_registry(self, rows: list[RowResult], ctx: SourceImportContext) -> None:
         # A wrong check digit already in the registry was accepted when it came in: re-importing

@@ -11,12 +11,10 @@ next to its field; the bulk helper raises a list of “source code: message” l
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -28,21 +26,23 @@ from core import uscc as uscc_rules
 from core.audit import audit_record, model_snapshot, to_jsonable
 from core.bulk import SideJob
 from core.errors import ServiceError
+from core.fields import (
+    FieldError,
+    Rule,
+    required_message,
+    uscc_check_digit_message,
+    uscc_malformed_message,
+)
 from core.models import Organisation
-from core.vocab import CheckMethod, Expertise, SupervisionClass
+from core.vocab import SupervisionClass
 from registry import bulk
+from registry.fields import CHECKITEM, SOURCE
 from registry.models import (
     CheckItem,
-    CreditRating,
-    HazardousWasteRole,
     ManagedBy,
-    MarketRiskClass,
-    PermitCategory,
     PollutionSource,
-    PollutionType,
     SourceChange,
     SourceStatus,
-    WeatherGrade,
 )
 from registry.selectors import user_may_edit_registry_of, user_may_publish_checkitems_of
 
@@ -86,314 +86,25 @@ def _managed_by_for(organisation: Organisation) -> str:
 
 
 # --- normalising source data ------------------------------------------------------------
+#
+# Each field's rule is declared once, in ``registry.fields`` (the rule types and their
+# messages are ``core.fields``'): the importer, the forms and the API say the same things.
 
-_SPLIT_TAGS = re.compile(r"[,，、;；\n]+")
-_INDUSTRY_CODE = re.compile(r"^[A-T]([0-9]{2,4})?$")
-_SIX_DIGITS = re.compile(r"^[0-9]{6}$")
-_COORD = Decimal("0.000001")
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 20
-
-
-class _FieldError(Exception):
-    def __init__(self, message: str):
-        self.message = message
+_FieldError = FieldError
 
 
 def _label(field: str) -> str:
-    return str(PollutionSource._meta.get_field(field).verbose_name)
+    return str(SOURCE.label(field))
 
 
-def _text(field: str, *, required: bool = False, upper: bool = False) -> Callable[[Any], str]:
-    max_length = PollutionSource._meta.get_field(field).max_length
-
-    def convert(value: Any) -> str:
-        if value.__class__ is str:
-            text = value.strip()
-        else:
-            text = "" if value is None else str(value).strip()
-        if upper:
-            text = text.upper()
-        if not text:
-            if required:
-                raise _FieldError(_("This field is required."))
-            return text
-        if max_length and len(text) > max_length:
-            raise _FieldError(
-                _("At most %(max)s characters (this has %(length)s).")
-                % {"max": max_length, "length": len(text)}
-            )
-        return text
-
-    def many(values: list[Any]) -> list[Any] | None:
-        # Already stripped (upper-case) text within the length, none missing: kept as it is.
-        if set(map(type, values)) != {str} or list(map(str.strip, values)) != values:
-            return None
-        if upper and list(map(str.upper, values)) != values:
-            return None
-        if max_length and max(map(len, values)) > max_length:
-            return None
-        if required and not all(values):
-            return None
-        return values
-
-    convert.many = many  # type: ignore[attr-defined]
-    return convert
-
-
-def _free_text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _free_text_many(values: list[Any]) -> list[Any] | None:
-    if set(map(type, values)) != {str} or list(map(str.strip, values)) != values:
-        return None
-    return values
-
-
-_free_text.many = _free_text_many  # type: ignore[attr-defined]
-
-
-def _choice(choices) -> Callable[[Any], str]:
-    values = frozenset(choices.values)
-
-    def convert(value: Any) -> str:
-        if value.__class__ is str and value in values:  # the importer's (and forms') case
-            return value
-        text = "" if value is None else str(value).strip()
-        if text not in values:
-            raise _FieldError(_("“%(value)s” is not one of the choices.") % {"value": text})
-        return text
-
-    def many(column: list[Any]) -> list[Any] | None:
-        if set(map(type, column)) == {str} and values.issuperset(column):
-            return column
-        return None
-
-    convert.many = many  # type: ignore[attr-defined]
-    return convert
-
-
-def _boolean(value: Any) -> bool:
-    if value is True or value is False:
-        return value
-    if value in (0, 1):
-        return bool(value)
-    text = str(value or "").strip().lower()
-    if text in {"", "0", "false", "no", "否"}:
-        return False
-    if text in {"1", "true", "yes", "是"}:
-        return True
-    raise _FieldError(_("“%(value)s” is not yes or no.") % {"value": value})
-
-
-def _boolean_many(values: list[Any]) -> list[Any] | None:
-    return values if set(map(type, values)) == {bool} else None
-
-
-_boolean.many = _boolean_many  # type: ignore[attr-defined]
-
-
-def _date(value: Any) -> date | None:
-    if value.__class__ is date or value is None:
-        return value
-    if value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise _FieldError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": value}) from exc
-
-
-def _date_many(values: list[Any]) -> list[Any] | None:
-    return values if set(map(type, values)) <= {date, type(None)} else None
-
-
-_date.many = _date_many  # type: ignore[attr-defined]
-
-
-def _count(value: Any) -> int:
-    if value.__class__ is int and value >= 0:
-        return value
-    if value in (None, ""):
-        return 0
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        try:
-            number = int(str(value).strip())
-        except ValueError as exc:
-            raise _FieldError(_("“%(value)s” is not a whole number.") % {"value": value}) from exc
-    if number < 0:
-        raise _FieldError(_("Must be a whole number, zero or more."))
-    return number
-
-
-def _count_many(values: list[Any]) -> list[Any] | None:
-    return values if set(map(type, values)) == {int} and min(values) >= 0 else None
-
-
-_count.many = _count_many  # type: ignore[attr-defined]
-
-
-def _coordinate(limit: int) -> Callable[[Any], Decimal | None]:
-    def convert(value: Any) -> Decimal | None:
-        if value is None or value == "":
-            return None
-        try:
-            # A Decimal is exactly its str(): quantize it as it is.
-            number = (
-                value if value.__class__ is Decimal else Decimal(str(value).strip())
-            ).quantize(_COORD)
-        except (InvalidOperation, ValueError) as exc:
-            raise _FieldError(_("“%(value)s” is not a number.") % {"value": value}) from exc
-        if not -limit <= number <= limit:
-            raise _FieldError(_("Must lie between -%(limit)s and %(limit)s.") % {"limit": limit})
-        return number
-
-    def many(values: list[Any]) -> list[Any] | None:
-        if not set(map(type, values)) <= {Decimal, type(None)}:
-            return None
-        try:
-            numbers = [None if v is None else v.quantize(_COORD) for v in values]
-            present = [n for n in numbers if n is not None]
-            if present and not (-limit <= min(present) and max(present) <= limit):
-                return None
-        except (InvalidOperation, ValueError):
-            return None  # each value again, the way ``convert`` reports it
-        return numbers
-
-    convert.many = many  # type: ignore[attr-defined]
-    return convert
-
-
-# Enum ``.values`` is rebuilt on every access: keep it once for the 100,000-row path.
-_POLLUTION_TYPES = tuple(PollutionType.values)
-_POLLUTION_TYPES_SET = frozenset(_POLLUTION_TYPES)
-
-
-_POLLUTION_TYPES_SEEN: dict[tuple, tuple[str, ...]] = {}  # a list already checked -> result
-
-
-def _seen_key(value: Any) -> tuple | None:
-    if value.__class__ is not list:
-        return None
-    key = tuple(value)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-def _pollution_types(value: Any) -> list[str]:
-    key = _seen_key(value)  # the importer's lists repeat (a handful of combinations)
-    if key is not None:
-        known = _POLLUTION_TYPES_SEEN.get(key)
-        if known is not None:
-            return list(known)
-    if value is None or value == "":
-        return []
-    items = _SPLIT_TAGS.split(value) if isinstance(value, str) else list(value)
-    wanted = {str(item).strip() for item in items if str(item).strip()}
-    unknown = wanted - _POLLUTION_TYPES_SET
-    if unknown:
-        raise _FieldError(
-            _("Unknown pollution type: %(values)s.") % {"values": "、".join(sorted(unknown))}
-        )
-    result = [code for code in _POLLUTION_TYPES if code in wanted]  # the vocabulary's order
-    if key is not None and len(_POLLUTION_TYPES_SEEN) < 4096:
-        _POLLUTION_TYPES_SEEN[key] = tuple(result)
-    return result
-
-
-def _tags(value: Any) -> list[str]:
-    if value is None or value == "" or value == []:
-        return []
-    items = _SPLIT_TAGS.split(value) if isinstance(value, str) else list(value)
-    tags: list[str] = []
-    for item in items:
-        tag = str(item).strip()
-        if tag and tag not in tags:
-            if len(tag) > MAX_TAG_LENGTH:
-                raise _FieldError(
-                    _("A tag has at most %(max)s characters: “%(tag)s”.")
-                    % {"max": MAX_TAG_LENGTH, "tag": tag}
-                )
-            tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise _FieldError(_("At most %(max)s tags.") % {"max": MAX_TAGS})
-    return tags
-
-
-def _pattern(field: str, pattern: re.Pattern, rule: Callable[[], str]) -> Callable[[Any], str]:
-    base = _text(field, upper=True)
-
-    def convert(value: Any) -> str:
-        text = base(value)
-        if text and not pattern.match(text):
-            raise _FieldError(rule())
-        return text
-
-    def many(values: list[Any]) -> list[Any] | None:
-        texts = base.many(values)
-        if texts is None or not all(map(pattern.match, filter(None, texts))):
-            return None
-        return texts
-
-    convert.many = many  # type: ignore[attr-defined]
-    return convert
-
-
-# How each writable field is read. ``uscc`` is handled apart (it sets ``uscc_checksum_ok``).
-SOURCE_FIELDS: dict[str, Callable[[Any], Any]] = {
-    "source_code": _text("source_code", required=True),
-    "name": _text("name", required=True),
-    "company_name": _text("company_name", required=True),
-    "managed_by": _choice(ManagedBy),
-    "org_code": _text("org_code", upper=True),
-    "permit_number": _text("permit_number", upper=True),
-    "permit_category": _choice(PermitCategory),
-    "permit_valid_from": _date,
-    "permit_valid_until": _date,
-    "legal_representative": _text("legal_representative"),
-    "address": _text("address"),
-    "phone": _text("phone"),
-    "county_code": _pattern(
-        "county_code", _SIX_DIGITS, lambda: _("A division code has six digits.")
-    ),
-    "town": _text("town"),
-    "industry_code": _pattern(
-        "industry_code",
-        _INDUSTRY_CODE,
-        lambda: _("Not a GB/T 4754-2017 code (a letter and up to four digits, e.g. C2614)."),
-    ),
-    "industry_name": _text("industry_name"),
-    "supervision_class": _choice(SupervisionClass),
-    "special_reason": _free_text,
-    "positive_list": _boolean,
-    "positive_list_until": _date,
-    "credit_rating": _choice(CreditRating),
-    "market_risk_class": _choice(MarketRiskClass),
-    "weather_grade": _choice(WeatherGrade),
-    "pollution_types": _pollution_types,
-    "hazardous_waste_role": _choice(HazardousWasteRole),
-    "violation_record": _free_text,
-    "last_penalty_date": _date,
-    "complaints_12m": _count,
-    "status": _choice(SourceStatus),
-    "status_date": _date,
-    "tags": _tags,
-    "longitude": _coordinate(180),
-    "latitude": _coordinate(90),
+# How each writable field is read (its rule). ``uscc`` is handled apart (it sets
+# ``uscc_checksum_ok``, which needs the record: see ``_clean_uscc``).
+SOURCE_FIELDS: dict[str, Rule] = {
+    name: SOURCE[name].rule for name in SOURCE.names(editable=True) if name != "uscc"
 }
-WRITABLE_FIELDS = frozenset(SOURCE_FIELDS) | {"uscc"}
+WRITABLE_FIELDS = frozenset(SOURCE.names(editable=True))
 # The fields a change record and the comparison look at (``uscc_checksum_ok`` follows ``uscc``).
-TRACKED_FIELDS = (*SOURCE_FIELDS, "uscc", "uscc_checksum_ok")
+TRACKED_FIELDS = tuple(SOURCE.names(tracked=True))
 
 
 @dataclass
@@ -418,16 +129,16 @@ def _clean_source_data(
     """
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    convert_of = SOURCE_FIELDS.get
+    rule_of = SOURCE_FIELDS.get
     for key, raw in data.items():
         if key == "uscc":
             continue
-        convert = convert_of(key)
-        if convert is None:
+        rule = rule_of(key)
+        if rule is None:
             errors[key] = _("“%(field)s” is not a field of a pollution source.") % {"field": key}
             continue
         try:
-            values[key] = convert(raw)
+            values[key] = rule.clean(raw)
         except _FieldError as exc:
             errors[key] = exc.message
     if "uscc" in data:
@@ -458,19 +169,13 @@ def _clean_uscc(
         return
     status = status_of(code)
     if status is uscc_rules.UsccStatus.MALFORMED:
-        errors["uscc"] = _(
-            "“%(code)s” is not a unified social credit code (18 characters, GB 32100-2015)."
-        ) % {"code": code}
+        errors["uscc"] = uscc_malformed_message(code)
     elif status is uscc_rules.UsccStatus.BAD_CHECK_DIGIT:
         unchanged = current is not None and current.get("uscc") == code
         if accept_bad_checksum or unchanged:
             values["uscc_checksum_ok"] = False
         else:
-            errors["uscc"] = _(
-                "The check digit of “%(code)s” is wrong (by GB 32100 the last character "
-                "should be %(digit)s). Check the code against the licence; to keep it as "
-                "written, confirm that you accept a wrong check digit."
-            ) % {"code": code, "digit": uscc_rules.check_digit(code[:17])}
+            errors["uscc"] = uscc_check_digit_message(code)
 
 
 def _check_across_fields(
@@ -506,6 +211,15 @@ def _check_across_fields(
         and "status_date" not in values
     ):
         values["status_date"] = today
+
+
+def source_check_across_fields(values: dict[str, Any], *, today: date) -> dict[str, str]:
+    """The rules across fields (a special object's reason, the permit's dates, …) on the
+    values of a new source: {field: message}. The importer asks it for each row, so the dry
+    run points at the cell with the message the commit would give."""
+    errors: dict[str, str] = {}
+    _check_across_fields(values, errors, None, today)
+    return errors
 
 
 _BAD = object()  # a value that did not convert (its message is in the row's errors)
@@ -545,12 +259,12 @@ def _clean_source_rows(
         fields = [key for key in keys if key != "uscc"]
         columns = []
         for field in fields:
-            convert = SOURCE_FIELDS[field]
+            rule = SOURCE_FIELDS[field]
             column = list(map(itemgetter(field), group))
-            many = getattr(convert, "many", None)
-            converted = many(column) if many is not None else None
+            converted = rule.many(column)
             if converted is None:
                 converted = []
+                convert = rule.clean
                 for j, raw in enumerate(column):
                     try:
                         converted.append(convert(raw))
@@ -630,7 +344,7 @@ def source_create(
     )
     for required in ("source_code", "name", "company_name"):
         if required not in data:
-            cleaned.errors.setdefault(required, _("This field is required."))
+            cleaned.errors.setdefault(required, required_message())
     if cleaned.values.get("managed_by", managed_by) != managed_by:
         cleaned.errors.setdefault(
             "managed_by",
@@ -739,10 +453,10 @@ def source_set_status(
     """Mark a source active, changed, suspended (停产) or cancelled (注销) as of ``status_date``
     (default today). Sources are never deleted: a cancelled one stays in the registry, out of
     the draw pools."""
-    if status not in SourceStatus.values:
-        raise ServiceError(
-            {"status": _("“%(value)s” is not one of the choices.") % {"value": status}}
-        )
+    try:
+        SOURCE["status"].rule.clean(status)
+    except FieldError as exc:
+        raise ServiceError({"status": exc.message}) from None
     status_date = status_date or timezone.localdate()
     if status_date > timezone.localdate():
         raise ServiceError({"status_date": _("The status date cannot be in the future.")})
@@ -1009,7 +723,7 @@ class SourceBulkWriter:
                 cleaned = next(cleaned_rows)
                 for required in ("name", "company_name"):
                     if required not in row:
-                        cleaned.errors.setdefault(required, _("This field is required."))
+                        cleaned.errors.setdefault(required, required_message())
                 managed_by = managed_by_of[org.pk]
                 if cleaned.values.get("managed_by", managed_by) != managed_by:
                     cleaned.errors.setdefault(
@@ -1155,88 +869,31 @@ def source_bulk_upsert(
 
 # --- the check-item list --------------------------------------------------------------------
 
-CHECKITEM_FIELDS = (
-    "year",
-    "code",
-    "name",
-    "legal_basis",
-    "checking_body",
-    "responsible_section",
-    "cooperating_sections",
-    "target_objects",
-    "target_classes",
-    "content",
-    "method",
-    "is_key_item",
-    "required_expertise",
-)
-
-
-def _vocabulary_list(value: Any, choices) -> list[str]:
-    if value in (None, ""):
-        return []
-    items = _SPLIT_TAGS.split(value) if isinstance(value, str) else list(value)
-    wanted = {str(item).strip() for item in items if str(item).strip()}
-    unknown = wanted - set(choices.values)
-    if unknown:
-        raise _FieldError(_("Unknown value: %(values)s.") % {"values": "、".join(sorted(unknown))})
-    return [code for code in choices.values if code in wanted]
+CHECKITEM_FIELDS = tuple(CHECKITEM.names(editable=True))
 
 
 def _clean_checkitem_data(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Normalise ``data`` by the declared rules (``registry.fields.CHECKITEM``)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-
-    def text(field: str, required: bool) -> None:
-        if field not in data:
-            if creating and required:
-                errors[field] = _("This field is required.")
-            return
-        value = "" if data[field] is None else str(data[field]).strip()
-        max_length = CheckItem._meta.get_field(field).max_length
-        if required and not value:
-            errors[field] = _("This field is required.")
-        elif max_length and len(value) > max_length:
-            errors[field] = _("At most %(max)s characters (this has %(length)s).") % {
-                "max": max_length,
-                "length": len(value),
-            }
-        values[field] = value
-
     unknown = set(data) - set(CHECKITEM_FIELDS)
     for field in sorted(unknown):
         errors[field] = _("“%(field)s” is not a field of a check item.") % {"field": field}
-    for field in ("code", "name", "legal_basis", "checking_body"):
-        text(field, required=True)
-    for field in ("target_objects", "content", "responsible_section", "cooperating_sections"):
-        text(field, required=False)
-    if "year" in data or creating:
+    for name in CHECKITEM_FIELDS:
+        declared = CHECKITEM[name]
+        if name not in data:
+            if creating and declared.required:
+                errors[name] = required_message()
+            continue
         try:
-            year = int(data.get("year"))
-            if not 2000 <= year <= 2100:
-                raise ValueError
-            values["year"] = year
-        except (TypeError, ValueError):
-            errors["year"] = _("Enter a year between 2000 and 2100.")
-    if "method" in data:
-        try:
-            values["method"] = _choice(CheckMethod)(data["method"])
-        except _FieldError as exc:
-            errors["method"] = exc.message
-    if "is_key_item" in data:
-        try:
-            values["is_key_item"] = _boolean(data["is_key_item"])
-        except _FieldError as exc:
-            errors["is_key_item"] = exc.message
-    for field, choices in (
-        ("target_classes", SupervisionClass),
-        ("required_expertise", Expertise),
-    ):
-        if field in data:
-            try:
-                values[field] = _vocabulary_list(data[field], choices)
-            except _FieldError as exc:
-                errors[field] = exc.message
+            value = declared.rule.clean(data[name])
+        except FieldError as exc:
+            errors[name] = exc.message
+            continue
+        if declared.required and value in (None, ""):
+            errors[name] = required_message()
+            continue
+        values[name] = value
     _raise_field_errors(errors)
     return values
 

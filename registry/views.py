@@ -23,25 +23,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
-from core.vocab import CheckMethod, Expertise, SupervisionClass
 from exchange.excel import export_response
 from registry import services
+from registry.fields import CHECKITEM, SOURCE
 from registry.filters import CheckItemFilterSet, SourceFilterSet
 from registry.forms import CheckItemForm, SourceForm, SourceStatusForm, add_service_error
 from registry.models import (
     CheckItem,
-    CreditRating,
-    HazardousWasteRole,
-    ManagedBy,
-    MarketRiskClass,
-    PermitCategory,
     PollutionSource,
-    PollutionType,
-    SourceStatus,
-    WeatherGrade,
 )
 from registry.selectors import (
     checkitem_get_for_user,
@@ -91,20 +83,8 @@ def _own_registry_organisation(request: AuthenticatedHttpRequest) -> Organisatio
 
 # --- display helpers ----------------------------------------------------------------------
 
-CHOICE_LABELS: dict[str, dict[str, Any]] = {
-    "managed_by": dict(ManagedBy.choices),
-    "permit_category": dict(PermitCategory.choices),
-    "supervision_class": dict(SupervisionClass.choices),
-    "credit_rating": dict(CreditRating.choices),
-    "market_risk_class": dict(MarketRiskClass.choices),
-    "weather_grade": dict(WeatherGrade.choices),
-    "hazardous_waste_role": dict(HazardousWasteRole.choices),
-    "status": dict(SourceStatus.choices),
-    "pollution_types": dict(PollutionType.choices),
-    "method": dict(CheckMethod.choices),
-    "target_classes": dict(SupervisionClass.choices),
-    "required_expertise": dict(Expertise.choices),
-}
+# Declared once with each field's rule (``registry.fields``).
+CHOICE_LABELS: dict[str, dict[str, Any]] = {**SOURCE.choice_labels(), **CHECKITEM.choice_labels()}
 
 
 def display_value(field: str, value: Any) -> str:
@@ -263,44 +243,7 @@ def _can_create(request: AuthenticatedHttpRequest) -> bool:
     return True
 
 
-SOURCE_EXPORT_FIELDS = [
-    "source_code",
-    "name",
-    "company_name",
-    "uscc",
-    "uscc_checksum_ok",
-    "org_code",
-    "organisation",
-    "managed_by",
-    "legal_representative",
-    "address",
-    "phone",
-    "county_code",
-    "town",
-    "industry_code",
-    "industry_name",
-    "permit_number",
-    "permit_category",
-    "permit_valid_from",
-    "permit_valid_until",
-    "supervision_class",
-    "special_reason",
-    "positive_list",
-    "positive_list_until",
-    "credit_rating",
-    "market_risk_class",
-    "weather_grade",
-    "pollution_types",
-    "hazardous_waste_role",
-    "violation_record",
-    "last_penalty_date",
-    "complaints_12m",
-    "status",
-    "status_date",
-    "tags",
-    "longitude",
-    "latitude",
-]
+SOURCE_EXPORT_FIELDS = SOURCE.names(exported=True)
 
 
 def _export_cell(field: str, value: Any) -> Any:
@@ -477,23 +420,7 @@ def checkitem_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "registry/checkitem_list.html", context)
 
 
-CHECKITEM_EXPORT_FIELDS = [
-    "organisation",
-    "year",
-    "code",
-    "name",
-    "is_key_item",
-    "method",
-    "checking_body",
-    "responsible_section",
-    "cooperating_sections",
-    "legal_basis",
-    "target_objects",
-    "target_classes",
-    "content",
-    "required_expertise",
-    "published_at",
-]
+CHECKITEM_EXPORT_FIELDS = CHECKITEM.names(exported=True)
 
 
 @login_required

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from core import fields
 from core.batch import gc_paused
 from core.bulk import SideJob
 from core.errors import ServiceError
@@ -280,7 +281,7 @@ class _Parser:
         self.columns = [_Column(spec, i, f) for i, f in sorted(table.fields.items())]
         self.fields = [c.field for c in self.columns]
         self.width = max([c.index for c in self.columns] + table.unmapped, default=-1) + 1
-        self.required = _("required, but empty")
+        self.required = fields.required_message()
         self.no_header = _("this column has no header, so its data cannot be imported")
         self.example_key = ""
         if spec.key and spec.key_column.example:

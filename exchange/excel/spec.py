@@ -22,8 +22,8 @@ from operator import methodcaller
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext as _
 
+from core import fields
 from core import uscc as uscc_rules
 
 # A text cell starting with one of these is a formula in a spreadsheet; exports prefix such
@@ -103,10 +103,7 @@ def parse_text(*, max_length: int, required: bool = False) -> Callable[[Any], st
     def parse(raw: Any) -> str:
         text = as_text(raw)
         if len(text) > max_length:
-            raise CellError(
-                _("longer than %(max)s characters (%(length)s)")
-                % {"max": max_length, "length": len(text)}
-            )
+            raise CellError(fields.too_long_message(max_length, len(text)))
         return text
 
     def many(cells: list[Any]) -> list[str] | None:
@@ -131,14 +128,9 @@ def parse_code(
         if upper:
             text = text.upper()
         if len(text) > max_length:
-            raise CellError(
-                _("longer than %(max)s characters (%(length)s)")
-                % {"max": max_length, "length": len(text)}
-            )
+            raise CellError(fields.too_long_message(max_length, len(text)))
         if text and compiled is not None and not compiled.fullmatch(text):
-            raise CellError(
-                _("“%(value)s” is not valid: %(rule)s") % {"value": text, "rule": pattern_help}
-            )
+            raise CellError(fields.pattern_message(text, pattern_help))
         return text
 
     def many(cells: list[Any]) -> list[str] | None:
@@ -169,20 +161,9 @@ def parse_uscc(raw: Any) -> str | Warned:
         return ""
     status = uscc_status(code)
     if status is uscc_rules.UsccStatus.MALFORMED:
-        raise CellError(
-            _("“%(value)s” is not a unified social credit code (18 characters, GB 32100-2015)")
-            % {"value": code}
-        )
+        raise CellError(fields.uscc_malformed_message(code))
     if status is uscc_rules.UsccStatus.BAD_CHECK_DIGIT:
-        return Warned(
-            code,
-            _(
-                "wrong check digit (by GB 32100 the last character should be %(digit)s); "
-                "check the code with the licence. If you accept the warning it is imported "
-                "as written and flagged."
-            )
-            % {"digit": uscc_rules.check_digit(code[:17])},
-        )
+        return Warned(code, fields.uscc_check_digit_message(code))
     return code
 
 
@@ -203,9 +184,7 @@ parse_uscc.many = _uscc_many
 def parse_division(raw: Any) -> str:
     text = as_text(raw)
     if text and not re.fullmatch(r"[0-9]{6}", text):
-        raise CellError(
-            _("“%(value)s” is not a six-digit administrative division code") % {"value": text}
-        )
+        raise CellError(fields.division_message(text))
     return text
 
 
@@ -249,42 +228,40 @@ def parse_date(raw: Any) -> date | None:
                 try:
                     value = date(*map(int, match.groups()))
                 except ValueError:
-                    raise CellError(
-                        _("“%(value)s” is not a valid date") % {"value": text}
-                    ) from None
+                    raise CellError(fields.invalid_date_message(text)) from None
                 break
     if value is None:
-        raise CellError(
-            _("“%(value)s” is not a date (write it like 2024-01-31)") % {"value": as_text(raw)}
-        )
+        raise CellError(fields.not_a_date_message(as_text(raw)))
     if not DATE_MIN <= value <= DATE_MAX:
-        raise CellError(
-            _("%(value)s is outside the plausible range (1950–2100)") % {"value": value.isoformat()}
-        )
+        raise CellError(fields.implausible_date_message(value.isoformat()))
     return value
 
 
-def parse_integer(*, min_value: int | None = 0, default: int | None = 0) -> Callable:
+def parse_integer(
+    *, min_value: int | None = 0, max_value: int | None = None, default: int | None = 0
+) -> Callable:
     def parse(raw: Any) -> int | None:
         if is_blank(raw):
             return default
         if isinstance(raw, bool):
-            raise CellError(_("“%(value)s” is not a whole number") % {"value": as_text(raw)})
+            raise CellError(fields.whole_number_message(as_text(raw)))
         if isinstance(raw, float):
             if not raw.is_integer():
-                raise CellError(_("“%(value)s” is not a whole number") % {"value": as_text(raw)})
+                raise CellError(fields.whole_number_message(as_text(raw)))
             value = int(raw)
         elif isinstance(raw, int):
             value = raw
         else:
             text = as_text(raw).replace(",", "")
             if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-                raise CellError(_("“%(value)s” is not a whole number") % {"value": text})
+                raise CellError(fields.whole_number_message(text))
             value = int(float(text)) if "." in text else int(text)
-        if min_value is not None and value < min_value:
-            raise CellError(
-                _("%(value)s is less than %(min)s") % {"value": value, "min": min_value}
-            )
+        if (min_value is not None and value < min_value) or (
+            max_value is not None and value > max_value
+        ):
+            if max_value is None:
+                raise CellError(fields.less_than_message(value, min_value))
+            raise CellError(fields.range_message(value, min_value, max_value))
         return value
 
     def many(cells: list[Any]) -> list[int] | None:
@@ -296,6 +273,8 @@ def parse_integer(*, min_value: int | None = 0, default: int | None = 0) -> Call
         else:
             return None
         if values and min_value is not None and min(values) < min_value:
+            return None
+        if values and max_value is not None and max(values) > max_value:
             return None
         return values
 
@@ -313,12 +292,9 @@ def parse_decimal(*, places: int, min_value: float, max_value: float) -> Callabl
         try:
             value = Decimal(text).quantize(quantum)
         except (InvalidOperation, ValueError):
-            raise CellError(_("“%(value)s” is not a number") % {"value": text}) from None
+            raise CellError(fields.number_message(text)) from None
         if not min_value <= value <= max_value:
-            raise CellError(
-                _("%(value)s is outside %(min)s to %(max)s")
-                % {"value": text, "min": min_value, "max": max_value}
-            )
+            raise CellError(fields.range_message(text, min_value, max_value))
         return value
 
     to_quantum = methodcaller("quantize", quantum)
@@ -354,7 +330,7 @@ def parse_boolean(*, default: bool = False) -> Callable[[Any], bool]:
             return True
         if text in FALSE_WORDS:
             return False
-        raise CellError(_("write 是 or 否, not “%(value)s”") % {"value": as_text(raw)})
+        raise CellError(fields.boolean_message(as_text(raw)))
 
     return parse
 
@@ -395,10 +371,7 @@ def parse_choice(
         text = as_text(raw)
         code = lookup.get(text.lower()) or lookup.get(re.sub(r"\s+", "", text).lower())
         if code is None:
-            raise CellError(
-                _("“%(value)s” is not one of: %(choices)s")
-                % {"value": text, "choices": _choices_hint(choices)}
-            )
+            raise CellError(fields.choice_message(text, _choices_hint(choices)))
         return code
 
     return parse
@@ -419,10 +392,7 @@ def parse_multi_choice(
                 continue
             code = lookup.get(part.lower())
             if code is None:
-                raise CellError(
-                    _("“%(value)s” is not one of: %(choices)s")
-                    % {"value": part, "choices": _choices_hint(choices)}
-                )
+                raise CellError(fields.choice_message(part, _choices_hint(choices)))
             found.add(code)
         return sorted(found, key=order.__getitem__)
 
@@ -437,13 +407,10 @@ def parse_tags(*, max_length: int = 20, max_count: int = 20) -> Callable[[Any], 
             if not part or part in tags:
                 continue
             if len(part) > max_length:
-                raise CellError(
-                    _("the tag “%(tag)s” is longer than %(max)s characters")
-                    % {"tag": part, "max": max_length}
-                )
+                raise CellError(fields.tag_too_long_message(part, max_length))
             tags.append(part)
         if len(tags) > max_count:
-            raise CellError(_("more than %(max)s tags") % {"max": max_count})
+            raise CellError(fields.too_many_tags_message(max_count))
         return tags
 
     return parse
@@ -531,11 +498,13 @@ def date_column(header, field, *, required=False, help="", example=None, width=1
     return Column(header, field, parse_date, "date", required, help, example, width=width)
 
 
-def integer_column(header, field, *, min_value=0, default=0, help="", example=0, width=10):
+def integer_column(
+    header, field, *, min_value=0, max_value=None, default=0, help="", example=0, width=10
+):
     return Column(
         header,
         field,
-        parse_integer(min_value=min_value, default=default),
+        parse_integer(min_value=min_value, max_value=max_value, default=default),
         "integer",
         False,
         help,
@@ -544,7 +513,7 @@ def integer_column(header, field, *, min_value=0, default=0, help="", example=0,
     )
 
 
-def decimal_column(header, field, *, places, min_value, max_value, help="", example=None):
+def decimal_column(header, field, *, places, min_value, max_value, help="", example=None, width=12):
     return Column(
         header,
         field,
@@ -553,7 +522,7 @@ def decimal_column(header, field, *, places, min_value, max_value, help="", exam
         False,
         help,
         example,
-        width=12,
+        width=width,
     )
 
 
@@ -612,8 +581,91 @@ def multi_choice_column(header, field, choices, *, aliases=None, help="", exampl
     )
 
 
-def tags_column(header, field, *, help="", example="", width=18):
-    return Column(header, field, parse_tags(), "tags", False, help, example, width=width)
+def tags_column(header, field, *, max_length=20, max_count=20, help="", example="", width=18):
+    return Column(
+        header,
+        field,
+        parse_tags(max_length=max_length, max_count=max_count),
+        "tags",
+        False,
+        help,
+        example,
+        width=width,
+    )
+
+
+def column_for(declared: fields.Field) -> Column:
+    """The import column of a declared field (``core.fields``): its header, and a parser
+    that applies the field's rule to a cell, saying what is wrong in the rule's words."""
+    rule, name, header = declared.rule, declared.name, declared.imported
+    common = {"help": declared.help, "example": declared.example}
+    if declared.width:
+        common["width"] = declared.width
+    default = declared.default
+    if isinstance(rule, fields.Text):
+        return text_column(
+            header, name, max_length=rule.max_length, required=declared.required, **common
+        )
+    if isinstance(rule, fields.Code):
+        return code_column(
+            header,
+            name,
+            max_length=rule.max_length,
+            pattern=rule.pattern or None,
+            pattern_help=rule.pattern_help,
+            required=declared.required,
+            **common,
+        )
+    if isinstance(rule, fields.CreditCode):
+        return Column(header, name, parse_uscc, "code", declared.required, **common)
+    if isinstance(rule, fields.Division):
+        return Column(header, name, parse_division, "code", declared.required, **common)
+    if isinstance(rule, fields.Choice):
+        return choice_column(
+            header,
+            name,
+            rule.choices.choices,
+            default="" if default is None else default,
+            required=declared.required,
+            aliases=rule.aliases,
+            **common,
+        )
+    if isinstance(rule, fields.MultiChoice):
+        return multi_choice_column(
+            header, name, rule.choices.choices, aliases=rule.aliases, **common
+        )
+    if isinstance(rule, fields.Tags):
+        return tags_column(
+            header, name, max_length=rule.max_length, max_count=rule.max_count, **common
+        )
+    if isinstance(rule, fields.Date):
+        return date_column(header, name, required=declared.required, **common)
+    if isinstance(rule, fields.Bool):
+        return boolean_column(header, name, default=rule.default, **common)
+    if isinstance(rule, fields.Int):
+        return integer_column(
+            header,
+            name,
+            min_value=rule.min_value,
+            max_value=rule.max_value,
+            default=rule.default,
+            **common,
+        )
+    if isinstance(rule, fields.Decimal):
+        return decimal_column(
+            header,
+            name,
+            places=rule.places,
+            min_value=rule.min_value,
+            max_value=rule.max_value,
+            **common,
+        )
+    raise TypeError(f"no import column for the rule {rule!r} of {name}")
+
+
+def columns_for(declared: Iterable[fields.Field]) -> tuple[Column, ...]:
+    """The import columns of an entity's declared fields that have a header, in order."""
+    return tuple(column_for(f) for f in declared if f.imported)
 
 
 @dataclass(slots=True)

@@ -101,7 +101,7 @@ def test_it_phrases_each_error_with_row_number_and_column_in_chinese(toy):
 
 def test_it_requires_required_columns_per_row(toy):
     result = run(toy, [["A1", ""], ["", "乙"]])
-    assert texts(result) == ["第 2 行，名称：必填，但为空", "第 3 行，编码：必填，但为空"]
+    assert texts(result) == ["第 2 行，名称：此项为必填项。", "第 3 行，编码：此项为必填项。"]
 
 
 def test_it_accepts_enumerations_by_chinese_label_english_label_or_code(toy):
@@ -137,7 +137,7 @@ def test_a_wrong_check_digit_is_a_warning_not_an_error_nor_a_silent_drop(toy):
     assert result.error_count == 0
     assert texts(result, "warning") == [
         "第 2 行，统一社会信用代码：校验位错误（按 GB 32100 最后一位应为 U），请对照营业执照核实。"
-        "接受警告后将按原样导入并作标记。"
+        "如需按原样保存，请接受警告，该记录将被标记。"
     ]
     # the row is kept, with the code exactly as written
     assert result.rows[0].values["uscc"] == BAD_CHECK
@@ -193,7 +193,7 @@ def test_it_compares_with_the_registry_field_by_field():
 def test_it_skips_blank_rows_and_keeps_excel_row_numbers(toy):
     result = run(toy, [["A1", "甲"], [None, None], ["", "   "], ["A2", ""]])
     assert [r.number for r in result.rows] == [2, 5]
-    assert texts(result) == ["第 5 行，名称：必填，但为空"]
+    assert texts(result) == ["第 5 行，名称：此项为必填项。"]
 
 
 def test_it_refuses_the_templates_example_row(toy):

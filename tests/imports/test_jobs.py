@@ -182,7 +182,7 @@ def test_commit_is_refused_while_the_report_has_errors(county_clerk, media_root)
     job = upload(county_clerk, inspectors_xlsx(rows))
     assert job.report["errors"] == 2
     texts = [f"第 {e['row']} 行，{e['column']}：{e['message']}" for e in job.report["error_list"]]
-    assert "第 3 行，执法证号：执法人员必填" in texts
+    assert "第 3 行，执法证号：执法人员必须填写执法证号。" in texts
     assert "第 4 行，执法证有效期至：“2027-02-30”不是有效日期" in texts
     assert job.error_report.name  # the full list, as Excel
     with pytest.raises(ServiceError):

@@ -134,8 +134,8 @@ def test_it_reports_each_bad_cell_by_row_and_column(county_clerk):
         "第 3 行，统一社会信用代码：“91410823ABC”不是统一社会信用代码（18 位，GB 32100-2015）"
         in errors
     )
-    assert "第 3 行，特殊监管原因：特殊监管对象必须填写" in errors
-    assert "第 4 行，许可证有效期止：许可证到期日不能早于生效日" in errors
+    assert "第 3 行，特殊监管原因：特殊监管对象须填写列为特殊监管对象的原因。" in errors
+    assert "第 4 行，许可证有效期止：许可证有效期止不能早于有效期起。" in errors
     assert any(e.startswith("第 5 行，监管单位代码：“410825”") for e in errors)
     assert any(e.startswith("第 6 行，行业代码：“26”不符合要求") for e in errors)
     assert any(e.startswith("第 6 行，污染类型：“辐射”不是可选值之一") for e in errors)

@@ -128,7 +128,7 @@ def test_create_form_shows_errors_in_chinese(client_for, county_clerk):
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "特殊监管对象须填写" in errors["special_reason"][0]
-    assert "校验码错误" in errors["uscc"][0]
+    assert "校验位错误" in errors["uscc"][0]
     assert not PollutionSource.objects.filter(source_code=data["source_code"]).exists()
     assert "特殊监管对象须填写" in response.content.decode()
 
