@@ -106,7 +106,7 @@ class DrawAdmin(ReadOnlyAdmin):
         "executed_at",
         "disclosed_at",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # names only, no groups
 
 
 @admin.register(DrawExclusion)

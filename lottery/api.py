@@ -89,7 +89,9 @@ class _ClassFieldMixin:
 class QuotaSerializer(_ClassFieldMixin, serializers.Serializer):
     klass = serializers.CharField(help_text="key / general / special")  # bound as "class"
     pool = serializers.IntegerField(help_text="Eligible sources after exclusions.")
-    required = serializers.IntegerField(help_text="What the draw takes.")
+    # A declared field named like a Field attribute: DRF's metaclass takes it out of the
+    # class, so it shadows nothing; the stubs cannot tell.
+    required = serializers.IntegerField(help_text="What the draw takes.")  # type: ignore[assignment]
     drawn_this_year = serializers.IntegerField()
     uncovered = serializers.IntegerField(help_text="Not yet covered in the coverage cycle.")
     joint = serializers.IntegerField(help_text="Marked for internal joint inspection.")
@@ -128,7 +130,7 @@ class DrawSerializer(serializers.ModelSerializer):
     def get_result_visible(self, draw: Draw) -> bool:
         # The answer depends only on these three, so a page of draws asks once per bureau
         # rather than once per draw.
-        cache = self.context.setdefault("result_visible", {})
+        cache = self.context.setdefault("result_visible", {})  # type: ignore[attr-defined]  # DRF's context is a dict
         key = (draw.organisation_id, draw.status, draw.disclosed_at is not None)
         if key not in cache:
             cache[key] = can_see_full_result(self.context["request"].user, draw)

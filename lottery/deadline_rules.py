@@ -323,7 +323,7 @@ def describe_deadline_rule(event: str, rule: dict) -> str:
     if kind == "working_days":
         return _("%(days)s working days after %(anchor)s") % {
             "days": rule["days"],
-            "anchor": ANCHORS.get(rule.get("from"), rule.get("from")),
+            "anchor": ANCHORS.get(rule.get("from"), rule.get("from")),  # type: ignore[arg-type]  # no key: .get(None) gives the default
         }
     return _("within the last %(days)s working days of the previous quarter") % rule
 

@@ -6,11 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
 from core.roles import Cap, user_can
 from lottery import services
@@ -97,7 +98,7 @@ class RegimeForm(forms.Form):
         return rules
 
 
-def _organisation(request: HttpRequest) -> Organisation | None:
+def _organisation(request: AuthenticatedHttpRequest) -> Organisation | None:
     """The leader's own bureau; an administrator picks one with ``?organisation=``."""
     user = request.user
     if user_can(user, Cap.ADMINISTER):
@@ -111,13 +112,13 @@ def _organisation(request: HttpRequest) -> Organisation | None:
         if found is None:
             messages.error(request, _("Unknown organisation."))
         return found
-    if user.organisation_id and user.organisation.kind in DRAWING_KINDS:
+    if user.organisation is not None and user.organisation.kind in DRAWING_KINDS:
         return user.organisation
     return None
 
 
 @login_required
-def deadline_regime(request: HttpRequest) -> HttpResponse:
+def deadline_regime(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not (user_can(user, Cap.VIEW_PLANS) or user_can(user, Cap.ADMINISTER)):
         raise PermissionDenied
@@ -130,6 +131,7 @@ def deadline_regime(request: HttpRequest) -> HttpResponse:
     current = deadline_rules_for([organisation])[organisation.pk] if organisation else None
     form = None
     if can_edit:
+        assert organisation is not None and current is not None  # can_edit needs a bureau
         if request.method == "POST":
             form = RegimeForm(request.POST)
             if form.is_valid():

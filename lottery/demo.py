@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from unittest import mock
 
 from django.db import transaction
@@ -99,7 +100,7 @@ def seed(*, stdout, rng: random.Random) -> None:
     for org in bureaus:
         if org.kind == Organisation.Kind.COUNTY_BUREAU and org.division_code != SHOWCASE_COUNTY:
             late[org.parent_id] = org.pk
-    made = {"plans": 0, "draws": 0, "refused": []}
+    made: dict[str, Any] = {"plans": 0, "draws": 0, "refused": []}
     for org in bureaus:
         clerk = org.users.filter(role=Role.CLERK).order_by("pk").first()
         leader = org.users.filter(role=Role.LEADER).order_by("pk").first()

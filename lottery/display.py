@@ -56,7 +56,7 @@ def plan_history(plan: Plan) -> list[dict]:
         ("published", plan.published_by, plan.published_at),
     ]
     rows = []
-    for key, who, at in sorted((s for s in steps if s[2]), key=lambda s: s[2]):
+    for key, who, at in sorted(((k, w, t) for k, w, t in steps if t), key=lambda s: s[2]):
         rows.append(
             {
                 "key": key,
@@ -107,7 +107,7 @@ def describe_rule(rule: dict) -> str:
         text = _(
             "%(class)s: every object checked within the %(cycle)s; objects not yet checked in "
             "the cycle are drawn first."
-        ) % {"class": klass, "cycle": CYCLE_LABELS.get(rule.get("cycle"), rule.get("cycle"))}
+        ) % {"class": klass, "cycle": CYCLE_LABELS.get(rule.get("cycle"), rule.get("cycle"))}  # type: ignore[arg-type]  # no key: .get(None) gives the default
         if rule.get("cycle") == "three_years" and rule.get("anchor_year"):
             text += " " + _("(cycles counted from %(year)s)") % {"year": rule["anchor_year"]}
         return text
@@ -161,7 +161,7 @@ def describe_rule(rule: dict) -> str:
             "own": _("The organisation's own supervised objects."),
             "city_managed": _("The city-managed objects of the whole city."),
             "city_area": _("Every object in the city's area."),
-        }.get(rule.get("scope"), str(rule.get("scope")))
+        }.get(rule.get("scope"), str(rule.get("scope")))  # type: ignore[arg-type]  # no key: .get(None) gives the default
     if kind == "joint_share":
         return _(
             "%(class)s: %(pct)s%% a year checked by internal joint inspection (one visit, several "
@@ -175,7 +175,7 @@ def describe_rules(rules: list[dict]) -> list[dict]:
     return [
         {
             "kind": rule.get("kind"),
-            "label": RULE_KIND_LABELS.get(rule.get("kind"), ""),
+            "label": RULE_KIND_LABELS.get(rule.get("kind"), ""),  # type: ignore[arg-type]  # no key: .get(None) gives the default
             "text": describe_rule(rule),
         }
         for rule in rules
@@ -527,6 +527,7 @@ def draw_result(
     order = [q["class"] for q in draw.quotas] or [c.value for c in SupervisionClass]
     qs = DrawSelection.objects.filter(draw=draw).select_related("source", "substitution")
     paged = None
+    selections: list[DrawSelection]
     if page is not None:
         stratum = stratum if stratum in order else ""
         query = query.strip()
@@ -559,7 +560,7 @@ def draw_result(
     )
     effective = [s for s in selections if s.pk not in replaced]
     teams = effective_teams(effective)
-    new_teams: dict[int, list[Member]] = defaultdict(list)
+    new_teams: dict[int | None, list[Member]] = defaultdict(list)
     for a in (
         TeamAssignment.objects.filter(substitution__in=[s.pk for s in approved])
         .select_related("inspector")
@@ -576,11 +577,11 @@ def draw_result(
     }
     team_changes: dict[int, list[Substitution]] = defaultdict(list)
     pending: dict[int, list[Substitution]] = defaultdict(list)
-    for s in subs:
-        if s.status == Substitution.Status.REQUESTED:
-            pending[s.selection_id].append(s)
-        elif s.status == Substitution.Status.APPROVED and s.kind == Substitution.Kind.INSPECTOR:
-            team_changes[s.selection_id].append(s)
+    for sub in subs:
+        if sub.status == Substitution.Status.REQUESTED:
+            pending[sub.selection_id].append(sub)
+        elif sub.status == Substitution.Status.APPROVED and sub.kind == Substitution.Kind.INSPECTOR:
+            team_changes[sub.selection_id].append(sub)
     grouped: dict[str, list[ResultRow]] = {name: [] for name in order}
     for s in selections:
         grouped.setdefault(s.stratum, []).append(

@@ -554,7 +554,7 @@ def _digest_function(manifest: Any) -> Any:
     manifest has no valid salt (its check reports that)."""
     if type(manifest) is dict and manifest.get("algorithm") == ALGORITHM_V2:
         return _sha256_hex
-    salt = manifest.get("salt") if type(manifest) is dict else None
+    salt: Any = manifest.get("salt") if type(manifest) is dict else None
     if not _is_salt(salt):
         return None
     mac = _HmacSha256(bytes.fromhex(salt))
@@ -993,7 +993,7 @@ def _build(
     share: bool = False,
 ) -> tuple[dict[str, Any], list[bytes], bytes]:
     """``build_manifest``, also returning the encoded pools (to reuse their bytes)."""
-    built_strata = []
+    built_strata: list[dict[str, Any]] = []
     for s_index, stratum in enumerate(strata):
         name = _as_str(stratum.get("name"), f"strata[{s_index}].name")
         pool = _manifest_form(stratum.get("pool", ()), share)
@@ -2164,8 +2164,9 @@ class _Replay:
         leaving: str | None = None,
     ) -> Mapping[str, Any] | None:
         """Compare the recorded team with the recomputed one; return the team to go on with."""
+        computed: Mapping[str, Any] | None
         try:
-            computed: Mapping[str, Any] | None = self.new_team(object_id, excluded, leaving)
+            computed = self.new_team(object_id, excluded, leaving)
         except ConstraintError as exc:
             differs(f"{where}: no valid team exists: {exc}")
             computed = None
@@ -2365,7 +2366,7 @@ def verify(record: Any, *, expected_manifest_hash: str | None = None) -> list[st
     if missing:
         return [f"record: missing field {', '.join(missing)}"]
     diffs: list[str] = []
-    extra = sorted(set(record) - set(_RECORD_FIELDS) - {"substitutions"})
+    extra: list[Any] | set[Any] = sorted(set(record) - set(_RECORD_FIELDS) - {"substitutions"})
     if extra:
         # A misspelt "substitutions" must not pass unchecked.
         diffs.append(f"record: unexpected field {', '.join(map(str, extra))}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +14,13 @@ from core.vocab import SupervisionClass
 from lottery.models import Plan, RuleSet
 from lottery.periods import inspection_period_error
 
+if TYPE_CHECKING:
+    from registry.models import CheckItem
+
 
 class ServiceErrorMixin:
+    add_error: Callable[..., None]  # the form's it is mixed into (an annotation only)
+
     def add_service_error(self, exc: ServiceError) -> None:
         """Show a service's refusal at the top of the form."""
         for message in exc.messages:
@@ -49,7 +56,7 @@ class PlanForm(ServiceErrorMixin, forms.Form):
             "change this plan."
         ),
     )
-    check_items = forms.ModelMultipleChoiceField(
+    check_items: forms.ModelMultipleChoiceField[CheckItem] = forms.ModelMultipleChoiceField(
         label=_("Check items"),
         queryset=None,
         required=False,

@@ -87,6 +87,8 @@ def _review_card(user, today, year: int, quarter: int) -> Card:
     late = sum(1 for s in standings if s.late(today))
     due = standings[0].due if standings else None
     if late:
+        # Some unit is late, so it has a due date; this assumes standings[0] shares its regime.
+        assert due is not None
         note = ngettext(
             "%(n)s unit late; the draw was due by %(due)s.",
             "%(n)s units late; the draw was due by %(due)s.",

@@ -106,8 +106,8 @@ class Pools:
         entries, codes = self.entries, self.codes
         exclusions, off_site, uncovered = self.exclusions, self.off_site, self.uncovered
         inactive = ("suspended", "cancelled")
-        exclude_listed = bool(positive) and positive["mode"] == "exclude"
-        off_site_listed = bool(positive) and positive["mode"] == "off_site"
+        exclude_listed = bool(positive and positive["mode"] == "exclude")
+        off_site_listed = bool(positive and positive["mode"] == "off_site")
         capped = cap["max_per_year"] if cap else None
         cap_exempt = set(cap.get("exempt_classes", [])) if cap else set()
         for (
@@ -161,7 +161,7 @@ def quota_for_plan(plan: Plan, pools: Pools | None = None) -> list[ClassQuota]:
     """Each class's quota for the plan's quarter, with the arithmetic written out."""
     pools = pools or Pools(plan)
     year, quarter = plan.year, plan.quarter or 1
-    drawn = defaultdict(int)
+    drawn: defaultdict[str, int] = defaultdict(int)
     for _sid, stratum, _q, _pk in executed_selection_rows(
         organisation=plan.organisation, year=year
     ):

@@ -42,8 +42,10 @@ def draw_result_for_user(
     if not can_see_full_result(user, draw):
         return None
     result = draw_result(draw, page=page, stratum=stratum, query=query)
-    if exact_page and result.page.number != int(page) and result.page.paginator.count:
-        raise InvalidPage(page)
+    if exact_page:
+        assert result.page is not None  # draw_result pages when given a page
+        if result.page.number != int(page) and result.page.paginator.count:
+            raise InvalidPage(page)
     services.draw_log_result_view(actor=user, draw=draw, via=via, detail=detail)
     return result
 

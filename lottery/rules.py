@@ -185,7 +185,7 @@ _RISK = {
 }
 
 # 本溪 2025: the county bureaus and the city team share every rule but the pool.
-_BENXI_2025 = [
+_BENXI_2025: list[dict] = [
     {"kind": "class_percentage", "class": "key", "percent": 25, "per": "quarter"},
     {"kind": "coverage", "class": "key", "cycle": "year"},
     {"kind": "coverage", "class": "general", "cycle": "three_years", "anchor_year": 2025},

@@ -19,6 +19,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -185,7 +186,9 @@ def effective_teams(selections: list[DrawSelection]) -> dict[int, list[TeamAssig
             (
                 sub_id
                 for sub_id, rows in by_sub.items()
-                if sub_id is not None and rows[0].substitution.kind == Substitution.Kind.INSPECTOR
+                if sub_id is not None
+                and rows[0].substitution is not None
+                and rows[0].substitution.kind == Substitution.Kind.INSPECTOR
             ),
             default=None,
         )
@@ -397,6 +400,7 @@ class QuarterStanding:
         if self.due is None:
             return 0
         if self.executed:
+            assert self.draw is not None  # executed: there is a draw
             return (timezone.localdate(self.draw.executed_at) - self.due).days
         return (today - self.due).days
 
@@ -431,6 +435,7 @@ def quarter_standings(
     for org in organisations:
         plan = plans.get(org.pk)
         draw = draws.get(plan.pk) if plan else None
+        dates: dict[str, Any]
         try:
             due = quarter_due(regimes[org.pk], "quarterly_draw", year, quarter)
             dates = {"due": due.due, "opens": due.opens}
@@ -553,11 +558,11 @@ def _substitution_entries(draw: Draw, *, exclude: int | None = None) -> list[dic
     """
     subs = list(
         Substitution.objects.filter(draw=draw, status=Substitution.Status.APPROVED)
-        .exclude(pk=exclude)
+        .exclude(pk=exclude)  # type: ignore[misc]  # pk=None is IS NULL: excludes nothing
         .select_related("selection__source")
         .order_by("decided_at", "pk")
     )
-    rows: dict[int, list[TeamAssignment]] = defaultdict(list)
+    rows: dict[int | None, list[TeamAssignment]] = defaultdict(list)
     for a in TeamAssignment.objects.filter(substitution__in=subs).order_by("pk"):
         rows[a.substitution_id].append(a)
     replacements = dict(

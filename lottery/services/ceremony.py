@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -546,7 +547,7 @@ def draw_execute(*, actor: User, draw: Draw, public_value: str = "") -> Draw:
             objects, teams = _draw_and_store(draw, manifest, seed)
         except engine.EngineError as exc:
             raise ServiceError(_("The draw cannot be made: %(why)s") % {"why": exc}) from exc
-        record = {
+        record: dict[str, Any] = {
             "entropy": clean,
             "public_value": public,
             "seed": seed.hex(),

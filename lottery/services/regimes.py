@@ -103,8 +103,9 @@ def deadline_regime_save(
     if based_on and based_on not in DEADLINE_PRESETS:
         raise ServiceError(_("Unknown preset."), code="deadline_rule")
     with transaction.atomic():
-        existing = DeadlineRegime.objects.select_for_update().filter(organisation=organisation)
-        existing = existing.first()
+        existing = (
+            DeadlineRegime.objects.select_for_update().filter(organisation=organisation).first()
+        )
         before = model_snapshot(existing) if existing else None
         preset = DEADLINE_PRESETS.get(based_on or (existing.based_on if existing else ""))
         regime, _created = DeadlineRegime.objects.update_or_create(

@@ -107,6 +107,8 @@ def _source_ids(rows: list[tuple[str, int, datetime]], prepared_at: datetime) ->
 def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows):
     """``_draw_and_store``'s work; ``selection_rows(stratum, codes, source_of)`` gives the
     rows of ``_SELECTION_FIELDS`` (raising ``_SourcesGone`` for a code not in the registry)."""
+    objects: dict[str, list[str]]
+    teams: list[dict]
     if connection.vendor != "postgresql":
         objects = engine.select_objects(seed, manifest)
         teams = engine.assign_teams(seed, manifest, objects)
@@ -194,8 +196,8 @@ def _store_while_drawing(draw: Draw, manifest: dict, seed: bytes, selection_rows
                 )
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
-    objects: dict[str, list[str]] = {}
-    teams: list[dict] = []
+    objects = {}
+    teams = []
     # Who may be granted their task is known before the draw: read it now, not after the
     # writer is done (the connection is the writer's meanwhile).
     users = _inspector_users(int(p["id"][1:]) for p in manifest["inspectors"]["pool"])
@@ -308,5 +310,7 @@ def _grant_tasks(pairs: list[tuple[int, int]], users: dict[int, int] | None = No
             by_user[users[inspector_id]].append(selection_id)
     for user in get_user_model().objects.filter(pk__in=by_user):
         assign_perm(
-            "lottery.view_drawn_task", user, DrawSelection.objects.filter(pk__in=by_user[user.pk])
+            "lottery.view_drawn_task",
+            user,
+            DrawSelection.objects.filter(pk__in=by_user[user.pk]),  # type: ignore[arg-type]  # guardian assigns to a queryset in bulk
         )

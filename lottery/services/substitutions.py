@@ -123,7 +123,8 @@ def _revoke_tasks(sub: Substitution) -> None:
             )
         )
     )
-    users = Inspector.objects.filter(pk__in=inspectors, user__isnull=False).values_list(
+    # A recusal names its inspector; pk__in=[None] would match nothing anyway.
+    users = Inspector.objects.filter(pk__in=inspectors, user__isnull=False).values_list(  # type: ignore[misc]
         "user", flat=True
     )
     from django.contrib.auth import get_user_model

@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from lottery import readers, services
 from lottery.display import exclusion_rows, manifest_summary
 from lottery.forms import AbandonForm, DiscardForm, EntropyForm, ExecuteForm, PrepareForm
@@ -40,7 +41,7 @@ from lottery.views._common import (
 
 @login_required
 @require_POST
-def draw_prepare(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_prepare(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     if not _can_operate_plan(request.user, plan):
         raise PermissionDenied
@@ -48,7 +49,7 @@ def draw_prepare(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect("lottery:plan_detail", pk=plan.pk)
     try:
         draw = services.draw_prepare(
@@ -68,7 +69,7 @@ def draw_prepare(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draw_list(request: HttpRequest) -> HttpResponse:
+def draw_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_draws(request)
     qs = draw_list_for_user(user=request.user).order_by("-prepared_at")
     status = request.GET.get("status", "")
@@ -87,7 +88,7 @@ def draw_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _entropy_context(request: HttpRequest, draw: Draw, **forms) -> dict:
+def _entropy_context(request: AuthenticatedHttpRequest, draw: Draw, **forms) -> dict:
     entropy = list(draw.entropy.all())
     operate = can_operate_draw(request.user, draw)
     return {
@@ -103,7 +104,7 @@ def _entropy_context(request: HttpRequest, draw: Draw, **forms) -> dict:
     }
 
 
-def _result_context(request: HttpRequest, draw: Draw, via: str, **extra) -> dict:
+def _result_context(request: AuthenticatedHttpRequest, draw: Draw, via: str, **extra) -> dict:
     """The drawn list (for those who may see it; the view is audited) and its change forms."""
     # The filter and page travel with the page links (GET) and, so a change request keeps
     # the list where it was, with the forms that swap the result in place (POST).
@@ -129,7 +130,7 @@ def _result_context(request: HttpRequest, draw: Draw, via: str, **extra) -> dict
 
 
 @login_required
-def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
     if draw.status == Draw.Status.EXECUTED and _is_htmx(request):
@@ -164,7 +165,7 @@ def draw_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "lottery/draw_detail.html", context)
 
 
-def _operable(request: HttpRequest, pk: int) -> Draw:
+def _operable(request: AuthenticatedHttpRequest, pk: int) -> Draw:
     """The draw (404 outside the user's scope) if the user may operate it (403 otherwise)."""
     draw = draw_get_for_user(user=request.user, pk=pk)
     if not can_operate_draw(request.user, draw):
@@ -174,7 +175,7 @@ def _operable(request: HttpRequest, pk: int) -> Draw:
 
 @login_required
 @require_POST
-def draw_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_commit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     draw = _operable(request, pk)
     try:
         services.draw_commit(actor=request.user, draw=draw)
@@ -189,7 +190,7 @@ def draw_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def draw_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     draw = _operable(request, pk)
     form = DiscardForm(request.POST)
     try:
@@ -207,7 +208,7 @@ def draw_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def draw_abandon(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_abandon(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A leader gives up a committed draw that cannot execute; the reason is published."""
     draw = draw_get_for_user(user=request.user, pk=pk)
     if not _can_approve(request.user, draw.organisation_id):
@@ -234,7 +235,7 @@ def draw_abandon(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def draw_entropy(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_entropy(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A witness's value; with htmx the entropy panel (list, count, forms) is swapped in place."""
     draw = _operable(request, pk)
     form = EntropyForm(request.POST)
@@ -248,7 +249,7 @@ def draw_entropy(request: HttpRequest, pk: int) -> HttpResponse:
     if not _is_htmx(request):
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect("lottery:draw_detail", pk=draw.pk)
     draw.refresh_from_db()
     return render(
@@ -258,7 +259,7 @@ def draw_entropy(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def draw_execute(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_execute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     draw = _operable(request, pk)
     form = ExecuteForm(request.POST)
     public_value = form.cleaned_data["public_value"] if form.is_valid() else ""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.http import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from lottery.display import class_label, deadline_status
 from lottery.forms import QuarterForm
@@ -16,7 +17,7 @@ from lottery.selectors import decisions_pending_for_user, quarter_standings_for_
 
 
 @login_required
-def quota_overview(request: HttpRequest) -> HttpResponse:
+def quota_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each county (and the city team) of the reviewer's scope: this quarter's plan, its draw,
     quotas against what was drawn, and whether the draw met its deadline. Four queries."""
     if not user_can(request.user, Cap.REVIEW_COUNTIES):
@@ -67,7 +68,7 @@ def quota_overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def approvals(request: HttpRequest) -> HttpResponse:
+def approvals(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything waiting for this leader's decision across the bureau: draft plans and the
     substitutions requested on any of its draws, each linked to where it is decided."""
     if not user_can(request.user, Cap.APPROVE):

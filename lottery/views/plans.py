@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
 from core.roles import Cap, user_can
 from lottery import services
@@ -43,7 +44,7 @@ from registry.selectors import checkitem_list_for_user
 
 
 @login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_plans(request)
     live = Draw.objects.filter(plan=OuterRef("pk")).exclude(status__in=Draw.DEAD_STATUSES)
     qs = plan_list_for_user(user=request.user).annotate(
@@ -138,7 +139,7 @@ def _plan_initial(plan: Plan, rulesets) -> dict:
     }
 
 
-def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
+def _plan_form_page(request: AuthenticatedHttpRequest, plan: Plan | None) -> HttpResponse:
     """The plan form: a new draft, or a draft's change (same fields, prefilled)."""
     user = request.user
     organisation: Organisation | None = plan.organisation if plan else user.organisation
@@ -196,12 +197,12 @@ def _plan_form_page(request: HttpRequest, plan: Plan | None) -> HttpResponse:
 
 
 @login_required
-def plan_create(request: HttpRequest) -> HttpResponse:
+def plan_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _plan_form_page(request, None)
 
 
 @login_required
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     if not _can_edit_plan(request.user, plan):
         raise PermissionDenied
@@ -263,7 +264,7 @@ def _plan_quotas(plan: Plan, live: Draw | None) -> list[dict] | None:
 
 
 @login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     _require_plans(request)
     draws = list(draw_list_for_user(user=request.user).filter(plan=plan).order_by("-pk"))
@@ -312,7 +313,7 @@ def _can_edit_plan(user, plan: Plan) -> bool:
 
 @login_required
 @require_POST
-def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     if not _can_edit_plan(request.user, plan):
         raise PermissionDenied
@@ -325,7 +326,9 @@ def plan_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("lottery:plan_list")
 
 
-def _plan_step(request: HttpRequest, pk: int, *, may, service, done: str) -> HttpResponse:
+def _plan_step(
+    request: AuthenticatedHttpRequest, pk: int, *, may, service, done: str
+) -> HttpResponse:
     """A plan's state change from its page: ``may(user, plan)`` or 403, then the service;
     a refusal or ``done`` as a message, back to the plan."""
     plan = plan_get_for_user(user=request.user, pk=pk)
@@ -346,7 +349,7 @@ def _may_approve(user, plan: Plan) -> bool:
 
 @login_required
 @require_POST
-def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _plan_step(
         request,
         pk,
@@ -358,7 +361,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     plan = plan_get_for_user(user=request.user, pk=pk)
     if not _can_approve(request.user, plan.organisation_id):
         raise PermissionDenied
@@ -366,7 +369,7 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect("lottery:plan_detail", pk=plan.pk)
     try:
         services.plan_return(actor=request.user, plan=plan, reason=form.cleaned_data["reason"])
@@ -379,7 +382,7 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_allow_early_draw(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_allow_early_draw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A leader records why this quarter may be drawn before an earlier one."""
     plan = plan_get_for_user(user=request.user, pk=pk)
     if not _can_approve(request.user, plan.organisation_id):
@@ -397,7 +400,7 @@ def plan_allow_early_draw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _plan_step(
         request,
         pk,
@@ -409,7 +412,7 @@ def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _plan_step(
         request,
         pk,

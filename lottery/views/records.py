@@ -12,6 +12,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
+from core.http import AuthenticatedHttpRequest
 from lottery import engine, readers, records
 from lottery.models import Draw, DrawSelection
 from lottery.selectors import can_see_full_result, draw_get_for_user
@@ -26,7 +27,7 @@ def _json_download(data: dict, filename: str) -> HttpResponse:
 
 
 @login_required
-def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_record_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The full record (manifest, entropy, seed, result): what ``verify_draw.py`` checks.
     As confidential as the drawn list."""
     draw = draw_get_for_user(user=request.user, pk=pk)
@@ -38,7 +39,7 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draw_manifest_json(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_manifest_json(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The frozen manifest: no randomness in it, but earlier draws' results (coverage tiers,
     previous inspectors): as confidential as the earliest of those (``can_see_manifest``)."""
     draw = draw_get_for_user(user=request.user, pk=pk)
@@ -56,7 +57,7 @@ def draw_manifest_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | FileResponse:
     """The signed paper record of the ceremony (A4, Chinese). A large draw's record is laid
     out by a worker; meanwhile the page says so and updates itself (lottery.records)."""
     draw = _record_draw(request, pk)
@@ -78,13 +79,13 @@ def draw_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def draw_pdf_status(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_pdf_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Polled by the waiting page (htmx): still being prepared, or a download link."""
     draw = _record_draw(request, pk)
     return render(request, "lottery/_record_status.html", _record_wait_context(draw))
 
 
-def _record_draw(request: HttpRequest, pk: int) -> Draw:
+def _record_draw(request: AuthenticatedHttpRequest, pk: int) -> Draw:
     draw = draw_get_for_user(user=request.user, pk=pk)
     _require_draws(request)
     if not can_see_full_result(request.user, draw):

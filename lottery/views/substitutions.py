@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.http import AuthenticatedHttpRequest
 from inspectors.models import Inspector
 from lottery import services
 from lottery.display import team_member
@@ -22,7 +23,7 @@ from lottery.views._common import _can_approve, _is_htmx
 from lottery.views.ceremony import _result_context
 
 
-def _selection_for(request: HttpRequest, pk: int) -> DrawSelection:
+def _selection_for(request: AuthenticatedHttpRequest, pk: int) -> DrawSelection:
     try:
         return DrawSelection.objects.select_related("draw__organisation", "source").get(
             pk=pk, draw__in=draw_list_for_user(user=request.user)
@@ -31,7 +32,7 @@ def _selection_for(request: HttpRequest, pk: int) -> DrawSelection:
         raise Http404 from exc
 
 
-def _result_response(request: HttpRequest, draw: Draw, **extra) -> HttpResponse:
+def _result_response(request: AuthenticatedHttpRequest, draw: Draw, **extra) -> HttpResponse:
     if not _is_htmx(request):
         return redirect("lottery:draw_detail", pk=draw.pk)
     return render(request, "lottery/_result.html", _result_context(request, draw, "page", **extra))
@@ -39,7 +40,7 @@ def _result_response(request: HttpRequest, draw: Draw, **extra) -> HttpResponse:
 
 @login_required
 @require_POST
-def substitution_request(request: HttpRequest, pk: int) -> HttpResponse:
+def substitution_request(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     selection = _selection_for(request, pk)
     draw = selection.draw
     if not can_operate_draw(request.user, draw):
@@ -63,7 +64,7 @@ def substitution_request(request: HttpRequest, pk: int) -> HttpResponse:
             if not _is_htmx(request):
                 messages.success(request, _("The change is waiting for the leader's approval."))
     else:
-        errors = [m for field_errors in form.errors.values() for m in field_errors]
+        errors = [str(m) for field_errors in form.errors.values() for m in field_errors]
     if errors and not _is_htmx(request):
         for message in errors:
             messages.error(request, message)
@@ -78,7 +79,7 @@ def _team_choices(selection: DrawSelection):
 
 @login_required
 @require_POST
-def substitution_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def substitution_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         substitution = Substitution.objects.select_related("draw__organisation").get(
             pk=pk, draw__in=draw_list_for_user(user=request.user)
@@ -104,7 +105,7 @@ def substitution_decide(request: HttpRequest, pk: int) -> HttpResponse:
             if not _is_htmx(request):
                 messages.success(request, _("The decision is recorded."))
     else:
-        errors = [m for field_errors in form.errors.values() for m in field_errors]
+        errors = [str(m) for field_errors in form.errors.values() for m in field_errors]
     if errors and not _is_htmx(request):
         for message in errors:
             messages.error(request, message)
