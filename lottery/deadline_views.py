@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from lottery import services
 from lottery.deadline_rules import DEADLINE_PRESETS, EVENTS, describe_deadline_rule

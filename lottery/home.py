@@ -84,11 +84,13 @@ def _review_card(user, today, year: int, quarter: int) -> Card:
     """The same units and the same test as the reviewer's overview (one selector)."""
     standings = quarter_standings_for_user(user=user, year=year, quarter=quarter)
     executed = sum(1 for s in standings if s.executed)
-    late = sum(1 for s in standings if s.late(today))
-    due = standings[0].due if standings else None
-    if late:
-        # Some unit is late, so it has a due date; this assumes standings[0] shares its regime.
-        assert due is not None
+    late_units = [s for s in standings if s.late(today)]
+    late = len(late_units)
+    # Units under different regimes have different deadlines: name the earliest a late unit
+    # missed (a late unit has a due date by definition).
+    dues = [s.due for s in late_units if s.due is not None]
+    if dues:
+        due = min(dues)
         note = ngettext(
             "%(n)s unit late; the draw was due by %(due)s.",
             "%(n)s units late; the draw was due by %(due)s.",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from lottery import readers, services
 from lottery.display import exclusion_rows, manifest_summary
 from lottery.forms import AbandonForm, DiscardForm, EntropyForm, ExecuteForm, PrepareForm

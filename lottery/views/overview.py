@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from lottery.display import class_label, deadline_status
 from lottery.forms import QuarterForm

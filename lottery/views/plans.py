@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
 from core.models import Organisation
+from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from lottery import services
 from lottery.display import class_label, class_minimums, describe_rules, plan_history

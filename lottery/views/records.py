@@ -12,7 +12,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from lottery import engine, readers, records
 from lottery.models import Draw, DrawSelection
 from lottery.selectors import can_see_full_result, draw_get_for_user

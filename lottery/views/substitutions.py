@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.http import AuthenticatedHttpRequest
+from core.request_types import AuthenticatedHttpRequest
 from inspectors.models import Inspector
 from lottery import services
 from lottery.display import team_member
