@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
 from core.errors import ServiceError
+from core.models import User
 from core.outbox import outbox_enqueue
 from core.roles import Cap, user_can
 from core.selectors import scope_queryset
@@ -99,7 +100,7 @@ def user_can_commit(user, job: ImportJob) -> bool:
 # --- services -------------------------------------------------------------------------------
 
 
-def import_job_create(*, actor, kind: str, filename: str, data: bytes) -> ImportJob:
+def import_job_create(*, actor: User, kind: str, filename: str, data: bytes) -> ImportJob:
     """Store an upload for the actor's organisation, after the whole-file checks.
 
     A file that cannot be imported at all (not Excel/CSV, wrong sheet or headers, formulas,
@@ -299,7 +300,7 @@ def _validate_claimed(job: ImportJob) -> None:
         _store_report(job, result, status=Status.VALIDATED, validated_at=timezone.now())
 
 
-def import_job_request_commit(*, actor, job: ImportJob, accept_warnings: bool) -> ImportJob:
+def import_job_request_commit(*, actor: User, job: ImportJob, accept_warnings: bool) -> ImportJob:
     """The user's decision to import a checked file. Commits inline for a small file and
     queues a task for a large one. Refuses while the dry run has errors, or has warnings the
     user did not accept."""
@@ -462,7 +463,7 @@ def import_jobs_purge_files(*, today: date | None = None) -> int:
     return purged
 
 
-def registry_export(*, actor, kind: str, target, heartbeat=None) -> int:
+def registry_export(*, actor: User, kind: str, target, heartbeat=None) -> int:
     """Write every record of one registry that ``actor`` may see to ``target`` (a binary file),
     in the import template's layout, so it can be edited and imported back. Returns the number
     of rows. Who took a copy of a whole registry is recorded in the audit trail. ``heartbeat``,
@@ -535,7 +536,7 @@ class _ExportHeartbeat:
 ExportStatus = RegistryExport.Status
 
 
-def registry_export_request(*, actor, kind: str) -> RegistryExport:
+def registry_export_request(*, actor: User, kind: str) -> RegistryExport:
     """Record the actor's request for a copy of one registry and queue its building."""
     if not user_can(actor, Cap.VIEW_REGISTRY):
         raise ServiceError(_("You may not export the registries."))
@@ -613,7 +614,7 @@ def registry_export_get_for_user(*, user, pk: int) -> RegistryExport:
     return export
 
 
-def registry_export_record_download(*, actor, export: RegistryExport) -> None:
+def registry_export_record_download(*, actor: User, export: RegistryExport) -> None:
     """Who fetched the file, and when: the copy itself was recorded (``export.registry``, with
     its row count) when the file was written."""
     audit_record(

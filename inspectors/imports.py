@@ -48,7 +48,7 @@ class InspectorImportSpec(ImportSpec):
         ),
     )
 
-    def begin(self, *, actor: User, organisation) -> InspectorImportContext:
+    def begin(self, *, actor: User | None, organisation) -> InspectorImportContext:
         editable = [
             org
             for org in organisations_visible_to(actor)
@@ -133,7 +133,7 @@ class InspectorImportSpec(ImportSpec):
                     found[key] = records[0]
         return found
 
-    def commit(self, *, actor: User, rows, ctx, accept_warnings):
+    def commit(self, *, actor: User | None, rows, ctx, accept_warnings):
         payload = [{**row.values, "row": row.number} for row in rows]
         return tuple(
             inspector_bulk_upsert(actor=actor, organisation_by_code=ctx.by_code, rows=payload)

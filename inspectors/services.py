@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record, model_snapshot, to_jsonable
 from core.errors import ServiceError
 from core.fields import FieldError, required_message, uscc_malformed_message
-from core.models import Organisation, Role
+from core.models import Organisation, Role, User
 from core.uscc import UsccStatus, uscc_status
 from core.uscc import normalise as normalise_uscc
 from inspectors.fields import INSPECTOR
@@ -32,7 +33,7 @@ from inspectors.selectors import user_may_edit_inspectors_of
 # audited acts.
 EDITABLE_FIELDS = tuple(INSPECTOR.names(editable=True))
 _DEFAULTS: dict[str, Any] = {
-    name: Inspector._meta.get_field(name).get_default()
+    name: cast(Field, Inspector._meta.get_field(name)).get_default()
     for name in EDITABLE_FIELDS
     if name != "name"
 }
@@ -48,7 +49,7 @@ class UpsertResult(NamedTuple):
 # --------------------------------------------------------------------------- validation
 
 
-def _require_edit(actor, organisation: Organisation | int) -> None:
+def _require_edit(actor: User | None, organisation: Organisation | int) -> None:
     if actor is None:  # the system itself: demo data, management commands
         return
     if not user_may_edit_inspectors_of(actor, organisation):
@@ -126,7 +127,7 @@ def _diff(instance: Inspector, values: Mapping[str, Any]) -> dict[str, list[Any]
     return to_jsonable(changes)
 
 
-def _history(inspector: Inspector, actor, action: str, changes: dict | None = None):
+def _history(inspector: Inspector, actor: User | None, action: str, changes: dict | None = None):
     return InspectorChange(
         inspector=inspector,
         at=timezone.now(),
@@ -141,7 +142,9 @@ def _history(inspector: Inspector, actor, action: str, changes: dict | None = No
 
 
 @transaction.atomic
-def inspector_create(*, actor, organisation: Organisation, data: Mapping[str, Any]) -> Inspector:
+def inspector_create(
+    *, actor: User | None, organisation: Organisation, data: Mapping[str, Any]
+) -> Inspector:
     """Add a person to ``organisation``'s registry.
 
     Enforcement staff need a certificate number no one else holds; technical experts hold
@@ -175,7 +178,9 @@ def inspector_create(*, actor, organisation: Organisation, data: Mapping[str, An
 
 
 @transaction.atomic
-def inspector_update(*, actor, inspector: Inspector, data: Mapping[str, Any]) -> Inspector:
+def inspector_update(
+    *, actor: User | None, inspector: Inspector, data: Mapping[str, Any]
+) -> Inspector:
     """Change some of ``EDITABLE_FIELDS``. Records only the fields that really change.
 
     Nothing changed: no history row, no audit entry. Returns the fresh record.
@@ -220,7 +225,9 @@ def inspector_update(*, actor, inspector: Inspector, data: Mapping[str, Any]) ->
     return locked
 
 
-def _set_active(*, actor, inspector: Inspector, active: bool, reason: str) -> Inspector:
+def _set_active(
+    *, actor: User | None, inspector: Inspector, active: bool, reason: str
+) -> Inspector:
     locked = Inspector.objects.select_for_update().get(pk=inspector.pk)
     _require_edit(actor, locked.organisation_id)
     reason = (reason or "").strip()
@@ -228,7 +235,7 @@ def _set_active(*, actor, inspector: Inspector, active: bool, reason: str) -> In
         return locked
     locked.is_active = active
     locked.save(update_fields=["is_active", "updated_at"])
-    changes = {"is_active": [not active, active]}
+    changes: dict[str, list[Any]] = {"is_active": [not active, active]}
     if reason:
         changes["reason"] = ["", reason]
     _history(locked, actor, InspectorChange.Action.STATUS, changes).save()
@@ -243,20 +250,24 @@ def _set_active(*, actor, inspector: Inspector, active: bool, reason: str) -> In
 
 
 @transaction.atomic
-def inspector_deactivate(*, actor, inspector: Inspector, reason: str = "") -> Inspector:
+def inspector_deactivate(
+    *, actor: User | None, inspector: Inspector, reason: str = ""
+) -> Inspector:
     """Take someone out of the registry (left, retired, transferred). Kept for the record;
     an inactive inspector is never drawn. Idempotent."""
     return _set_active(actor=actor, inspector=inspector, active=False, reason=reason)
 
 
 @transaction.atomic
-def inspector_reactivate(*, actor, inspector: Inspector, reason: str = "") -> Inspector:
+def inspector_reactivate(
+    *, actor: User | None, inspector: Inspector, reason: str = ""
+) -> Inspector:
     """Undo ``inspector_deactivate``. Idempotent."""
     return _set_active(actor=actor, inspector=inspector, active=True, reason=reason)
 
 
 @transaction.atomic
-def inspector_link_user(*, actor, inspector: Inspector, user) -> Inspector:
+def inspector_link_user(*, actor: User | None, inspector: Inspector, user) -> Inspector:
     """Link an inspector account of the same organisation to this record (or unlink: None)."""
     locked = Inspector.objects.select_for_update().get(pk=inspector.pk)
     _require_edit(actor, locked.organisation_id)
@@ -292,7 +303,7 @@ def inspector_link_user(*, actor, inspector: Inspector, user) -> Inspector:
 
 @transaction.atomic
 def unavailability_add(
-    *, actor, inspector: Inspector, start: date, end: date, reason: str, note: str = ""
+    *, actor: User | None, inspector: Inspector, start: date, end: date, reason: str, note: str = ""
 ) -> Unavailability:
     """Record leave, training or a secondment: the inspector is not drawn in that period."""
     locked = Inspector.objects.select_for_update().get(pk=inspector.pk)
@@ -331,7 +342,7 @@ def unavailability_add(
 
 
 @transaction.atomic
-def unavailability_remove(*, actor, unavailability: Unavailability) -> None:
+def unavailability_remove(*, actor: User | None, unavailability: Unavailability) -> None:
     """Delete a period recorded by mistake or cancelled (kept in history and audit)."""
     period = (
         Unavailability.objects.select_for_update()
@@ -361,8 +372,8 @@ def unavailability_remove(*, actor, unavailability: Unavailability) -> None:
 
 def _conflict_target(conflict: Conflict) -> str:
     """How the history names a conflict's target (kept as text: it must outlive renames)."""
-    if conflict.source_id is not None:
-        source = conflict.source
+    source = conflict.source
+    if source is not None:
         return f"{source.name}（{source.source_code}）"
     return conflict.company_uscc
 
@@ -370,7 +381,7 @@ def _conflict_target(conflict: Conflict) -> str:
 @transaction.atomic
 def conflict_declare(
     *,
-    actor,
+    actor: User | None,
     inspector: Inspector,
     reason: str,
     source=None,
@@ -435,7 +446,7 @@ def conflict_declare(
 
 
 @transaction.atomic
-def conflict_withdraw(*, actor, conflict: Conflict, reason: str) -> Conflict:
+def conflict_withdraw(*, actor: User | None, conflict: Conflict, reason: str) -> Conflict:
     """End a recusal. It stays on record (who declared it, who withdrew it and why) and is
     ignored by draws from now on. A reason is required."""
     locked = (
@@ -481,7 +492,7 @@ def _chunks(items: list, size: int = _BULK_CHUNK) -> Iterable[list]:
 @transaction.atomic
 def inspector_bulk_upsert(
     *,
-    actor,
+    actor: User | None,
     organisation_by_code: Mapping[str, Organisation],
     rows: Iterable[Mapping[str, Any]],
 ) -> UpsertResult:

@@ -43,7 +43,7 @@ class SourceImportContext:
     today: date
 
 
-def importable_organisations(actor: User) -> list[Organisation]:
+def importable_organisations(actor: User | None) -> list[Organisation]:
     """Where ``actor`` may import sources: their own bureau (a county bureau, or the city team
     for city-managed sources), as ``registry.services`` allows clerks to write."""
     org = getattr(actor, "organisation", None)
@@ -99,7 +99,7 @@ class SourceImportSpec(ImportSpec):
         ),
     )
 
-    def begin(self, *, actor: User, organisation) -> SourceImportContext:
+    def begin(self, *, actor: User | None, organisation) -> SourceImportContext:
         allowed = importable_organisations(actor)
         return SourceImportContext(
             actor=actor,
@@ -170,13 +170,13 @@ class SourceImportSpec(ImportSpec):
                 found[record["source_code"]] = record
         return found
 
-    def commit(self, *, actor: User, rows, ctx: SourceImportContext, accept_warnings: bool):
+    def commit(self, *, actor: User | None, rows, ctx: SourceImportContext, accept_warnings: bool):
         with self.writer(actor=actor, ctx=ctx, accept_warnings=accept_warnings) as sink:
             sink.write(rows)
         return sink.counts
 
     @contextmanager
-    def writer(self, *, actor: User, ctx: SourceImportContext, accept_warnings: bool):
+    def writer(self, *, actor: User | None, ctx: SourceImportContext, accept_warnings: bool):
         with source_bulk_writer(actor=actor, accept_bad_checksum=accept_warnings) as bulk:
             sink = _SourceRows(bulk, ctx)
             yield sink

@@ -33,7 +33,7 @@ from core.fields import (
     uscc_check_digit_message,
     uscc_malformed_message,
 )
-from core.models import Organisation
+from core.models import Organisation, User
 from core.vocab import SupervisionClass
 from registry import bulk
 from registry.fields import CHECKITEM, SOURCE
@@ -49,7 +49,9 @@ from registry.selectors import user_may_edit_registry_of, user_may_publish_check
 # --- permissions ------------------------------------------------------------------------
 
 
-def _ensure_can_write(actor, organisation: Organisation, *, publish: bool = False) -> None:
+def _ensure_can_write(
+    actor: User | None, organisation: Organisation, *, publish: bool = False
+) -> None:
     """Clerks write only their own organisation's records (leaders publish its items).
     ``actor=None`` is the system (demo seeding, management commands), which may write anywhere."""
     if actor is None:
@@ -307,7 +309,7 @@ def _diff(source: PollutionSource, values: Mapping[str, Any]) -> dict[str, list[
     return changes
 
 
-def _actor_name(actor) -> str:
+def _actor_name(actor: User | None) -> str:
     return str(actor)[:150] if actor is not None else "system"
 
 
@@ -328,7 +330,11 @@ def _default_county_code(values: dict, organisation: Organisation, *, creating: 
 
 
 def source_create(
-    *, actor, organisation: Organisation, data: Mapping[str, Any], accept_bad_checksum: bool = False
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    data: Mapping[str, Any],
+    accept_bad_checksum: bool = False,
 ) -> PollutionSource:
     """Register a new source for ``organisation``.
 
@@ -383,7 +389,9 @@ def source_create(
     return source
 
 
-def _write_changes(*, actor, source: PollutionSource, values: dict[str, Any], action: str):
+def _write_changes(
+    *, actor: User | None, source: PollutionSource, values: dict[str, Any], action: str
+):
     """Apply ``values`` to a locked ``source``; history + audit only for what changed."""
     changes = _diff(source, values)
     if not changes:
@@ -411,7 +419,7 @@ def _write_changes(*, actor, source: PollutionSource, values: dict[str, Any], ac
 
 def source_update(
     *,
-    actor,
+    actor: User | None,
     source: PollutionSource,
     data: Mapping[str, Any],
     accept_bad_checksum: bool = False,
@@ -448,7 +456,7 @@ def source_update(
 
 
 def source_set_status(
-    *, actor, source: PollutionSource, status: str, status_date: date | None = None
+    *, actor: User | None, source: PollutionSource, status: str, status_date: date | None = None
 ) -> PollutionSource:
     """Mark a source active, changed, suspended (停产) or cancelled (注销) as of ``status_date``
     (default today). Sources are never deleted: a cancelled one stays in the registry, out of
@@ -542,7 +550,7 @@ class SourceBulkWriter:
     rolls back whatever was written.
     """
 
-    def __init__(self, *, actor, accept_bad_checksum: bool):
+    def __init__(self, *, actor: User | None, accept_bad_checksum: bool):
         self.actor = actor
         self.accept_bad_checksum = accept_bad_checksum
         self.counts: tuple[int, int, int] | None = None  # set when the block ends cleanly
@@ -820,7 +828,9 @@ class SourceBulkWriter:
 
 
 @contextmanager
-def source_bulk_writer(*, actor, accept_bad_checksum: bool = False) -> Iterator[SourceBulkWriter]:
+def source_bulk_writer(
+    *, actor: User | None, accept_bad_checksum: bool = False
+) -> Iterator[SourceBulkWriter]:
     """Create or update many sources, keyed by ``source_code``, from rows that arrive in
     chunks: ``writer.add(rows, organisation_by_code)`` as often as needed inside the block;
     when the block ends, ``writer.counts`` is (created, updated, unchanged).
@@ -840,7 +850,7 @@ def source_bulk_writer(*, actor, accept_bad_checksum: bool = False) -> Iterator[
 
 def source_bulk_upsert(
     *,
-    actor,
+    actor: User | None,
     organisation_by_code: Mapping[str, Organisation],
     rows: Iterable[Mapping[str, Any]],
     accept_bad_checksum: bool = False,
@@ -911,7 +921,9 @@ def _ensure_code_free(organisation: Organisation, year: int, code: str, exclude_
         )
 
 
-def checkitem_create(*, actor, organisation: Organisation, data: Mapping[str, Any]) -> CheckItem:
+def checkitem_create(
+    *, actor: User | None, organisation: Organisation, data: Mapping[str, Any]
+) -> CheckItem:
     """Add an item to ``organisation``'s check-item list for ``data['year']`` (unpublished)."""
     _ensure_can_write(actor, organisation)
     _managed_by_for(organisation)  # only bureaus and city teams keep a list
@@ -928,7 +940,7 @@ def checkitem_create(*, actor, organisation: Organisation, data: Mapping[str, An
     return item
 
 
-def checkitem_update(*, actor, item: CheckItem, data: Mapping[str, Any]) -> CheckItem:
+def checkitem_update(*, actor: User | None, item: CheckItem, data: Mapping[str, Any]) -> CheckItem:
     """Change an unpublished item. A published item is frozen: the public has seen it, so a
     change means a new item (or next year's list), never a silent edit."""
     with transaction.atomic():
@@ -960,7 +972,7 @@ def checkitem_update(*, actor, item: CheckItem, data: Mapping[str, Any]) -> Chec
     return item
 
 
-def checkitem_publish(*, actor, item: CheckItem) -> CheckItem:
+def checkitem_publish(*, actor: User | None, item: CheckItem) -> CheckItem:
     """Publish an item (公布抽查事项清单). Publication is an approval: a leader of the item's
     own organisation does it (``Cap.APPROVE``). Once published the item is frozen."""
     with transaction.atomic():
@@ -979,7 +991,7 @@ def checkitem_publish(*, actor, item: CheckItem) -> CheckItem:
     return item
 
 
-def checkitem_publish_year(*, actor, organisation: Organisation, year: int) -> int:
+def checkitem_publish_year(*, actor: User | None, organisation: Organisation, year: int) -> int:
     """Publish every unpublished item of ``organisation``'s list for ``year`` at once (the
     yearly list is usually published as a whole, by 5 January). Returns how many were
     published; one audit entry names them."""

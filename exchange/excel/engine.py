@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -27,6 +27,9 @@ from core.bulk import SideJob
 from core.errors import ServiceError
 from exchange.excel.reader import StructureError, open_table
 from exchange.excel.spec import CellError, ImportSpec, RowResult, RowWriter, Warned
+
+if TYPE_CHECKING:
+    from core.models import User
 
 REPORT_LIMIT = 200  # issues and changes kept in the JSON report; the rest go to the Excel report
 PROGRESS_EVERY = 1000
@@ -107,7 +110,7 @@ class ValidationResult:
         return sum(1 for r in self.rows if r.action == action and not r.errors)
 
     def issues(self, level: str | None = None) -> list[Issue]:
-        out = []
+        out: list[Issue] = []
         for row in self.rows:
             if level in (None, "error"):
                 out.extend(Issue(row.number, c, m, "error") for c, m in row.errors)
@@ -117,7 +120,7 @@ class ValidationResult:
 
     def report(self, limit: int = REPORT_LIMIT) -> dict[str, Any]:
         """The dry-run report as JSON: counts, the first ``limit`` issues and changes."""
-        changes = []
+        changes: list[dict[str, Any]] = []
         for row in self.rows:
             if len(changes) >= limit:
                 break
@@ -190,7 +193,9 @@ class _Column:
         )
         # Plain text within its length needs no parser call.
         self.max_text = getattr(column.parse, "max_length", 0) if column.kind == "text" else 0
-        self.many = getattr(column.parse, "many", None)
+        self.many: Callable[[list[Any]], list[Any] | None] | None = getattr(
+            column.parse, "many", None
+        )
 
     def outcome(self, raw: Any) -> Any:
         """One cell, the general way."""
@@ -213,6 +218,7 @@ class _Column:
     def _read_plain(self, cells: list[Any]) -> list[Any] | None:
         if self.required and (None in cells or "" in cells):
             return None
+        assert self.many is not None  # called only for a column that reads whole columns
         values = self.many(cells)
         if values is None or (self.required and (None in values or "" in values)):
             return None
@@ -537,7 +543,7 @@ def validate(
     spec: ImportSpec,
     data: bytes,
     *,
-    actor,
+    actor: User | None,
     organisation,
     progress: Progress | None = None,
 ) -> ValidationResult:
@@ -569,7 +575,7 @@ def commit(
     spec: ImportSpec,
     data: bytes,
     *,
-    actor,
+    actor: User | None,
     organisation,
     accept_warnings: bool,
     progress: Progress | None = None,

@@ -19,12 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from operator import methodcaller
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import translation
 
 from core import fields
 from core import uscc as uscc_rules
+
+if TYPE_CHECKING:
+    from core.models import User
 
 # A text cell starting with one of these is a formula in a spreadsheet; exports prefix such
 # cells with an apostrophe (see exchange.excel.export), and the reader strips it again.
@@ -112,8 +115,8 @@ def parse_text(*, max_length: int, required: bool = False) -> Callable[[Any], st
             return None
         return texts
 
-    parse.max_length = max_length  # lets the engine inline the common case
-    parse.many = many
+    parse.max_length = max_length  # type: ignore[attr-defined]  # the engine inlines short text
+    parse.many = many  # type: ignore[attr-defined]  # a whole column at once
     return parse
 
 
@@ -146,7 +149,7 @@ def parse_code(
             return None
         return texts
 
-    parse.many = many
+    parse.many = many  # type: ignore[attr-defined]  # a whole column at once
     return parse
 
 
@@ -178,7 +181,7 @@ def _uscc_many(cells: list[Any]) -> list[str] | None:
     return codes
 
 
-parse_uscc.many = _uscc_many
+parse_uscc.many = _uscc_many  # type: ignore[attr-defined]  # a whole column at once
 
 
 def parse_division(raw: Any) -> str:
@@ -278,7 +281,7 @@ def parse_integer(
             return None
         return values
 
-    parse.many = many
+    parse.many = many  # type: ignore[attr-defined]  # a whole column at once
     return parse
 
 
@@ -311,7 +314,7 @@ def parse_decimal(*, places: int, min_value: float, max_value: float) -> Callabl
             return None
         return values
 
-    parse.many = many
+    parse.many = many  # type: ignore[attr-defined]  # a whole column at once
     return parse
 
 
@@ -743,7 +746,7 @@ class ImportSpec:
     def key_column(self) -> Column:
         return self.column(self.key)
 
-    def begin(self, *, actor, organisation) -> Any:
+    def begin(self, *, actor: User | None, organisation) -> Any:
         """Prepare whatever the checks need (e.g. the organisations the actor may import for)."""
         return None
 
@@ -771,13 +774,13 @@ class ImportSpec:
         """Checks that need the registry, run once for all rows (e.g. likely duplicates)."""
 
     def commit(
-        self, *, actor, rows: list[RowResult], ctx: Any, accept_warnings: bool
+        self, *, actor: User | None, rows: list[RowResult], ctx: Any, accept_warnings: bool
     ) -> tuple[int, int, int]:
         """Write every row through the app's bulk service: (created, updated, unchanged)."""
         raise NotImplementedError
 
     @contextmanager
-    def writer(self, *, actor, ctx: Any, accept_warnings: bool) -> Iterator[RowWriter]:
+    def writer(self, *, actor: User | None, ctx: Any, accept_warnings: bool) -> Iterator[RowWriter]:
         """Where the commit sends its rows (see ``RowWriter``). By default they are collected
         and handed to ``commit`` in one call when the block ends; a spec whose bulk service
         takes rows in chunks overrides this to stream them."""
