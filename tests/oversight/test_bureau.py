@@ -14,6 +14,7 @@ from tests.lottery.scenario import build_world, make_draw, make_plan
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_the_bureau_sees_its_row_and_what_falls_due(
     client_for, county, county_clerk, county_leader, calendar_loaded
 ):

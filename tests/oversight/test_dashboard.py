@@ -28,6 +28,7 @@ def test_the_dashboard_keeps_the_quota_overviews_path():
     assert reverse("lottery:quota_overview") == URL
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_figures_equal_hand_computed_ones(client_for, city_reviewer, city, q1):
     rows, page = _rows(client_for(city_reviewer), q1)
     # 焦作: eleven county bureaus and the city team.
@@ -180,6 +181,7 @@ def test_the_api_gives_the_same_figures(client_for, city_reviewer, county_clerk,
     assert client_for(county_clerk).get("/api/v1/oversight/").status_code == 403
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_the_rate_over_time_of_earlier_quarters_is_counted_like_the_dashboard(
     client_for, city_reviewer, city
 ):
