@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -38,6 +37,7 @@ from core.imports import (
     user_can_commit,
     user_can_import,
 )
+from core.paging import page_for_request
 from core.roles import Cap, user_can
 
 
@@ -76,9 +76,7 @@ def _require_view(user) -> None:
 @login_required
 def import_list(request: HttpRequest) -> HttpResponse:
     _require_view(request.user)
-    page = Paginator(import_job_list_for_user(user=request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, import_job_list_for_user(user=request.user), 30)
     return render(
         request,
         "core/imports/list.html",

@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.models import Organisation
+from core.paging import page_for_request
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
 from core.vocab import Expertise
@@ -79,7 +79,7 @@ def inspector_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     form = _filter_form(request)
     qs = inspector_list_for_user(user=request.user, filters=form.filters())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_for_request(request, qs, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.paging import page_for_request
 from lottery.selectors import can_see_full_result, draw_due_date
 from oversight import charts
 from oversight import selectors as sel
@@ -175,7 +175,7 @@ def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
     else:
         items = sel.drill_substitutions(organisation=org, period=period)
         context |= dict(label=DRILL_LABELS[metric], kind="substitutions")
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = page_for_request(request, items, 50)
     rows = list(page.object_list)
     if context["kind"] == "tasks":
         # The drawn list is confidential until disclosed: one decision per draw on the page.

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.paging import page_for_request
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from inspections.selectors import task_get_for_user, task_list_for_user
@@ -53,7 +53,7 @@ def manage(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-approved_at", "-pk")
     )
-    page = Paginator(tasks, 30).get_page(request.GET.get("page"))
+    page = page_for_request(request, tasks, 30)
     rows = []
     for task in page.object_list:
         pending = getattr(task, "pending_publication", None)

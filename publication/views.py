@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.excel import export_response
 from core.models import AuditCheckpoint
+from core.paging import page_for_request
 from lottery import engine, readers
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
 from lottery.selectors import can_see_manifest
@@ -48,9 +48,7 @@ PAGE_SIZE = 30
 def draw_list(request: HttpRequest) -> HttpResponse:
     division = request.GET.get("org", "")
     division = division if division.isdigit() and len(division) <= 6 else ""
-    page = Paginator(public_draw_list(division_code=division), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, public_draw_list(division_code=division), PAGE_SIZE)
     return render(
         request,
         "publication/draw_list.html",
@@ -145,9 +143,7 @@ def verify_script(request: HttpRequest) -> FileResponse:
 def audit_checkpoints(request: HttpRequest) -> HttpResponse:
     """The audit chain's head as published hour by hour: anyone may keep a copy, and a trail
     rewritten later no longer contains them (``verify_audit_chain --checkpoints``)."""
-    page = Paginator(AuditCheckpoint.objects.order_by("-seq"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, AuditCheckpoint.objects.order_by("-seq"), PAGE_SIZE)
     return render(request, "publication/audit_checkpoints.html", {"page": page})
 
 
@@ -194,7 +190,7 @@ def _filter_context(filters: dict[str, int | None]) -> dict:
 
 def plan_list(request: HttpRequest) -> HttpResponse:
     filters = _tree_filters(request)
-    page = Paginator(public_plan_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_for_request(request, public_plan_list(**filters), PAGE_SIZE)
     return render(
         request,
         "publication/plan_list.html",
@@ -224,9 +220,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def checkitem_list(request: HttpRequest) -> HttpResponse:
     filters = _tree_filters(request)
-    page = Paginator(public_checkitem_list(**filters), CHECKITEM_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, public_checkitem_list(**filters), CHECKITEM_PAGE_SIZE)
     for item in page:
         item.class_labels = [class_label(c) for c in item.target_classes]
     return render(

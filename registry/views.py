@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ServiceError
 from core.excel import export_response
 from core.models import Organisation
+from core.paging import page_for_request
 from core.roles import Cap, user_can
 from core.vocab import CheckMethod, Expertise, SupervisionClass
 from registry import services
@@ -454,7 +454,7 @@ def checkitem_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_for_request(request, qs, PAGE_SIZE)
     year = filterset.filters_dict().get("year") or timezone.localdate().year
     own = request.user.organisation_id
     context = {

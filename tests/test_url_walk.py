@@ -131,3 +131,44 @@ def test_the_known_cases_answer_with_a_message(world, county_clerk, client):
     assert response.status_code == 400 and "NUL" in response.content.decode()
     response = client.get("/core/calendar/?year=abc", follow=True)
     assert response.status_code == 200 and "2000" in response.content.decode()
+
+
+# Lists paged with ``?page=``: a page that is not a number, below 1 or past the end answers
+# with the list and a message saying which page is shown, never a 500 and never silently.
+PAGED_LISTS = [
+    ("county_clerk", "/registry/items/"),
+    ("county_clerk", "/inspectors/"),
+    ("county_clerk", "/core/imports/"),
+    ("county_leader", "/public/manage/"),
+    ("county_clerk", "/deadlines/notifications/"),
+    ("county_clerk", "/deadlines/obligations/"),
+    ("city_reviewer", "/oversight/units/{county}/tasks/"),
+    (None, "/public/draws/"),
+    (None, "/public/plans/"),
+    (None, "/public/check-items/"),
+    (None, "/public/audit-checkpoints/"),
+]
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(("persona", "path"), PAGED_LISTS)
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("abc", "页码无效，显示第一页。"),
+        ("-1", "页码无效，显示第一页。"),
+        ("0", "页码无效，显示第一页。"),
+        ("9" * 30, "页码无效，显示第一页。"),
+        ("999999", "没有第 999999 页，显示最后一页（第 1 页）。"),
+    ],
+)
+def test_a_page_that_does_not_exist_answers_with_a_message(
+    request, client, county, persona, path, page, message
+):
+    if persona is not None:
+        client.force_login(request.getfixturevalue(persona))
+    url = path.format(county=county.pk) + f"?page={page}"
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200, url
+    assert message in response.content.decode(), url
+    assert client.get(path.format(county=county.pk)).status_code == 200  # the message is spent
