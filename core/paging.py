@@ -33,3 +33,12 @@ def page_for_request(
         )
         return paginator.page(paginator.num_pages)
     return paginator.page(number)
+
+
+def warn_if_filters_ignored(request: HttpRequest, form) -> None:
+    """A list's filter form with a value that is not valid: the list ignores it, and says so
+    (on a full page; an htmx partial has no place for the message)."""
+    if request.headers.get("HX-Request") == "true" or not form.is_bound:
+        return
+    if form.errors:
+        messages.warning(request, _("Some filters made no sense and were ignored."))

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.models import Organisation
-from core.paging import page_for_request
+from core.paging import page_for_request, warn_if_filters_ignored
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
 from core.vocab import Expertise
@@ -79,6 +79,7 @@ def inspector_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     form = _filter_form(request)
     qs = inspector_list_for_user(user=request.user, filters=form.filters())
+    warn_if_filters_ignored(request, form)
     page = page_for_request(request, qs, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ServiceError
 from core.excel import export_response
 from core.models import Organisation
-from core.paging import page_for_request
+from core.paging import page_for_request, warn_if_filters_ignored
 from core.roles import Cap, user_can
 from core.vocab import CheckMethod, Expertise, SupervisionClass
 from registry import services
@@ -235,6 +235,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _source_filterset(request)
     qs = source_list_for_user(user=request.user, filters=filterset.filters_dict())
+    warn_if_filters_ignored(request, filterset.form)
     page = keyset_page(
         qs,
         key="source_code",
@@ -454,6 +455,7 @@ def checkitem_list(request: HttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
+    warn_if_filters_ignored(request, filterset.form)
     page = page_for_request(request, qs, PAGE_SIZE)
     year = filterset.filters_dict().get("year") or timezone.localdate().year
     own = request.user.organisation_id

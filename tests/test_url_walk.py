@@ -172,3 +172,44 @@ def test_a_page_that_does_not_exist_answers_with_a_message(
     assert response.status_code == 200, url
     assert message in response.content.decode(), url
     assert client.get(path.format(county=county.pk)).status_code == 200  # the message is spent
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/registry/sources/?supervision_class=bogus",
+        "/registry/sources/?organisation=abc",
+        "/registry/sources/?status=" + "x" * 3000,
+        "/registry/items/?year=abc",
+        "/registry/items/?published=bogus",
+        "/inspectors/?kind=bogus",
+        "/inspectors/?available_on=2026-13-45",
+    ],
+)
+def test_a_filter_value_that_is_not_valid_answers_with_a_message(client, county_clerk, url):
+    client.force_login(county_clerk)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert "部分筛选条件无效，已忽略。" in response.content.decode()
+    path = url.split("?")[0]
+    assert "部分筛选条件无效" not in client.get(path).content.decode()  # valid: no message
+
+
+# lottery/ is being split into packages by another helper: these lists still page silently.
+@pytest.mark.xfail(
+    strict=True,
+    reason="lottery/views.py plan_list and draw_list page with Paginator.get_page(), which "
+    "silently shows page 1 or the last page; fix: core.paging.page_for_request(request, qs, "
+    "PAGE_SIZE)",
+)
+@pytest.mark.parametrize("path", ["/lottery/plans/", "/lottery/draws/"])
+@pytest.mark.parametrize("page", ["abc", "999999"])
+def test_the_lotterys_lists_answer_a_page_that_does_not_exist_with_a_message(
+    client, county_clerk, path, page
+):
+    client.force_login(county_clerk)
+    response = client.get(f"{path}?page={page}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "页码无效，显示第一页。" in body or "显示最后一页" in body
