@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -47,7 +48,8 @@ PAGE_SIZE = 30
 
 def draw_list(request: HttpRequest) -> HttpResponse:
     division = request.GET.get("org", "")
-    division = division if division.isdigit() and len(division) <= 6 else ""
+    division = division if division.isascii() and division.isdigit() and len(division) <= 6 else ""
+    _say_ignored(request, ["org"] if request.GET.get("org") and not division else [])
     page = page_for_request(request, public_draw_list(division_code=division), PAGE_SIZE)
     return render(
         request,
@@ -169,10 +171,29 @@ def _tree_filters(request: HttpRequest) -> dict[str, int | None]:
     string; anything else in them is ignored, as on the draw list."""
     org = request.GET.get("org", "")
     year = request.GET.get("year", "")
-    return {
-        "organisation_id": int(org) if org.isdigit() and len(org) <= 9 else None,
-        "year": int(year) if year.isdigit() and len(year) == 4 else None,
+    filters = {
+        "organisation_id": int(org) if org.isascii() and org.isdigit() and len(org) <= 9 else None,
+        "year": int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None,
     }
+    _say_ignored(
+        request,
+        [
+            name
+            for name, key in (("org", "organisation_id"), ("year", "year"))
+            if request.GET.get(name) and filters[key] is None
+        ],
+    )
+    return filters
+
+
+def _say_ignored(request: HttpRequest, names: list[str]) -> None:
+    """Filters that made no sense are ignored, and the page says which (as on the results)."""
+    if names and not request.path.endswith((".csv", ".xlsx", ".json")):
+        messages.warning(
+            request,
+            _("These filters made no sense and were ignored: %(names)s.")
+            % {"names": "、".join(names)},
+        )
 
 
 def _filter_context(filters: dict[str, int | None]) -> dict:

@@ -213,3 +213,23 @@ def test_the_lotterys_lists_answer_a_page_that_does_not_exist_with_a_message(
     assert response.status_code == 200
     body = response.content.decode()
     assert "页码无效，显示第一页。" in body or "显示最后一页" in body
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/public/draws/?org=abc", "org"),
+        ("/public/plans/?org=abc", "org"),
+        ("/public/plans/?year=99999", "year"),
+        ("/public/check-items/?year=abc", "year"),
+        ("/public/disclosure/?year=abc", "year"),
+        ("/public/disclosure/?year=1999", "year"),
+        ("/public/disclosure/?year=" + "9" * 5000, "year"),  # was a 500: int() of 5000 digits
+    ],
+)
+def test_the_portals_filters_that_make_no_sense_answer_with_a_message(client, url, name):
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert f"以下筛选条件无效，已忽略：{name}。" in response.content.decode()
+    assert "筛选条件无效" not in client.get(url.split("?")[0]).content.decode()
