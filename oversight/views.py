@@ -189,6 +189,8 @@ def drill(request: HttpRequest, pk: int, metric: str) -> HttpResponse:
         count=page.paginator.count,
         can_mark=_can_issue(request.user),
         here=request.get_full_path(),
+        # A bureau's own people came from their row, not from the dashboard they may not see.
+        back_to_bureau=not sel.can_oversee(request.user),
     )
     return render(request, "oversight/drill.html", context)
 
