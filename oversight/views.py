@@ -359,10 +359,12 @@ def archive_request(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("oversight:archives")
     try:
-        org = sel.unit_get_for_user(user=request.user, pk=int(request.POST.get("organisation", "")))
+        unit_pk = int(request.POST.get("organisation", ""))
         year = int(request.POST.get("year", ""))
     except ValueError:
-        raise Http404 from None
+        messages.error(request, _("Choose a unit and give a year."))
+        return redirect("oversight:archives")
+    org = sel.unit_get_for_user(user=request.user, pk=unit_pk)  # outside the scope: 404
     try:
         archive, created = services.archive_request(actor=request.user, organisation=org, year=year)
     except ServiceError as exc:
