@@ -25,7 +25,14 @@ JUNK = [
     "",
     "?q=%00&page=abc&year=abc&quarter=9&organisation=abc&class=%00&status=%00&sort=%00",
     "?page=99999999999999999999&year=99999999999999999999&organisation=-1&format=xlsx",
+    # Past Python's 4,300-digit limit of int(str), and a negative page.
+    "?page=-1&year={h}&quarter={h}&org={h}&after=a~{h}&before=a~{h}&q={x}".format(
+        h="9" * 5000, x="x" * 3000
+    ),
 ]
+# The plan list's 5,000-digit year is a known 500 in lottery/ (being split into packages):
+# test_the_plan_lists_year_of_5000_digits_is_not_a_500 holds it, strict xfail.
+KNOWN = {("/lottery/plans/", JUNK[-1])}
 SKIP_NAMES = {"logout", "set_language"}  # would end the session under test, or POST-only
 
 
@@ -106,8 +113,8 @@ def test_no_url_answers_500_or_leaks_a_secret(
         for url in urls:
             for junk in JUNK:
                 response = client.get(url + junk)
-                if response.status_code >= 500:
-                    failures.append(f"{label} {url}{junk} → {response.status_code}")
+                if response.status_code >= 500 and (url, junk) not in KNOWN:
+                    failures.append(f"{label} {url}{junk[:120]} → {response.status_code}")
                     continue
                 if label == "superuser" or response.streaming:
                     continue
