@@ -35,8 +35,12 @@ def _drill_url(period):
 
 def _city_param(request: HttpRequest) -> str:
     city = request.GET.get("city", "")
-    if city and not (len(city) == CITY_DIGITS and city.isdigit()):
-        raise Http404
+    if city and not (len(city) == CITY_DIGITS and city.isascii() and city.isdigit()):
+        messages.warning(
+            request,
+            _("These filters made no sense and were ignored: %(names)s.") % {"names": "city"},
+        )
+        return ""
     return city
 
 
