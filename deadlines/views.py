@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.paging import page_for_request
 from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from deadlines import selectors, services
@@ -21,22 +21,13 @@ from deadlines.models import Obligation
 PAGE_SIZE = 50
 
 
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6:
-        if raw:
-            messages.warning(request, _("Unknown page; showing the first."))
-        return 1
-    return int(raw)
-
-
 @login_required
 def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = selectors.notifications_for(request.user)
     unread_only = request.GET.get("unread") == "1"
     if unread_only:
         rows = rows.filter(read_at__isnull=True)
-    page = Paginator(rows, PAGE_SIZE).get_page(_page_number(request))
+    page = page_for_request(request, rows, PAGE_SIZE)
     return render(
         request,
         "deadlines/notification_list.html",
@@ -88,7 +79,7 @@ def obligation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.warning(request, _("Unknown state; showing all."))
         state = ""
     rows = rows.filter(state=state) if state else rows.exclude(state=Obligation.State.DONE)
-    page = Paginator(rows.order_by("due_on", "pk"), PAGE_SIZE).get_page(_page_number(request))
+    page = page_for_request(request, rows.order_by("due_on", "pk"), PAGE_SIZE)
     return render(
         request,
         "deadlines/obligation_list.html",

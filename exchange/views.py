@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.paging import page_for_request
 from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from exchange.excel import template_workbook
@@ -75,9 +75,7 @@ def _require_view(user) -> None:
 @login_required
 def import_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request.user)
-    page = Paginator(import_job_list_for_user(user=request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, import_job_list_for_user(user=request.user), 30)
     return render(
         request,
         "exchange/imports/list.html",

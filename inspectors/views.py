@@ -11,7 +11,6 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.models import Organisation
+from core.paging import page_for_request, warn_if_filters_ignored
 from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from core.selectors import organisations_visible_to
@@ -83,7 +83,8 @@ def inspector_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     form = _filter_form(request)
     qs = inspector_list_for_user(user=request.user, filters=form.filters())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    warn_if_filters_ignored(request, form)
+    page = page_for_request(request, qs, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -153,7 +153,9 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         year, kind = params.get("year", ""), params.get("kind", "")
         if year:
-            if not (year.isdigit() and 2000 <= int(year) <= 2100):
+            if not (
+                len(year) == 4 and year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100
+            ):
                 raise serializers.ValidationError({"year": _("Give a year from 2000 to 2100.")})
             reports = reports.filter(year=int(year))
         if kind:

@@ -399,7 +399,27 @@ _TASK_COLUMNS = (
 
 
 def _sql_date(day: date) -> str:
-    return f"DATE '{day.isoformat()}'"  # a date's ISO form: digits and dashes only
+    """A date literal: typed on PostgreSQL; on SQLite, which keeps dates as ISO text, the text."""
+    from django.db import connection
+
+    iso = day.isoformat()  # a date's ISO form: digits and dashes only
+    return f"DATE '{iso}'" if connection.vendor == "postgresql" else f"'{iso}'"
+
+
+def _sql_fence() -> str:
+    """``OFFSET 0`` keeps PostgreSQL from pulling a subquery up (SQLite wants no OFFSET alone)."""
+    from django.db import connection
+
+    return " OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
+def _sql_quarter(column: str) -> str:
+    """The quarter (1-4) of a date column, in the database's dialect."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(QUARTER FROM {column})::int"
+    return f"((CAST(substr({column}, 6, 2) AS INTEGER) + 2) / 3)"
 
 
 def _grouped(query: str, params) -> dict[tuple[int, str], dict]:
@@ -429,7 +449,7 @@ def count_quarter_tasks(*, organisation_ids, period: Period) -> dict[tuple[int, 
     )
     # OFFSET 0 keeps PostgreSQL from pulling the subquery up, which would evaluate each
     # correlated subquery once per FILTER that names its column.
-    query = f"SELECT organisation_id, klass, {counts} FROM ({sql} OFFSET 0) t GROUP BY 1, 2"
+    query = f"SELECT organisation_id, klass, {counts} FROM ({sql}{_sql_fence()}) t GROUP BY 1, 2"
     return _grouped(query, params)
 
 
@@ -458,10 +478,10 @@ def disclosure_by_quarter(
     disclosed_sql = TASK_SQL["disclosed"].replace("%(today)s", today)
     due_sql = TASK_SQL["disclosure_due"].replace("%(today)s", today)
     query = (
-        "SELECT EXTRACT(QUARTER FROM period_start)::int AS q, 'all' AS klass, "
+        f"SELECT {_sql_quarter('period_start')} AS q, 'all' AS klass, "
         f"count(*) FILTER (WHERE {disclosed_sql}) AS disclosed, "
         f"count(*) FILTER (WHERE {due_sql}) AS due "
-        f"FROM ({sql} OFFSET 0) t GROUP BY 1, 2"
+        f"FROM ({sql}{_sql_fence()}) t GROUP BY 1, 2"
     )
     for (q, _all), found in _grouped(query, params).items():
         rates[q] = _pct(found["disclosed"], found["due"])

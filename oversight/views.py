@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.paging import page_for_request
 from core.request_types import AuthenticatedHttpRequest
 from lottery.selectors import can_see_full_result, draw_due_date
 from oversight import charts
@@ -36,8 +36,12 @@ def _drill_url(period):
 
 def _city_param(request: HttpRequest) -> str:
     city = request.GET.get("city", "")
-    if city and not (len(city) == CITY_DIGITS and city.isdigit()):
-        raise Http404
+    if city and not (len(city) == CITY_DIGITS and city.isascii() and city.isdigit()):
+        messages.warning(
+            request,
+            _("These filters made no sense and were ignored: %(names)s.") % {"names": "city"},
+        )
+        return ""
     return city
 
 
@@ -176,7 +180,7 @@ def drill(request: AuthenticatedHttpRequest, pk: int, metric: str) -> HttpRespon
     else:
         items = sel.drill_substitutions(organisation=org, period=period)
         context |= dict(label=DRILL_LABELS[metric], kind="substitutions")
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = page_for_request(request, items, 50)
     rows = list(page.object_list)
     if context["kind"] == "tasks":
         # The drawn list is confidential until disclosed: one decision per draw on the page.
@@ -190,6 +194,8 @@ def drill(request: AuthenticatedHttpRequest, pk: int, metric: str) -> HttpRespon
         count=page.paginator.count,
         can_mark=_can_issue(request.user),
         here=request.get_full_path(),
+        # A bureau's own people came from their row, not from the dashboard they may not see.
+        back_to_bureau=not sel.can_oversee(request.user),
     )
     return render(request, "oversight/drill.html", context)
 
@@ -365,10 +371,12 @@ def archive_request(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("oversight:archives")
     try:
-        org = sel.unit_get_for_user(user=request.user, pk=int(request.POST.get("organisation", "")))
+        unit_pk = int(request.POST.get("organisation", ""))
         year = int(request.POST.get("year", ""))
     except ValueError:
-        raise Http404 from None
+        messages.error(request, _("Choose a unit and give a year."))
+        return redirect("oversight:archives")
+    org = sel.unit_get_for_user(user=request.user, pk=unit_pk)  # outside the scope: 404
     try:
         archive, created = services.archive_request(actor=request.user, organisation=org, year=year)
     except ServiceError as exc:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.paging import page_for_request
 from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
@@ -57,16 +57,16 @@ def manage(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         .order_by("-approved_at", "-pk")
     )
-    page = Paginator(tasks, 30).get_page(request.GET.get("page"))
+    page = page_for_request(request, tasks, 30)
     rows = []
     for task in page.object_list:
         pending = getattr(task, "pending_publication", None)
         rows.append(
             {
                 "task": task,
-                # Prefetched lists (to_attr above), which the stubs lose through the paginator.
-                "entry": task.current_entries[0] if task.current_entries else None,  # type: ignore[attr-defined]
-                "withholding": task.active_withholdings[0] if task.active_withholdings else None,  # type: ignore[attr-defined]
+                # Prefetched lists (to_attr above).
+                "entry": task.current_entries[0] if task.current_entries else None,
+                "withholding": task.active_withholdings[0] if task.active_withholdings else None,
                 "pending": pending,
                 "due": services.publication_due(task),
             }

@@ -305,7 +305,14 @@ def disclosure(request: HttpRequest) -> HttpResponse:
     """Published ÷ due, per bureau, quarter and year (the seeds' target is 100%)."""
     year_text = request.GET.get("year", "")
     today = timezone.localdate()
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else today.year
+    valid = year_text.isascii() and year_text.isdigit() and len(year_text) == 4
+    valid = valid and 2000 <= int(year_text) <= 2100
+    year = int(year_text) if valid else today.year
+    if year_text and not valid:
+        messages.warning(
+            request,
+            _("These filters made no sense and were ignored: %(names)s.") % {"names": "year"},
+        )
     return render(
         request,
         "publication/disclosure.html",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
-from django.core.paginator import Paginator
+from django.contrib import messages
 from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core import views as core_views
 from core.models import AuditCheckpoint
+from core.paging import page_for_request
 from exchange.excel import export_response
 from lottery import readers
 from lottery.display import class_label, describe_rules, draw_result, manifest_summary
@@ -58,10 +59,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def draw_list(request: HttpRequest) -> HttpResponse:
     division = request.GET.get("org", "")
-    division = division if division.isdigit() and len(division) <= 6 else ""
-    page = Paginator(public_draw_list(division_code=division), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    division = division if division.isascii() and division.isdigit() and len(division) <= 6 else ""
+    _say_ignored(request, ["org"] if request.GET.get("org") and not division else [])
+    page = page_for_request(request, public_draw_list(division_code=division), PAGE_SIZE)
     return render(
         request,
         "publication/draw_list.html",
@@ -146,9 +146,7 @@ def draw_record_json(request: HttpRequest, pk: int) -> HttpResponse:
 def audit_checkpoints(request: HttpRequest) -> HttpResponse:
     """The audit chain's head as published hour by hour: anyone may keep a copy, and a trail
     rewritten later no longer contains them (``verify_audit_chain --checkpoints``)."""
-    page = Paginator(AuditCheckpoint.objects.order_by("-seq"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, AuditCheckpoint.objects.order_by("-seq"), PAGE_SIZE)
     return render(request, "publication/audit_checkpoints.html", {"page": page})
 
 
@@ -174,10 +172,29 @@ def _tree_filters(request: HttpRequest) -> dict[str, int | None]:
     string; anything else in them is ignored, as on the draw list."""
     org = request.GET.get("org", "")
     year = request.GET.get("year", "")
-    return {
-        "organisation_id": int(org) if org.isdigit() and len(org) <= 9 else None,
-        "year": int(year) if year.isdigit() and len(year) == 4 else None,
+    filters = {
+        "organisation_id": int(org) if org.isascii() and org.isdigit() and len(org) <= 9 else None,
+        "year": int(year) if year.isascii() and year.isdigit() and len(year) == 4 else None,
     }
+    _say_ignored(
+        request,
+        [
+            name
+            for name, key in (("org", "organisation_id"), ("year", "year"))
+            if request.GET.get(name) and filters[key] is None
+        ],
+    )
+    return filters
+
+
+def _say_ignored(request: HttpRequest, names: list[str]) -> None:
+    """Filters that made no sense are ignored, and the page says which (as on the results)."""
+    if names and not request.path.endswith((".csv", ".xlsx", ".json")):
+        messages.warning(
+            request,
+            _("These filters made no sense and were ignored: %(names)s.")
+            % {"names": "、".join(names)},
+        )
 
 
 def _filter_context(filters: dict[str, int | None]) -> dict:
@@ -195,7 +212,7 @@ def _filter_context(filters: dict[str, int | None]) -> dict:
 
 def plan_list(request: HttpRequest) -> HttpResponse:
     filters = _tree_filters(request)
-    page = Paginator(public_plan_list(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_for_request(request, public_plan_list(**filters), PAGE_SIZE)
     return render(
         request,
         "publication/plan_list.html",
@@ -225,11 +242,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def checkitem_list(request: HttpRequest) -> HttpResponse:
     filters = _tree_filters(request)
-    page = Paginator(public_checkitem_list(**filters), CHECKITEM_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_for_request(request, public_checkitem_list(**filters), CHECKITEM_PAGE_SIZE)
     for item in page:
-        item.class_labels = [class_label(c) for c in item.target_classes]  # type: ignore[attr-defined]  # for the template
+        item.class_labels = [class_label(c) for c in item.target_classes]  # for the template
     return render(
         request,
         "publication/checkitem_list.html",

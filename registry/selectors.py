@@ -186,7 +186,7 @@ _CURSOR_SEP = "~"
 
 def _after(qs: QuerySet, key: str, cursor: str, direction: str) -> QuerySet:
     value, sep, pk = cursor.rpartition(_CURSOR_SEP)
-    if not sep or not pk.isdigit():
+    if not sep or not (pk.isascii() and pk.isdigit() and len(pk) <= 18):  # an id fits a bigint
         return qs.filter(**{f"{key}__{direction}": cursor})
     return qs.filter(
         Q(**{f"{key}__{direction}": value}) | Q(**{key: value, f"pk__{direction}": int(pk)})

@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.models import Organisation
+from core.paging import page_for_request, warn_if_filters_ignored
 from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from exchange.excel import export_response
@@ -217,6 +217,7 @@ def source_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _source_filterset(request)
     qs = source_list_for_user(user=request.user, filters=filterset.filters_dict())
+    warn_if_filters_ignored(request, filterset.form)
     page = keyset_page(
         qs,
         key="source_code",
@@ -399,7 +400,8 @@ def checkitem_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_view(request)
     filterset = _checkitem_filterset(request)
     qs = checkitem_list_for_user(user=request.user, filters=filterset.filters_dict())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    warn_if_filters_ignored(request, filterset.form)
+    page = page_for_request(request, qs, PAGE_SIZE)
     year = filterset.filters_dict().get("year") or timezone.localdate().year
     own = request.user.organisation_id
     context = {

@@ -25,7 +25,14 @@ JUNK = [
     "",
     "?q=%00&page=abc&year=abc&quarter=9&organisation=abc&class=%00&status=%00&sort=%00",
     "?page=99999999999999999999&year=99999999999999999999&organisation=-1&format=xlsx",
+    # Past Python's 4,300-digit limit of int(str), and a negative page.
+    "?page=-1&year={h}&quarter={h}&org={h}&after=a~{h}&before=a~{h}&q={x}".format(
+        h="9" * 5000, x="x" * 3000
+    ),
 ]
+# The plan list's 5,000-digit year is a known 500 in lottery/ (being split into packages):
+# test_the_plan_lists_year_of_5000_digits_is_not_a_500 holds it, strict xfail.
+KNOWN = {("/lottery/plans/", JUNK[-1])}
 SKIP_NAMES = {"logout", "set_language"}  # would end the session under test, or POST-only
 
 
@@ -106,8 +113,8 @@ def test_no_url_answers_500_or_leaks_a_secret(
         for url in urls:
             for junk in JUNK:
                 response = client.get(url + junk)
-                if response.status_code >= 500:
-                    failures.append(f"{label} {url}{junk} → {response.status_code}")
+                if response.status_code >= 500 and (url, junk) not in KNOWN:
+                    failures.append(f"{label} {url}{junk[:120]} → {response.status_code}")
                     continue
                 if label == "superuser" or response.streaming:
                     continue
@@ -131,3 +138,145 @@ def test_the_known_cases_answer_with_a_message(world, county_clerk, client):
     assert response.status_code == 400 and "NUL" in response.content.decode()
     response = client.get("/core/calendar/?year=abc", follow=True)
     assert response.status_code == 200 and "2000" in response.content.decode()
+
+
+# Lists paged with ``?page=``: a page that is not a number, below 1 or past the end answers
+# with the list and a message saying which page is shown, never a 500 and never silently.
+PAGED_LISTS = [
+    ("county_clerk", "/registry/items/"),
+    ("county_clerk", "/inspectors/"),
+    ("county_clerk", "/core/imports/"),
+    ("county_leader", "/public/manage/"),
+    ("county_clerk", "/deadlines/notifications/"),
+    ("county_clerk", "/deadlines/obligations/"),
+    ("city_reviewer", "/oversight/units/{county}/tasks/"),
+    (None, "/public/draws/"),
+    (None, "/public/plans/"),
+    (None, "/public/check-items/"),
+    (None, "/public/audit-checkpoints/"),
+]
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(("persona", "path"), PAGED_LISTS)
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("abc", "页码无效，显示第一页。"),
+        ("-1", "页码无效，显示第一页。"),
+        ("0", "页码无效，显示第一页。"),
+        ("9" * 30, "页码无效，显示第一页。"),
+        ("999999", "没有第 999999 页，显示最后一页（第 1 页）。"),
+    ],
+)
+def test_a_page_that_does_not_exist_answers_with_a_message(
+    request, client, county, persona, path, page, message
+):
+    if persona is not None:
+        client.force_login(request.getfixturevalue(persona))
+    url = path.format(county=county.pk) + f"?page={page}"
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200, url
+    assert message in response.content.decode(), url
+    assert client.get(path.format(county=county.pk)).status_code == 200  # the message is spent
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/registry/sources/?supervision_class=bogus",
+        "/registry/sources/?organisation=abc",
+        "/registry/sources/?status=" + "x" * 3000,
+        "/registry/items/?year=abc",
+        "/registry/items/?published=bogus",
+        "/inspectors/?kind=bogus",
+        "/inspectors/?available_on=2026-13-45",
+    ],
+)
+def test_a_filter_value_that_is_not_valid_answers_with_a_message(client, county_clerk, url):
+    client.force_login(county_clerk)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert "部分筛选条件无效，已忽略。" in response.content.decode()
+    path = url.split("?")[0]
+    assert "部分筛选条件无效" not in client.get(path).content.decode()  # valid: no message
+
+
+# lottery/ is being split into packages by another helper: these lists still page silently.
+@pytest.mark.xfail(
+    strict=True,
+    reason="lottery/views.py plan_list and draw_list page with Paginator.get_page(), which "
+    "silently shows page 1 or the last page; fix: core.paging.page_for_request(request, qs, "
+    "PAGE_SIZE)",
+)
+@pytest.mark.parametrize("path", ["/lottery/plans/", "/lottery/draws/"])
+@pytest.mark.parametrize("page", ["abc", "999999"])
+def test_the_lotterys_lists_answer_a_page_that_does_not_exist_with_a_message(
+    client, county_clerk, path, page
+):
+    client.force_login(county_clerk)
+    response = client.get(f"{path}?page={page}", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "页码无效，显示第一页。" in body or "显示最后一页" in body
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/public/draws/?org=abc", "org"),
+        ("/public/plans/?org=abc", "org"),
+        ("/public/plans/?year=99999", "year"),
+        ("/public/check-items/?year=abc", "year"),
+        ("/public/disclosure/?year=abc", "year"),
+        ("/public/disclosure/?year=1999", "year"),
+        ("/public/disclosure/?year=" + "9" * 5000, "year"),  # was a 500: int() of 5000 digits
+    ],
+)
+def test_the_portals_filters_that_make_no_sense_answer_with_a_message(client, url, name):
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert f"以下筛选条件无效，已忽略：{name}。" in response.content.decode()
+    assert "筛选条件无效" not in client.get(url.split("?")[0]).content.decode()
+
+
+HUGE = "9" * 5000  # past Python's 4,300-digit limit of int(str): a ValueError if not checked
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("param", ["after", "before"])
+@pytest.mark.parametrize("pk", [HUGE, "9" * 20, "١٢"])
+def test_a_source_list_cursor_with_an_id_too_long_is_not_a_500(client, county_clerk, param, pk):
+    client.force_login(county_clerk)
+    response = client.get(f"/registry/sources/?{param}=410823-0001~{pk}")
+    assert response.status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lottery/views.py plan_list: `if year.isdigit(): qs.filter(year=int(year))` raises "
+    "ValueError on 5,000 digits (500); fix: accept only 4 ASCII digits, else a message",
+)
+def test_the_plan_lists_year_of_5000_digits_is_not_a_500(county_clerk):
+    client = Client(raise_request_exception=False)
+    client.force_login(county_clerk)
+    assert client.get(f"/lottery/plans/?year={HUGE}").status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lottery/display.py draw_result pages the drawn list with Paginator.get_page() and "
+    "drops an unknown class silently; fix: core.paging.page_for_request and a message for a "
+    "class that is not one of the draw's",
+)
+@pytest.mark.parametrize("query", ["page=abc", "page=999999", "class=bogus"])
+def test_the_drawn_lists_bad_page_or_class_answers_with_a_message(
+    world, county_clerk, client, query
+):
+    client.force_login(county_clerk)
+    response = client.get(f"/lottery/draws/{world['mine'].pk}/?{query}")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert any(m in body for m in ("页码无效", "显示最后一页", "筛选条件无效"))

@@ -132,3 +132,28 @@ def test_a_large_draws_record_is_rendered_by_the_archive_job_through_the_cache(
     with draw.record_pdf.open("rb") as stored:
         pdf = stored.read()
     assert zipfile.ZipFile(built.file.open("rb")).read(f"03-draws/{draw.number}.pdf") == pdf
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"organisation": "abc", "year": "2026"}, {"year": "abc"}, {"year": "9" * 5000}],
+)
+def test_an_archive_asked_for_without_a_unit_or_year_answers_with_a_message(
+    client_for, city_reviewer, county, data
+):
+    from oversight.models import Archive
+
+    data = {"organisation": str(county.pk), **data}
+    response = client_for(city_reviewer).post(
+        reverse("oversight:archive_request"), data, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 200
+    assert "请选择所属单位并填写年度。" in response.content.decode()
+    assert not Archive.objects.exists()
+
+
+def test_an_archive_of_a_unit_that_is_not_there_is_404(client_for, city_reviewer):
+    client = client_for(city_reviewer)
+    url = reverse("oversight:archive_request")
+    assert client.post(url, {"organisation": "999999", "year": "2026"}).status_code == 404
+    assert client.post(url, {"organisation": "9" * 20, "year": "2026"}).status_code == 404

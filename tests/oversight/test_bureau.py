@@ -14,6 +14,7 @@ from tests.lottery.scenario import build_world, make_draw, make_plan
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_the_bureau_sees_its_row_and_what_falls_due(
     client_for, county, county_clerk, county_leader, calendar_loaded
 ):
@@ -48,3 +49,20 @@ def test_the_bureau_sees_its_row_and_what_falls_due(
         html = page.content.decode()
         assert html.count('data-testid="overview-row"') == 1
         assert 'data-testid="due-entry"' in html and 'data-testid="due-publication"' in html
+
+
+def test_a_drill_down_leads_back_to_where_its_user_came_from(
+    client_for, county, county_clerk, city_reviewer
+):
+    """A bureau's clerk opens a figure from the bureau's own row: the way back is that row, not
+    the city team's dashboard, which answers the clerk 403."""
+    build_world(county)
+    url = reverse("oversight:drill", args=[county.pk, "tasks"])
+    clerk = client_for(county_clerk)
+    back = clerk.get(url).context["back_to_bureau"]
+    page = clerk.get(url).content.decode()
+    assert back and f'href="{reverse("oversight:bureau")}?' in page
+    assert clerk.get(reverse("oversight:bureau")).status_code == 200
+    assert clerk.get(reverse("lottery:quota_overview")).status_code == 403
+    reviewer = client_for(city_reviewer).get(url)
+    assert f'href="{reverse("lottery:quota_overview")}?' in reviewer.content.decode()

@@ -28,6 +28,7 @@ def test_the_dashboard_keeps_the_quota_overviews_path():
     assert reverse("lottery:quota_overview") == URL
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_figures_equal_hand_computed_ones(client_for, city_reviewer, city, q1):
     rows, page = _rows(client_for(city_reviewer), q1)
     # 焦作: eleven county bureaus and the city team.
@@ -156,7 +157,8 @@ def test_a_unit_outside_the_scope_is_404(client_for, city_reviewer, orgs, q1):
         client.get(reverse("oversight:drill", args=[outside.pk, "tasks"]) + q1).status_code == 404
     )
     assert client.get(URL + "?city=1411").status_code == 404
-    assert client.get(URL + "?city=xx").status_code == 404
+    # Not a city code at all: ignored with a message (test_a_city_that_is_not_a_city_code_...).
+    assert client.get(URL + "?city=xx").status_code == 200
 
 
 def test_the_year_and_quarter_are_those_asked_for(client_for, city_reviewer, orgs):
@@ -180,6 +182,7 @@ def test_the_api_gives_the_same_figures(client_for, city_reviewer, county_clerk,
     assert client_for(county_clerk).get("/api/v1/oversight/").status_code == 403
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_the_rate_over_time_of_earlier_quarters_is_counted_like_the_dashboard(
     client_for, city_reviewer, city
 ):
@@ -191,3 +194,13 @@ def test_the_rate_over_time_of_earlier_quarters_is_counted_like_the_dashboard(
         q2.context["chart"]["over_time"]["rates"][0] == q1.context["chart"]["over_time"]["rates"][0]
     )
     assert q1.context["chart"]["over_time"]["rates"][1:] == [None, None, None]
+
+
+@pytest.mark.parametrize("city", ["abc", "41", "4108" * 3])
+def test_a_city_that_is_not_a_city_code_answers_with_a_message(client_for, province_viewer, city):
+    response = client_for(province_viewer).get(
+        f"/lottery/quotas/?city={city}", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 200
+    assert "以下筛选条件无效，已忽略：city。" in response.content.decode()
+    assert response.context["city"] == ""

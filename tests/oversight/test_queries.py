@@ -170,6 +170,7 @@ def test_query_counts_do_not_grow_with_the_counties(client_for, test_city, provi
     assert _count(province, reverse("oversight:province") + Q1) == province_small
 
 
+@pytest.mark.smoke  # raw SQL of the dashboard: also on the demo's SQLite
 def test_every_task_figure_equals_its_drill_down(client_for, test_city, city, city_reviewer):
     """The dashboard counts with SQL filters (``TASK_SQL``), the drill-down lists with Django
     filters (``task_filters``): on both fixture cities they agree for every figure."""
