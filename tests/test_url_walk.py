@@ -30,9 +30,6 @@ JUNK = [
         h="9" * 5000, x="x" * 3000
     ),
 ]
-# The plan list's 5,000-digit year is a known 500 in lottery/ (being split into packages):
-# test_the_plan_lists_year_of_5000_digits_is_not_a_500 holds it, strict xfail.
-KNOWN = {("/lottery/plans/", JUNK[-1])}
 SKIP_NAMES = {"logout", "set_language"}  # would end the session under test, or POST-only
 
 
@@ -113,7 +110,7 @@ def test_no_url_answers_500_or_leaks_a_secret(
         for url in urls:
             for junk in JUNK:
                 response = client.get(url + junk)
-                if response.status_code >= 500 and (url, junk) not in KNOWN:
+                if response.status_code >= 500:
                     failures.append(f"{label} {url}{junk[:120]} → {response.status_code}")
                     continue
                 if label == "superuser" or response.streaming:
@@ -203,13 +200,6 @@ def test_a_filter_value_that_is_not_valid_answers_with_a_message(client, county_
     assert "部分筛选条件无效" not in client.get(path).content.decode()  # valid: no message
 
 
-# lottery/ is being split into packages by another helper: these lists still page silently.
-@pytest.mark.xfail(
-    strict=True,
-    reason="lottery/views.py plan_list and draw_list page with Paginator.get_page(), which "
-    "silently shows page 1 or the last page; fix: core.paging.page_for_request(request, qs, "
-    "PAGE_SIZE)",
-)
 @pytest.mark.parametrize("path", ["/lottery/plans/", "/lottery/draws/"])
 @pytest.mark.parametrize("page", ["abc", "999999"])
 def test_the_lotterys_lists_answer_a_page_that_does_not_exist_with_a_message(
@@ -254,23 +244,12 @@ def test_a_source_list_cursor_with_an_id_too_long_is_not_a_500(client, county_cl
     assert response.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lottery/views.py plan_list: `if year.isdigit(): qs.filter(year=int(year))` raises "
-    "ValueError on 5,000 digits (500); fix: accept only 4 ASCII digits, else a message",
-)
 def test_the_plan_lists_year_of_5000_digits_is_not_a_500(county_clerk):
     client = Client(raise_request_exception=False)
     client.force_login(county_clerk)
     assert client.get(f"/lottery/plans/?year={HUGE}").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lottery/display.py draw_result pages the drawn list with Paginator.get_page() and "
-    "drops an unknown class silently; fix: core.paging.page_for_request and a message for a "
-    "class that is not one of the draw's",
-)
 @pytest.mark.parametrize("query", ["page=abc", "page=999999", "class=bogus"])
 def test_the_drawn_lists_bad_page_or_class_answers_with_a_message(
     world, county_clerk, client, query

@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
+from core.paging import page_for_request
 from core.request_types import AuthenticatedHttpRequest
 from lottery import readers, services
 from lottery.display import exclusion_rows, manifest_summary
@@ -75,7 +75,7 @@ def draw_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in Draw.Status.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_for_request(request, qs, PAGE_SIZE)
     return render(
         request,
         "lottery/draw_list.html",
@@ -126,7 +126,26 @@ def _result_context(request: AuthenticatedHttpRequest, draw: Draw, via: str, **e
     }
     if result is not None:
         context["result"] = result
+        if request.method == "GET" and not _is_htmx(request):
+            _warn_if_result_filters_ignored(request, params, result)
     return context
+
+
+def _warn_if_result_filters_ignored(request: AuthenticatedHttpRequest, params, result) -> None:
+    """A page number or a class the drawn list does not have: the list is shown (first or last
+    page, every class) and says so, as the other lists do (``core.paging``)."""
+    raw = (params.get("page") or "").strip()
+    if raw and result.page is not None:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
+            messages.warning(request, _("Unknown page; showing the first."))
+        elif int(raw) > result.page.paginator.num_pages:
+            messages.warning(
+                request,
+                _("There is no page %(asked)s; showing the last page, %(last)s.")
+                % {"asked": int(raw), "last": result.page.paginator.num_pages},
+            )
+    if params.get("class", "") and not result.stratum:
+        messages.warning(request, _("Some filters made no sense and were ignored."))
 
 
 @login_required

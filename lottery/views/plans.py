@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.models import Organisation
+from core.paging import page_for_request
 from core.request_types import AuthenticatedHttpRequest
 from core.roles import Cap, user_can
 from lottery import services
@@ -51,17 +51,20 @@ def plan_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         live_draw_id=Subquery(live.values("pk")[:1]),
         live_draw_status=Subquery(live.values("status")[:1]),
     )
-    year = request.GET.get("year", "")
-    if year.isdigit():
+    year = request.GET.get("year", "").strip()
+    if year and not (len(year) == 4 and year.isascii() and year.isdigit()):
+        messages.warning(request, _("Some filters made no sense and were ignored."))
+        year = ""
+    if year:
         qs = qs.filter(year=int(year))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_for_request(request, qs, PAGE_SIZE)
     return render(
         request,
         "lottery/plan_list.html",
         {
             "page": page,
             "year": year,
-            "extra_query": f"year={year}" if year.isdigit() else "",
+            "extra_query": f"year={year}" if year else "",
             "can_create": user_can(request.user, Cap.EDIT_PLANS)
             and request.user.organisation_id is not None,
             "draw_statuses": dict(Draw.Status.choices),
