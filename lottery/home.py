@@ -7,10 +7,12 @@ from django.utils.translation import ngettext
 
 from core.home import Card
 from core.roles import Cap, user_can
+from lottery.deadline_rules import DeadlineNotComputable, quarter_due
 from lottery.display import class_label, deadline_status
 from lottery.models import Plan
 from lottery.selectors import (
     DRAWING_KINDS,
+    deadline_rules_for,
     decisions_pending_for_user,
     plan_list_for_user,
     quarter_standings,
@@ -31,7 +33,7 @@ def cards(user) -> list[Card]:
     result = []
     if organisation.kind in DRAWING_KINDS:  # only the bureaus that draw have a quarterly plan
         standing = quarter_standings(organisations=[organisation], year=year, quarter=quarter)[0]
-        result += [_plan_card(standing), _deadline_card(standing, today)]
+        result += [_plan_card(standing, year, quarter), _deadline_card(standing, today)]
     if user_can(user, Cap.EDIT_PLANS) and not user_can(user, Cap.APPROVE):
         returned = _returned_card(user)
         if returned is not None:
@@ -97,7 +99,10 @@ def _review_card(user, today, year: int, quarter: int) -> Card:
             late,
         ) % {"n": late, "due": due.isoformat()}
     else:
-        note = _("Due by the 10th of the quarter's first month.")
+        upcoming = sorted({s.due for s in standings if s.due is not None and not s.executed})
+        note = (
+            _("The draw is due by %(due)s.") % {"due": upcoming[0].isoformat()} if upcoming else ""
+        )
     return Card(
         "quarter",
         _("Units that executed this quarter's draw"),
@@ -108,14 +113,24 @@ def _review_card(user, today, year: int, quarter: int) -> Card:
     )
 
 
-def _plan_card(standing) -> Card:
+def _plan_due_text(organisation, year: int, quarter: int) -> str:
+    """When the quarterly plan is due under the bureau's own deadline regime."""
+    rules = deadline_rules_for([organisation])[organisation.pk]
+    try:
+        due = quarter_due(rules, "quarterly_plan", year, quarter).due
+    except DeadlineNotComputable as exc:
+        return str(exc.messages[0])
+    return _("The quarterly plan is due by %(due)s.") % {"due": due.isoformat()}
+
+
+def _plan_card(standing, year: int, quarter: int) -> Card:
     plan, draw = standing.plan, standing.draw
     if plan is None:
         return Card(
             "quarter",
             _("This quarter's plan and draw"),
             _("No plan"),
-            _("Quarterly plan due by the 5th of the first month."),
+            _plan_due_text(standing.organisation, year, quarter),
             reverse("lottery:plan_list"),
             "warning",
         )

@@ -196,3 +196,26 @@ def test_a_clerk_is_told_on_the_home_page_that_a_plan_came_back(
     assert card(client_for(county_leader), "returned") is None  # the leader sent it back
     plan_submit(actor=county_clerk, plan=plan)  # fixed and sent again: the notice goes
     assert card(clerk, "returned") is None
+
+
+# --- due dates from the bureau's own deadline regime --------------------------------------------
+
+
+def test_the_plan_card_gives_the_due_date_of_the_bureaus_own_regime(
+    client_for, county, county_clerk, county_leader
+):
+    """No plan yet: the card names the day the bureau's regime sets, not a fixed "5th"."""
+    import copy
+
+    from lottery.deadline_rules import default_rules
+    from lottery.services import deadline_regime_save
+
+    today = timezone.localdate()
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    first_month = 3 * (quarter - 1) + 1
+    client = client_for(county_clerk)
+    assert card(client, "quarter").note == f"季度计划应于{year}-{first_month:02d}-05前发布。"
+    rules = copy.deepcopy(default_rules())
+    rules["quarterly_plan"].update(month=2, day=3)
+    deadline_regime_save(actor=county_leader, organisation=county, rules=rules)
+    assert card(client, "quarter").note == f"季度计划应于{year}-{first_month + 1:02d}-03前发布。"
