@@ -81,10 +81,17 @@ def _standing_card(user, rows, period) -> Card:
 
 
 def reports_due(org, period) -> list[str]:
-    """This quarter's reports of the city team with no finished version (one query)."""
+    """This quarter's reports of the city team with no finished version (one query): the
+    circular, and those the daily deadline job holds it to (``oversight.obligations``: the
+    quarterly report and the return to the province; the annual report in the fourth
+    quarter)."""
     from oversight.models import Report
 
-    wanted = [(Report.Kind.CIRCULAR, period.quarter), (Report.Kind.QUARTERLY, period.quarter)]
+    wanted = [
+        (Report.Kind.CIRCULAR, period.quarter),
+        (Report.Kind.QUARTERLY, period.quarter),
+        (Report.Kind.CITY_RETURN, period.quarter),
+    ]
     if period.quarter == 4:
         wanted.append((Report.Kind.ANNUAL, 0))
     done = set(

@@ -36,7 +36,9 @@ def test_the_city_teams_cards_count_what_the_dashboard_shows(
     assert str(late_draws) in card.note and late_draws > 0
 
     reports = _cards(client)["reports"]
-    assert reports.value == "2" and reports.url == reverse("oversight:reports")
+    # The circular, the quarterly report and the return to the province (the last two are
+    # the daily deadline job's obligations too).
+    assert reports.value == "3" and reports.url == reverse("oversight:reports")
     Report.objects.create(
         organisation=city_reviewer.organisation,
         kind=Report.Kind.QUARTERLY,
@@ -49,7 +51,7 @@ def test_the_city_teams_cards_count_what_the_dashboard_shows(
         xlsx="oversight/reports/q.xlsx",
         data_sha256="0" * 64,
     )
-    assert _cards(client)["reports"].value == "1"
+    assert _cards(client)["reports"].value == "2"
 
 
 def test_the_provinces_card_counts_what_its_page_shows(client_for, city, province_viewer, q1_today):
