@@ -7,6 +7,20 @@ from core.audit import audit_record, model_snapshot
 from core.models import AuditEntry, CalendarDay, CalendarYear, Organisation, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An administrator sees, never edits: the rows are written by services (with their checks
+    and audit entries) and by the workers."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AuditedAdminMixin:
     """Every change made in the admin leaves an audit entry like a service's: who, what,
     before and after (many-to-many fields such as groups and permissions included; never a

@@ -10,22 +10,12 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from core.errors import ServiceError
 from lottery.models import Draw, DrawExclusion, Plan, RuleSet
 from lottery.rules import validate_rules
 from lottery.selectors import EARLIER_RESULT_REASONS
 from lottery.services import ruleset_save
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RuleSetForm(forms.ModelForm):
