@@ -506,6 +506,12 @@ _DEFAULTS = {
     if not f.primary_key and f.name not in ("organisation", "created_at", "updated_at")
 }
 _HISTORY_FIELDS = ["source_id", "at", "actor_id", "actor_name", "action", "changes"]
+# What ``SourceBulkWriter._check`` leaves for ``_write``: the new sources' codes and
+# organisations, their rows encoded (``registry.bulk.encode_rows``), and their history rows
+# encoded when the rows carry reserved ids (else the database makes them from the new rows).
+_Pending = tuple[
+    list[str], list[int], bytes | list[Sequence[Any]], bytes | list[Sequence[Any]] | None
+]
 _DEADLOCK = "40P01"
 
 
@@ -567,7 +573,7 @@ class SourceBulkWriter:
         self._unchanged = 0
         self._locked: dict[str, dict[str, Any]] = {}  # by ``lock``, for the next ``add``
         # The new sources of the last ``add``: checked, encoded, not yet written.
-        self._pending: tuple[list[str], list[int], bytes | list[Sequence[Any]]] | None = None
+        self._pending: _Pending | None = None
 
     def _fail(self, code: str, errors: dict[str, str]) -> None:
         for field, message in errors.items():
@@ -614,11 +620,19 @@ class SourceBulkWriter:
             existing = {code: looked_up[code] for code in by_code if code in looked_up}
             if missing:
                 existing.update(self._lock(missing, organisation_by_code))
+            # Keys for the new sources (PostgreSQL), so their history rows go in by COPY too.
+            ids = (
+                None
+                if self._messages
+                else bulk.reserve_ids(PollutionSource, len(by_code) - len(existing))
+            )
             # The previous chunk's new sources go into the table on a helper thread while
             # these rows are checked (pure Python): the database and Python work at once.
             side = self._write_pending()
             try:
-                self._pending = self._check(by_code, organisation_by_code, managed_by_of, existing)
+                self._pending = self._check(
+                    by_code, organisation_by_code, managed_by_of, existing, ids
+                )
             finally:
                 if side is not None:
                     side.wait()
@@ -669,8 +683,12 @@ class SourceBulkWriter:
             return None
         return SideJob(lambda: self._write(pending), name="registry-write")
 
-    def _write(self, pending: tuple[list[str], list[int], bytes | list[Sequence[Any]]]) -> None:
-        codes, owners, payload = pending
+    def _write(self, pending: _Pending) -> None:
+        codes, owners, payload, history = pending
+        if history is not None:  # the rows carry their reserved ids; the history is ready
+            bulk.insert_encoded(PollutionSource, ["id", *_INSERT_FIELDS], payload)
+            bulk.insert_encoded(SourceChange, _HISTORY_FIELDS, history)
+            return
         bulk.insert_encoded(PollutionSource, _INSERT_FIELDS, payload)
         # One “created” history row per new source, made by the database from the new rows.
         bulk.insert_per_key(
@@ -696,15 +714,26 @@ class SourceBulkWriter:
         organisation_by_code: Mapping[str, Organisation],
         managed_by_of: dict[int, str],
         existing: dict[str, dict[str, Any]],
-    ) -> tuple[list[str], list[int], bytes | list[Sequence[Any]]] | None:
+        ids: list[int] | None,
+    ) -> _Pending | None:
         """Check every row; while no row so far was bad, return the new sources' codes and
-        their rows encoded for the table (``registry.bulk.encode_rows``)."""
+        their rows encoded for the table (``registry.bulk.encode_rows``); with ``ids`` (one
+        reserved key per new source) the rows carry them, and their “created” history rows
+        come encoded beside them."""
         now = self._now
         insert_row = itemgetter(*_INSERT_FIELDS)
         messages = self._messages
         codes: list[str] = []
         owners: list[int] = []
         to_insert: list[Sequence[Any]] = []
+        new_ids = iter(ids or ())
+        history: list[Sequence[Any]] = []
+        created_row = (
+            self._actor_id,
+            self._actor_name,
+            str(SourceChange.Action.CREATE.value),
+            {},
+        )
         # Every row is checked first, a column at a time (``existing`` holds only the row's
         # own organisation's sources: see ``_lock``).
         to_clean: list[Mapping[str, Any]] = []
@@ -752,7 +781,12 @@ class SourceBulkWriter:
                 values["created_at"] = values["updated_at"] = now
                 codes.append(code)
                 owners.append(org.pk)
-                to_insert.append(insert_row(values))
+                if ids is None:
+                    to_insert.append(insert_row(values))
+                else:
+                    pk = next(new_ids)
+                    to_insert.append((pk, *insert_row(values)))
+                    history.append((pk, now, *created_row))
                 continue
             cleaned = next(cleaned_rows)
             if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
@@ -776,7 +810,14 @@ class SourceBulkWriter:
             self._updated.append((current, changes))
         if not codes or messages:
             return None
-        return codes, owners, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert)
+        if ids is None:
+            return codes, owners, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert), None
+        return (
+            codes,
+            owners,
+            bulk.encode_rows(PollutionSource, ["id", *_INSERT_FIELDS], to_insert),
+            bulk.encode_rows(SourceChange, _HISTORY_FIELDS, history),
+        )
 
     def _finish(self) -> tuple[int, int, int]:
         """Refuse the batch if any row was bad; else write the last new sources, apply the
