@@ -138,6 +138,20 @@ def encode_rows(
     return buffer.getvalue()
 
 
+def encode_keyed_rows(
+    model: type[models.Model], names: Sequence[str], keys: Sequence[int], rest: Sequence[Any]
+) -> bytes | list[Sequence[Any]]:
+    """``encode_rows`` for the rows ``(key, *rest)``, one per key (an integer): rows that
+    differ in their first column only, such as one history entry per new record. The shared
+    part is encoded once."""
+    if not _is_postgresql():
+        return [(key, *rest) for key in keys]
+    line = encode_rows(model, names, [(0, *rest)])
+    assert isinstance(line, bytes) and line.startswith(b"0\t")
+    tail = line[1:]
+    return b"".join([b"%d" % key + tail for key in keys])
+
+
 def insert_encoded(
     model: type[models.Model], names: Sequence[str], payload: bytes | list[Sequence[Any]]
 ) -> None:

@@ -727,13 +727,7 @@ class SourceBulkWriter:
         owners: list[int] = []
         to_insert: list[Sequence[Any]] = []
         new_ids = iter(ids or ())
-        history: list[Sequence[Any]] = []
-        created_row = (
-            self._actor_id,
-            self._actor_name,
-            str(SourceChange.Action.CREATE.value),
-            {},
-        )
+        pks: list[int] = []
         # Every row is checked first, a column at a time (``existing`` holds only the row's
         # own organisation's sources: see ``_lock``).
         to_clean: list[Mapping[str, Any]] = []
@@ -786,7 +780,7 @@ class SourceBulkWriter:
                 else:
                     pk = next(new_ids)
                     to_insert.append((pk, *insert_row(values)))
-                    history.append((pk, now, *created_row))
+                    pks.append(pk)
                 continue
             cleaned = next(cleaned_rows)
             if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
@@ -816,7 +810,13 @@ class SourceBulkWriter:
             codes,
             owners,
             bulk.encode_rows(PollutionSource, ["id", *_INSERT_FIELDS], to_insert),
-            bulk.encode_rows(SourceChange, _HISTORY_FIELDS, history),
+            # Their “created” history rows: the same but for the source.
+            bulk.encode_keyed_rows(
+                SourceChange,
+                _HISTORY_FIELDS,
+                pks,
+                (now, self._actor_id, self._actor_name, SourceChange.Action.CREATE.value, {}),
+            ),
         )
 
     def _finish(self) -> tuple[int, int, int]:
