@@ -572,6 +572,7 @@ class SourceBulkWriter:
         self._changed_fields: set[str] = set()
         self._unchanged = 0
         self._locked: dict[str, dict[str, Any]] = {}  # by ``lock``, for the next ``add``
+        self._looked_up: set[str] = set()  # every code ``lock`` looked for (found or not)
         # The new sources of the last ``add``: checked, encoded, not yet written.
         self._pending: _Pending | None = None
 
@@ -614,10 +615,11 @@ class SourceBulkWriter:
         organisations = {id(org): org for org in map(organisation_by_code.__getitem__, by_code)}
         managed_by_of = {org.pk: self._managed_by(org) for org in organisations.values()}
         with _registry_changes_mapped():
-            looked_up = self._locked
-            self._locked = {}
+            locked, looked_up = self._locked, self._looked_up
+            self._locked, self._looked_up = {}, set()
+            # A code ``lock`` looked for and did not find is new: not looked for again.
             missing = [code for code in by_code if code not in looked_up]
-            existing = {code: looked_up[code] for code in by_code if code in looked_up}
+            existing = {code: locked[code] for code in by_code if code in locked}
             if missing:
                 existing.update(self._lock(missing, organisation_by_code))
             # Keys for the new sources (PostgreSQL), so their history rows go in by COPY too.
@@ -650,6 +652,7 @@ class SourceBulkWriter:
         # Kept for the next ``add`` only: a chunk with nothing to write never calls it, and
         # a re-import must not pile up every record it compared.
         self._locked = found
+        self._looked_up = set(codes)
         return {code: dict(record) for code, record in found.items()}
 
     def _lock(
