@@ -506,6 +506,12 @@ _DEFAULTS = {
     if not f.primary_key and f.name not in ("organisation", "created_at", "updated_at")
 }
 _HISTORY_FIELDS = ["source_id", "at", "actor_id", "actor_name", "action", "changes"]
+# What ``SourceBulkWriter._check`` leaves for ``_write``: the new sources' codes and
+# organisations, their rows encoded (``registry.bulk.encode_rows``), and their history rows
+# encoded when the rows carry reserved ids (else the database makes them from the new rows).
+_Pending = tuple[
+    list[str], list[int], bytes | list[Sequence[Any]], bytes | list[Sequence[Any]] | None
+]
 _DEADLOCK = "40P01"
 
 
@@ -566,8 +572,9 @@ class SourceBulkWriter:
         self._changed_fields: set[str] = set()
         self._unchanged = 0
         self._locked: dict[str, dict[str, Any]] = {}  # by ``lock``, for the next ``add``
+        self._looked_up: set[str] = set()  # every code ``lock`` looked for (found or not)
         # The new sources of the last ``add``: checked, encoded, not yet written.
-        self._pending: tuple[list[str], list[int], bytes | list[Sequence[Any]]] | None = None
+        self._pending: _Pending | None = None
 
     def _fail(self, code: str, errors: dict[str, str]) -> None:
         for field, message in errors.items():
@@ -608,17 +615,26 @@ class SourceBulkWriter:
         organisations = {id(org): org for org in map(organisation_by_code.__getitem__, by_code)}
         managed_by_of = {org.pk: self._managed_by(org) for org in organisations.values()}
         with _registry_changes_mapped():
-            looked_up = self._locked
-            self._locked = {}
+            locked, looked_up = self._locked, self._looked_up
+            self._locked, self._looked_up = {}, set()
+            # A code ``lock`` looked for and did not find is new: not looked for again.
             missing = [code for code in by_code if code not in looked_up]
-            existing = {code: looked_up[code] for code in by_code if code in looked_up}
+            existing = {code: locked[code] for code in by_code if code in locked}
             if missing:
                 existing.update(self._lock(missing, organisation_by_code))
+            # Keys for the new sources (PostgreSQL), so their history rows go in by COPY too.
+            ids = (
+                None
+                if self._messages
+                else bulk.reserve_ids(PollutionSource, len(by_code) - len(existing))
+            )
             # The previous chunk's new sources go into the table on a helper thread while
             # these rows are checked (pure Python): the database and Python work at once.
             side = self._write_pending()
             try:
-                self._pending = self._check(by_code, organisation_by_code, managed_by_of, existing)
+                self._pending = self._check(
+                    by_code, organisation_by_code, managed_by_of, existing, ids
+                )
             finally:
                 if side is not None:
                     side.wait()
@@ -636,6 +652,7 @@ class SourceBulkWriter:
         # Kept for the next ``add`` only: a chunk with nothing to write never calls it, and
         # a re-import must not pile up every record it compared.
         self._locked = found
+        self._looked_up = set(codes)
         return {code: dict(record) for code, record in found.items()}
 
     def _lock(
@@ -669,8 +686,12 @@ class SourceBulkWriter:
             return None
         return SideJob(lambda: self._write(pending), name="registry-write")
 
-    def _write(self, pending: tuple[list[str], list[int], bytes | list[Sequence[Any]]]) -> None:
-        codes, owners, payload = pending
+    def _write(self, pending: _Pending) -> None:
+        codes, owners, payload, history = pending
+        if history is not None:  # the rows carry their reserved ids; the history is ready
+            bulk.insert_encoded(PollutionSource, ["id", *_INSERT_FIELDS], payload)
+            bulk.insert_encoded(SourceChange, _HISTORY_FIELDS, history)
+            return
         bulk.insert_encoded(PollutionSource, _INSERT_FIELDS, payload)
         # One “created” history row per new source, made by the database from the new rows.
         bulk.insert_per_key(
@@ -696,15 +717,20 @@ class SourceBulkWriter:
         organisation_by_code: Mapping[str, Organisation],
         managed_by_of: dict[int, str],
         existing: dict[str, dict[str, Any]],
-    ) -> tuple[list[str], list[int], bytes | list[Sequence[Any]]] | None:
+        ids: list[int] | None,
+    ) -> _Pending | None:
         """Check every row; while no row so far was bad, return the new sources' codes and
-        their rows encoded for the table (``registry.bulk.encode_rows``)."""
+        their rows encoded for the table (``registry.bulk.encode_rows``); with ``ids`` (one
+        reserved key per new source) the rows carry them, and their “created” history rows
+        come encoded beside them."""
         now = self._now
         insert_row = itemgetter(*_INSERT_FIELDS)
         messages = self._messages
         codes: list[str] = []
         owners: list[int] = []
         to_insert: list[Sequence[Any]] = []
+        new_ids = iter(ids or ())
+        pks: list[int] = []
         # Every row is checked first, a column at a time (``existing`` holds only the row's
         # own organisation's sources: see ``_lock``).
         to_clean: list[Mapping[str, Any]] = []
@@ -752,7 +778,12 @@ class SourceBulkWriter:
                 values["created_at"] = values["updated_at"] = now
                 codes.append(code)
                 owners.append(org.pk)
-                to_insert.append(insert_row(values))
+                if ids is None:
+                    to_insert.append(insert_row(values))
+                else:
+                    pk = next(new_ids)
+                    to_insert.append((pk, *insert_row(values)))
+                    pks.append(pk)
                 continue
             cleaned = next(cleaned_rows)
             if cleaned.values.get("managed_by", current["managed_by"]) != current["managed_by"]:
@@ -776,7 +807,20 @@ class SourceBulkWriter:
             self._updated.append((current, changes))
         if not codes or messages:
             return None
-        return codes, owners, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert)
+        if ids is None:
+            return codes, owners, bulk.encode_rows(PollutionSource, _INSERT_FIELDS, to_insert), None
+        return (
+            codes,
+            owners,
+            bulk.encode_rows(PollutionSource, ["id", *_INSERT_FIELDS], to_insert),
+            # Their “created” history rows: the same but for the source.
+            bulk.encode_keyed_rows(
+                SourceChange,
+                _HISTORY_FIELDS,
+                pks,
+                (now, self._actor_id, self._actor_name, SourceChange.Action.CREATE.value, {}),
+            ),
+        )
 
     def _finish(self) -> tuple[int, int, int]:
         """Refuse the batch if any row was bad; else write the last new sources, apply the
