@@ -5,7 +5,7 @@ reports with their files, scoped like the reports page (``selectors.reports_for_
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -176,18 +176,9 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"download/(?P<what>pdf|xlsx)")
     def download(self, request, pk=None, what: str = "pdf"):
-        from oversight import services
+        from oversight.views import report_file_response
 
-        report = self.get_object()
-        field = getattr(report, what)
-        if not field.name:
-            raise Http404
-        services.report_record_download(actor=request.user, report=report, what=what)
-        period = f"{report.year}Q{report.quarter}" if report.quarter else f"{report.year}"
-        filename = f"{report.get_kind_display()}-{period}-v{report.version}.{what}"
-        response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return report_file_response(user=request.user, report=self.get_object(), what=what)
 
 
 def register(router) -> None:

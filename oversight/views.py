@@ -287,20 +287,26 @@ def report_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "oversight/_report_status.html", {"report": report})
 
 
-@login_required
-def report_download(request: AuthenticatedHttpRequest, pk: int, what: str) -> FileResponse:
+def report_file_response(*, user, report, what: str) -> FileResponse:
+    """A finished report's PDF or Excel file, its download audited: the reports page's link
+    and the API's (``oversight.api``) serve it the same way."""
     from oversight import services
 
-    report = sel.report_get_for_user(user=request.user, pk=pk)
     field = {"pdf": report.pdf, "xlsx": report.xlsx}.get(what)
     if field is None or not field.name or report.status != "done":
         raise Http404
-    services.report_record_download(actor=request.user, report=report, what=what)
+    services.report_record_download(actor=user, report=report, what=what)
     period = f"{report.year}Q{report.quarter}" if report.quarter else f"{report.year}"
     filename = f"{report.get_kind_display()}-{period}-v{report.version}.{what}"
     response = FileResponse(field.open("rb"), as_attachment=True, filename=filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def report_download(request: AuthenticatedHttpRequest, pk: int, what: str) -> FileResponse:
+    report = sel.report_get_for_user(user=request.user, pk=pk)
+    return report_file_response(user=request.user, report=report, what=what)
 
 
 # --- filing draws with the city team ------------------------------------------------------------
