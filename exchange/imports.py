@@ -57,6 +57,8 @@ from exchange.excel.reader import (
 from exchange.excel.spec import is_blank
 from exchange.models import ImportJob, RegistryExport
 from exchange.specs import IMPORT_SPECS, spec_for
+from exchange.stalled import StalledJob, stalled_job_kinds
+from exchange.stalled import register as register_stalled
 
 logger = logging.getLogger(__name__)
 
@@ -660,74 +662,91 @@ def registry_exports_purge_files(*, today: date | None = None) -> int:
 # broker's visibility timeout, if at all; this sweep does not wait for that.
 
 
-def _stalled(model, now):
+def _stalled(kind: StalledJob, now):
     cutoff = now - HEARTBEAT_TIMEOUT
-    return model.objects.filter(claimed_at__isnull=False).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, claimed_at__lt=cutoff)
+    claimed = kind.claimed
+    return kind.model._default_manager.filter(
+        **{"status": kind.status, f"{claimed}__isnull": False}
+    ).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, **{f"{claimed}__lt": cutoff})
     )
 
 
 # What a lost job becomes, by model and status: the task that runs it again, the fields that
-# make it claimable again, and the fields (and reason) that fail it.
-_RECOVERY = {
-    (ImportJob, Status.VALIDATING): (
-        "import_validate",
-        {"status": Status.UPLOADED},
-        {"status": Status.FAILED, "updated_at": "now"},
-        gettext_lazy(
+# make it claimable again, and the fields (and reason) that fail it. Apps above this one
+# register theirs (``exchange.stalled.register``, from their ``ready()``).
+register_stalled(
+    StalledJob(
+        name="exchange.import_validate",
+        model=ImportJob,
+        status=Status.VALIDATING,
+        task_name="exchange.tasks.import_validate",
+        requeue={"status": Status.UPLOADED},
+        fail={"status": Status.FAILED, "updated_at": "now"},
+        reason=gettext_lazy(
             "The check was interrupted: the worker checking the file stopped %(n)s times. "
             "Upload the file again later."
         ),
-    ),
-    (ImportJob, Status.COMMITTING): (
-        "import_commit",
-        {},
-        {"status": Status.FAILED, "updated_at": "now"},
-        gettext_lazy(
+    )
+)
+register_stalled(
+    StalledJob(
+        name="exchange.import_commit",
+        model=ImportJob,
+        status=Status.COMMITTING,
+        task_name="exchange.tasks.import_commit",
+        fail={"status": Status.FAILED, "updated_at": "now"},
+        reason=gettext_lazy(
             "The import was interrupted: the worker importing the file stopped %(n)s times; "
             "nothing was written. Upload the file again later."
         ),
-    ),
-    (RegistryExport, RegistryExport.Status.REQUESTED): (
-        "registry_export_build",
-        {},
-        {"status": RegistryExport.Status.FAILED, "finished_at": "now"},
-        gettext_lazy(
+    )
+)
+register_stalled(
+    StalledJob(
+        name="exchange.registry_export_build",
+        model=RegistryExport,
+        status=RegistryExport.Status.REQUESTED,
+        task_name="exchange.tasks.registry_export_build",
+        fail={"status": RegistryExport.Status.FAILED, "finished_at": "now"},
+        reason=gettext_lazy(
             "The export was interrupted: the worker writing the file stopped %(n)s times. "
             "Ask for the copy again later."
         ),
-    ),
-}
+    )
+)
 
 
 def jobs_recover_stalled(*, now: datetime | None = None) -> dict[str, int]:
-    """The ``jobs-stalled-sweep`` beat job. Every import being checked or imported, and every
-    export being written, whose worker stopped beating for ``HEARTBEAT_TIMEOUT``, is queued
-    again (through the outbox) or, after ``JOB_REQUEUES`` re-queues, failed with the reason.
+    """The ``jobs-stalled-sweep`` beat job. Every job of a registered kind (imports being
+    checked or imported, exports being written, and what upper apps registered: the
+    oversight's reports and archives being built) whose worker stopped beating for
+    ``HEARTBEAT_TIMEOUT`` is queued again (through the outbox) or, after ``JOB_REQUEUES``
+    re-queues, failed with the reason in the requester's language.
     Each job is taken with a conditional UPDATE: running the sweep twice, or two sweeps at
     once, re-queue a job once. Returns the counts ``{"requeued": n, "failed": m}``."""
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0}
-    for (model, status), (task_name, requeue, fail, reason) in _RECOVERY.items():
-        stalled = _stalled(model, now).filter(status=status)
+    for kind in stalled_job_kinds():
+        stalled = _stalled(kind, now)
         for job in list(stalled.only("pk", "attempts", "language")):
             if job.attempts < JOB_REQUEUES:
                 outcome = "requeued"
-                fields = {**requeue, "attempts": job.attempts + 1}
+                fields = {**kind.requeue, "attempts": job.attempts + 1}
             else:
                 outcome = "failed"
                 with translation.override(job.language or settings.LANGUAGE_CODE):
-                    message = str(reason % {"n": job.attempts + 1})
-                fields = {k: now if v == "now" else v for k, v in fail.items()}
+                    message = str(kind.reason % {"n": job.attempts + 1})
+                fields = {k: now if v == "now" else v for k, v in kind.fail.items()}
                 fields["message"] = message
             with transaction.atomic():
                 # Taken again, conditionally: a sweep running beside this one takes it once.
                 if not stalled.filter(pk=job.pk, attempts=job.attempts).update(
-                    claimed_at=None, **fields
+                    **{kind.claimed: None}, **fields
                 ):
                     continue
                 if outcome == "requeued":
-                    _enqueue(task_name, job.pk)
+                    outbox_enqueue(kind.task_name, job.pk)
             counts[outcome] += 1
-            logger.warning("%s %s: worker lost, %s", model._meta.model_name, job.pk, outcome)
+            logger.warning("%s %s: worker lost, %s", kind.name, job.pk, outcome)
     return counts

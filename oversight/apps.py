@@ -13,9 +13,13 @@ class OversightConfig(AppConfig):
         from core.navigation import NavItem, nav_register
         from core.roles import Cap
         from deadlines.providers import register
+        from exchange.stalled import register as register_stalled
+        from oversight.jobs import STALLED_BUILDS
         from oversight.obligations import PROVIDER
 
         register(PROVIDER)  # the reports' and returns' deadlines in the daily job
+        for kind in STALLED_BUILDS:  # builds whose worker was lost: the jobs-stalled-sweep
+            register_stalled(kind)
 
         nav_register(
             NavItem("oversight", _("Oversight"), "oversight:index", Cap.VIEW_REPORTS, 91),

@@ -32,7 +32,9 @@ def _json(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str).encode()
 
 
-def archive_files(organisation, year: int) -> dict[str, bytes]:
+def archive_files(organisation, year: int, beat=lambda: None) -> dict[str, bytes]:
+    """Every file of the archive by its path. ``beat`` is called as each part is read (the
+    worker's sign of life: a draw's record PDF may take a while to render)."""
     from lottery.services import draw_record
 
     files: dict[str, bytes] = {}
@@ -45,6 +47,7 @@ def archive_files(organisation, year: int) -> dict[str, bytes]:
     )
     plans = Plan.objects.filter(organisation=organisation, year=year).order_by("quarter", "pk")
     for plan in plans:
+        beat()
         files[f"02-plans/{plan.period_label}-{plan.pk}.json"] = _json(
             {
                 "title": plan.title,
@@ -60,6 +63,7 @@ def archive_files(organisation, year: int) -> dict[str, bytes]:
         )
     open_draws = set()
     for draw in Draw.objects.filter(organisation=organisation, plan__year=year).order_by("pk"):
+        beat()
         disclosed = draw.disclosed_at is not None and not confidential_earlier_draws(draw)
         if disclosed and draw.status == Draw.Status.EXECUTED:
             files[f"03-draws/{draw.number}.json"] = _json(draw_record(draw))
@@ -80,6 +84,7 @@ def archive_files(organisation, year: int) -> dict[str, bytes]:
         .select_related("source")
         .order_by("pk")
     )
+    beat()
     records: dict[int, list[dict[str, object]]] = {}
     for r in InspectionRecord.objects.filter(task__in=tasks).order_by("task_id", "version"):
         records.setdefault(r.task_id, []).append(
@@ -151,9 +156,9 @@ def _record_pdf(draw: Draw) -> bytes:
         return pdf.read()
 
 
-def build_zip(organisation, year: int) -> tuple[bytes, str, int]:
+def build_zip(organisation, year: int, beat=lambda: None) -> tuple[bytes, str, int]:
     """The ZIP's bytes, the SHA-256 of its manifest, and the number of files."""
-    files = archive_files(organisation, year)
+    files = archive_files(organisation, year, beat)
     manifest = {
         "organisation": organisation.name,
         "division_code": organisation.division_code,

@@ -65,8 +65,14 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    # Set when a worker claims the build; the job's claim (see ``exchange.stalled``).
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Renewed by the worker while it builds; the jobs-stalled-sweep queues again (``attempts``
+    # times at most) or fails, in the requester's ``language``, a build whose worker was lost.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    language = models.CharField(_("language"), max_length=15, blank=True)
 
     class Meta:
         verbose_name = _("oversight report")
@@ -187,7 +193,12 @@ class Archive(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    # As a report's: the claim, the worker's sign of life, the sweep's re-queues, the language.
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    language = models.CharField(_("language"), max_length=15, blank=True)
 
     class Meta:
         verbose_name = _("archive")

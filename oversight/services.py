@@ -1,19 +1,30 @@
-"""The oversight's writes: report requests and builds, typical cases. Atomic and audited."""
+"""The oversight's writes: report requests and builds, typical cases. Atomic and audited.
+
+Reports and archives are built by a worker, queued like every background job: through the
+transactional outbox, in the request's transaction (``core.outbox``), so a broker that is down
+loses nothing and the page says the build is queued. The worker claims its build with a
+conditional UPDATE and renews ``heartbeat_at`` while it builds; the ``jobs-stalled-sweep``
+(``exchange.imports.jobs_recover_stalled``; ``oversight.jobs`` registers the builds) queues again a
+build whose worker was lost, or fails it with the reason. A build's outcome is written only if
+its worker still holds the claim (``started_at``): a worker given up for lost writes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import Organisation, User
+from core.outbox import outbox_enqueue
 from core.roles import Cap, user_can
 from inspections.models import InspectionTask
 from oversight import reports
@@ -88,14 +99,19 @@ def report_request(*, actor: User, kind: str, year: int, quarter: int) -> tuple[
     try:
         with transaction.atomic():
             latest = Report.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
-            report = Report.objects.create(**key, version=latest + 1, requested_by=actor)
+            report = Report.objects.create(
+                **key,
+                version=latest + 1,
+                requested_by=actor,
+                language=translation.get_language() or "",
+            )
             audit_record(
                 actor=actor,
                 action="oversight.report_request",
                 obj=report,
                 after={"kind": kind, "year": year, "quarter": quarter, "version": report.version},
             )
-            transaction.on_commit(lambda: _enqueue(report.pk))
+            _enqueue(report.pk)  # in the outbox, with the report
     except IntegrityError:
         # Another request of the same report won the race: show its build.
         running = Report.objects.filter(**key, status__in=Report.ACTIVE).first()
@@ -106,33 +122,62 @@ def report_request(*, actor: User, kind: str, year: int, quarter: int) -> tuple[
 
 
 def _enqueue(report_id: int) -> None:
-    from oversight.tasks import report_build_task
+    """Queue the report's build through the outbox, in the caller's transaction."""
+    outbox_enqueue("oversight.tasks.report_build_task", report_id)
 
-    report_build_task.delay(report_id)
+
+class _ClaimLost(Exception):
+    """The build was given up for lost (the sweep queued it again, or failed it) while this
+    worker was still on it: this worker's outcome is not written."""
 
 
-def _progress(report_id: int):
-    def report(percent: int) -> None:
-        Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(
-            progress=min(percent, 99)
-        )
+def _held(model, pk: int, claim):
+    """The build ``pk`` while the worker that claimed it at ``claim`` still holds it."""
+    return model.objects.filter(pk=pk, status=Report.Status.RUNNING, started_at=claim)
 
-    return report
+
+def _beat(model, pk: int, claim):
+    """The worker's sign of life while it builds (a plain UPDATE: the build reads in
+    autocommit), with the report's progress when it has one."""
+
+    def beat(percent: int | None = None) -> None:
+        fields: dict = {"heartbeat_at": timezone.now()}
+        if percent is not None:
+            fields["progress"] = min(percent, 99)
+        _held(model, pk, claim).update(**fields)
+
+    return beat
+
+
+def _in_language(job) -> translation.override:
+    """The requester's language, for the message a worker writes."""
+    return translation.override(job.language or settings.LANGUAGE_CODE)
 
 
 def report_build(*, report_id: int) -> Report | None:
     """Build a queued report: claimed first by a conditional UPDATE, so a task delivered twice
     builds it once (the second run returns None). A failure leaves no file and says why."""
+    claim = timezone.now()
     claimed = Report.objects.filter(pk=report_id, status=Report.Status.QUEUED).update(
-        status=Report.Status.RUNNING, started_at=timezone.now(), progress=1
+        status=Report.Status.RUNNING, started_at=claim, heartbeat_at=claim, progress=1
     )
     if not claimed:
         return None
     report = Report.objects.select_related("organisation", "requested_by").get(pk=report_id)
+    with _in_language(report):
+        _build_report(report, claim)
+    report.refresh_from_db()
+    return report
+
+
+def _build_report(report: Report, claim) -> None:
+    beat = _beat(Report, report.pk, claim)
     saved: list = []
     try:
-        data = reports.report_data(report, progress=_progress(report.pk))
+        data = reports.report_data(report, progress=beat)
+        beat()
         pdf = reports.render_pdf(report, data)
+        beat()
         xlsx = reports.render_xlsx(data)
         name = (
             f"{report.kind}-{report.year}q{report.quarter}-v{report.version}-{uuid.uuid4().hex[:8]}"
@@ -143,7 +188,7 @@ def report_build(*, report_id: int) -> Report | None:
             report.xlsx.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
             saved.append(report.xlsx.name)
             sha = reports.digest(data)
-            Report.objects.filter(pk=report.pk).update(
+            if not _held(Report, report.pk, claim).update(
                 status=Report.Status.DONE,
                 progress=100,
                 data=data,
@@ -151,27 +196,30 @@ def report_build(*, report_id: int) -> Report | None:
                 pdf=report.pdf.name,
                 xlsx=report.xlsx.name,
                 finished_at=timezone.now(),
-            )
+            ):
+                raise _ClaimLost
             audit_record(
                 actor=report.requested_by,
                 action="oversight.report_build",
                 obj=report,
                 after={"sha256": sha, "version": report.version},
             )
+    except _ClaimLost:
+        logger.warning("oversight report %s: given up for lost meanwhile, not written", report.pk)
+        for name in saved:
+            report.pdf.storage.delete(name)
     except Exception as exc:  # every failure is recorded; no half-written file stays
         logger.exception("oversight report %s failed", report.pk)
         for name in saved:
             report.pdf.storage.delete(name)
         message = "\n".join(exc.messages) if isinstance(exc, ServiceError) else str(exc)
-        Report.objects.filter(pk=report.pk).update(
+        _held(Report, report.pk, claim).update(
             status=Report.Status.FAILED,
             message=(_("The report could not be built: %(why)s") % {"why": message})[:2000],
             pdf="",
             xlsx="",
             finished_at=timezone.now(),
         )
-    report.refresh_from_db()
-    return report
 
 
 def report_record_download(*, actor: User, report: Report, what: str) -> None:
@@ -279,14 +327,19 @@ def archive_request(*, actor: User, organisation, year: int) -> tuple[Archive, b
     try:
         with transaction.atomic():
             latest = Archive.objects.filter(**key).aggregate(v=Max("version"))["v"] or 0
-            archive = Archive.objects.create(**key, version=latest + 1, requested_by=actor)
+            archive = Archive.objects.create(
+                **key,
+                version=latest + 1,
+                requested_by=actor,
+                language=translation.get_language() or "",
+            )
             audit_record(
                 actor=actor,
                 action="oversight.archive_request",
                 obj=archive,
                 after={"year": year, "version": archive.version},
             )
-            transaction.on_commit(lambda: _enqueue_archive(archive.pk))
+            _enqueue_archive(archive.pk)  # in the outbox, with the archive
     except IntegrityError:
         running = Archive.objects.filter(**key, status__in=Archive.ACTIVE).first()
         if running is None:
@@ -296,52 +349,66 @@ def archive_request(*, actor: User, organisation, year: int) -> tuple[Archive, b
 
 
 def _enqueue_archive(archive_id: int) -> None:
-    from oversight.tasks import archive_build_task
-
-    archive_build_task.delay(archive_id)
+    """Queue the archive's build through the outbox, in the caller's transaction."""
+    outbox_enqueue("oversight.tasks.archive_build_task", archive_id)
 
 
 def archive_build(*, archive_id: int) -> Archive | None:
     """Build a queued archive (claimed by a conditional UPDATE: once). A failure leaves no
     file and says why."""
-    from oversight.archive import build_zip
-
-    claimed = Archive.objects.filter(pk=archive_id, status="queued").update(status="running")
+    claim = timezone.now()
+    claimed = Archive.objects.filter(pk=archive_id, status=Archive.Status.QUEUED).update(
+        status=Archive.Status.RUNNING, started_at=claim, heartbeat_at=claim
+    )
     if not claimed:
         return None
     archive = Archive.objects.select_related("organisation", "requested_by").get(pk=archive_id)
+    with _in_language(archive):
+        _build_archive(archive, claim)
+    archive.refresh_from_db()
+    return archive
+
+
+def _build_archive(archive: Archive, claim) -> None:
+    from oversight.archive import build_zip
+
     saved = ""
     try:
-        data, manifest_sha, entries = build_zip(archive.organisation, archive.year)
+        data, manifest_sha, entries = build_zip(
+            archive.organisation, archive.year, _beat(Archive, archive.pk, claim)
+        )
         with transaction.atomic():
             name = f"archive-{archive.year}-v{archive.version}-r{archive.pk}-{uuid.uuid4().hex[:8]}"
             archive.file.save(f"{name}.zip", ContentFile(data), save=False)
             saved = archive.file.name or ""
-            Archive.objects.filter(pk=archive.pk).update(
-                status="done",
+            if not _held(Archive, archive.pk, claim).update(
+                status=Archive.Status.DONE,
                 file=saved,
                 manifest_sha256=manifest_sha,
                 entries=entries,
                 finished_at=timezone.now(),
-            )
+            ):
+                raise _ClaimLost
             audit_record(
                 actor=archive.requested_by,
                 action="oversight.archive_build",
                 obj=archive,
                 after={"manifest_sha256": manifest_sha, "files": entries},
             )
+    except _ClaimLost:
+        logger.warning("oversight archive %s: given up for lost meanwhile, not written", archive.pk)
+        if saved:
+            archive.file.storage.delete(saved)
     except Exception as exc:
         logger.exception("oversight archive %s failed", archive.pk)
         if saved:
             archive.file.storage.delete(saved)
-        Archive.objects.filter(pk=archive.pk).update(
-            status="failed",
+        _held(Archive, archive.pk, claim).update(
+            status=Archive.Status.FAILED,
             file="",
             message=(_("The archive could not be built: %(why)s") % {"why": exc})[:2000],
             finished_at=timezone.now(),
         )
-    archive.refresh_from_db()
-    return archive
 
 
 def archive_record_download(*, actor: User, archive: Archive) -> None:
