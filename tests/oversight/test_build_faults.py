@@ -237,13 +237,17 @@ def test_a_stalled_archive_is_queued_again_then_failed(county_clerk, county):
         assert jobs_recover_stalled() == {"requeued": 1, "failed": 0}
         assert jobs_recover_stalled() == {"requeued": 0, "failed": 0}
     archive.refresh_from_db()
-    assert (archive.status, archive.started_at, archive.attempts) == ("queued", None, 1)
+    assert (archive.status, archive.started_at, archive.attempts) == (
+        Archive.Status.QUEUED,
+        None,
+        1,
+    )
     assert OutboxMessage.objects.filter(args=[archive.pk], dispatched_at__isnull=True).count() == 2
 
     _lost(archive, attempts=JOB_REQUEUES)
     assert jobs_recover_stalled() == {"requeued": 0, "failed": 1}
     archive.refresh_from_db()
-    assert archive.status == "failed" and "归档中断" in archive.message
+    assert archive.status == Archive.Status.FAILED and "归档中断" in archive.message
 
 
 def test_a_worker_given_up_for_lost_writes_nothing(city_reviewer, orgs, monkeypatch):
