@@ -33,7 +33,8 @@ app.conf.beat_schedule = {
         "schedule": timedelta(seconds=30),
         "options": {"expires": 25},
     },
-    # Imports and exports whose worker died mid-job: queued again, or failed with the reason.
+    # Imports, exports and report and archive builds whose worker died mid-job (the kinds
+    # registered with exchange.stalled): queued again, or failed with the reason.
     "jobs-stalled-sweep": {
         "task": "exchange.tasks.jobs_stalled_sweep",
         "schedule": crontab(minute="*/5"),

@@ -47,8 +47,9 @@ def registry_export_build(export_id: int) -> str | None:
 
 @shared_task
 def jobs_stalled_sweep() -> dict[str, int]:
-    """Every few minutes: queue again, or fail with the reason, the imports and exports whose
-    worker stopped giving signs of life. Running it twice changes nothing more."""
+    """Every few minutes: queue again, or fail with the reason, the imports and exports (and
+    the upper apps' registered jobs: reports, archives) whose worker stopped giving signs of
+    life. Running it twice changes nothing more."""
     from exchange.imports import jobs_recover_stalled
 
     return jobs_recover_stalled()

@@ -210,7 +210,8 @@ else:
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A message taken by a worker that died unacknowledged goes back to the queue after
-        # this long (the jobs-stalled-sweep beat job recovers imports and exports sooner).
+        # this long (the jobs-stalled-sweep beat job recovers imports, exports, reports and
+        # archives sooner).
         "visibility_timeout": 3600,
         # A down broker fails fast instead of holding a request or a worker for minutes.
         "socket_connect_timeout": 2,
