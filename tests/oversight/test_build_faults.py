@@ -275,3 +275,36 @@ def test_a_worker_given_up_for_lost_writes_nothing(city_reviewer, orgs, monkeypa
     built = report_build(report_id=report.pk)  # the re-queued build
     assert built.status == Report.Status.DONE and builds_of(report) == 1
     assert report_build(report_id=report.pk) is None  # delivered twice: built once
+
+
+def test_builds_in_flight_at_the_upgrade_join_the_outbox_and_the_sweep(
+    city_reviewer, county_clerk, county
+):
+    """``oversight/migrations/0007``: a build queued by ``.delay`` before the outbox (its message
+    perhaps lost) is queued again through the outbox, and an archive running with no
+    ``started_at`` is seen by the sweep."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("oversight.migrations.0007_builds_in_flight_join_the_outbox")
+    with override_settings(CELERY_BROKER_URL=BROKER_DOWN):
+        report, _ = report_request(actor=city_reviewer, kind="circular", year=YEAR, quarter=1)
+        archive, _ = archive_request(actor=county_clerk, organisation=county, year=YEAR)
+    failed, _ = report_request(actor=city_reviewer, kind="circular", year=YEAR, quarter=2)
+    Report.objects.filter(pk=failed.pk).update(status="failed")
+    OutboxMessage.objects.all().delete()  # as if sent by ``.delay``, and lost
+    long_ago = timezone.now() - LATER
+    Archive.objects.filter(pk=archive.pk).update(
+        status="running", started_at=None, heartbeat_at=None, requested_at=long_ago
+    )
+
+    migration.forwards(apps, None)
+
+    assert sorted(OutboxMessage.objects.values_list("task_name", "args")) == [(BUILD, [report.pk])]
+    archive.refresh_from_db()
+    assert archive.started_at == long_ago
+    with override_settings(CELERY_BROKER_URL=BROKER_DOWN):
+        assert jobs_recover_stalled() == {"requeued": 1, "failed": 0}
+    archive.refresh_from_db()
+    assert archive.status == Archive.Status.QUEUED and archive.attempts == 1
