@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from core.models import AuditEntry
@@ -270,3 +271,36 @@ def test_the_application_role_can_neither_delete_truncate_nor_switch_off_any_gua
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {table}")
             assert cursor.fetchone()[0] == n, table
+
+
+def test_db_app_role_takes_back_what_leads_to_the_owner(db):
+    """A role made earlier by hand may have kept CREATEROLE (with which, on PostgreSQL 15, it
+    could grant itself the owner's role) or be a member of the owner's role already: the
+    command takes the first back and refuses the second."""
+    role = "sjsj_guards_member"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {role}")
+        cursor.execute(f"CREATE ROLE {role} NOSUPERUSER CREATEROLE CREATEDB")
+        cursor.execute(f"GRANT ALL ON lottery_draw TO {role}")
+    try:
+        call_command("db_app_role", role)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s", [role]
+            )
+            assert cursor.fetchone() == (False, False)
+            cursor.execute(
+                "SELECT has_table_privilege(%s, 'lottery_draw', 'TRUNCATE'), "
+                "has_table_privilege(%s, 'lottery_draw', 'TRIGGER')",
+                [role, role],
+            )
+            assert cursor.fetchone() == (False, False)
+            cursor.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'lottery_draw'")
+            owner = connection.ops.quote_name(cursor.fetchone()[0])
+            cursor.execute(f"GRANT {owner} TO {role}")
+        with pytest.raises(CommandError, match="member of its owner"):
+            call_command("db_app_role", role)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
