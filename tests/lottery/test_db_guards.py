@@ -304,3 +304,32 @@ def test_db_app_role_takes_back_what_leads_to_the_owner(db):
         with connection.cursor() as cursor:
             cursor.execute(f"DROP OWNED BY {role}")
             cursor.execute(f"DROP ROLE {role}")
+
+
+def test_an_early_disclosure_by_sql_is_reported_by_both_verify_commands(executed, capsys):
+    """The triggers let ``disclosed_at`` be set once, as the services do, so the application's
+    role can disclose a drawn list early by SQL: the trail, which records each disclosure,
+    tells it apart from the services' own."""
+    from django.core.management.base import CommandError
+
+    call_command("db_app_role", APP_ROLE)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        cursor.execute("UPDATE lottery_draw SET disclosed_at = now() WHERE id = %s", [executed.pk])
+    capsys.readouterr()
+    with pytest.raises(CommandError):
+        call_command("verify_draw", "--all")
+    out = capsys.readouterr().out
+    assert f"{executed.number}: differs" in out
+    assert "disclosed, but no audit entry records its disclosure" in out
+    with pytest.raises(CommandError, match="disagree"):
+        call_command("verify_audit_chain")
+    assert executed.number in capsys.readouterr().out
+
+
+def test_a_disclosure_by_the_services_agrees_with_the_trail(executed):
+    from lottery.services import draws_disclose_due
+
+    assert draws_disclose_due(today=executed.plan.planned_end.replace(year=2099)) == 1
+    call_command("verify_draw", "--all")
+    call_command("verify_audit_chain")
