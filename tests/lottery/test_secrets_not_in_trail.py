@@ -26,7 +26,7 @@ from inspections.selectors import task_team
 from inspections.services import task_start, tasks_create_for_draw
 from inspectors.models import Inspector
 from lottery.models import Draw
-from lottery.selectors import effective_selections
+from lottery.services import substitution_decide, substitution_request
 from oversight.services import (
     archive_build,
     archive_request,
@@ -59,6 +59,11 @@ def _found(patterns, text: str) -> list[str]:
     return [p.pattern for p in patterns if p.search(text)]
 
 
+def _drawn(draw: Draw) -> list[PollutionSource]:
+    """Every source the draw took, replaced ones and replacements included."""
+    return [s.source for s in draw.selections.select_related("source")]
+
+
 @pytest.fixture
 def undisclosed(
     county,
@@ -77,6 +82,11 @@ def undisclosed(
         with django_capture_on_commit_callbacks(execute=True):
             draw = make_draw(plan, county_clerk, values=VALUES)
         tasks_create_for_draw(draw=draw)
+        # A drawn source replaced (its task cancelled, the replacement's task made).
+        replaced = draw.selections.order_by("-pk").first()
+        with django_capture_on_commit_callbacks(execute=True):
+            sub = substitution_request(actor=county_clerk, selection=replaced, reason="企业已关闭")
+            substitution_decide(actor=county_leader, substitution=sub, approve=True, note="属实")
         # The team opens its task (page and API, each audited) and starts it.
         task = InspectionTask.objects.filter(selection__draw=draw).order_by("pk").first()
         Inspector.objects.filter(pk=task_team(task)[0].inspector.pk).update(user=inspector_a)
@@ -95,6 +105,7 @@ def undisclosed(
     draw.refresh_from_db()
     assert draw.status == Draw.Status.EXECUTED and draw.disclosed_at is None
     assert AuditEntry.objects.filter(action="inspection.view_task").count() == 2
+    assert AuditEntry.objects.filter(action="inspection.task_cancel").count() == 1
     return draw
 
 
@@ -102,7 +113,7 @@ def test_no_seed_witness_value_or_drawn_source_in_the_trail_or_the_logs(undisclo
     draw = undisclosed
     secrets = [*SECRETS_TYPED, draw.seed]
     assert [e.value for e in draw.entropy.order_by("position")] == list(SECRETS_TYPED)
-    drawn = _names([s.source for s in effective_selections(draw)])
+    drawn = _names(_drawn(draw))
 
     trail = {
         e.seq: json.dumps([e.action, e.before, e.after, e.object_repr], ensure_ascii=False)
@@ -145,7 +156,7 @@ def test_no_admin_page_shows_a_secret_or_the_drawn_list(
 ):
     draw = undisclosed
     secrets = [*SECRETS_TYPED, draw.seed]
-    drawn_sources = [s.source for s in effective_selections(draw)]
+    drawn_sources = _drawn(draw)
     drawn = _names(drawn_sources)
     registered = list(admin.site._registry)
     # The walk reaches what the draw left behind, not only empty lists.
