@@ -333,3 +333,66 @@ def test_a_disclosure_by_the_services_agrees_with_the_trail(executed):
     assert draws_disclose_due(today=executed.plan.planned_end.replace(year=2099)) == 1
     call_command("verify_draw", "--all")
     call_command("verify_audit_chain")
+
+
+#: Rows the triggers let in (INSERT is how the services write), added by SQL to a draw that
+#: was executed: each changes what the draw says, and ``verify_draw`` recomputes it all.
+FORGED_ROWS = {
+    "a source added to the drawn list": (
+        "INSERT INTO lottery_drawselection (stratum, position, mode, joint, created_at, draw_id, "
+        "source_id) SELECT stratum, 999, mode, joint, now(), draw_id, %(undrawn)s "
+        "FROM lottery_drawselection WHERE draw_id = %(draw)s ORDER BY id LIMIT 1"
+    ),
+    "an inspector added to a team": (
+        "INSERT INTO lottery_teamassignment (role, created_at, inspector_id, selection_id) "
+        "SELECT 'member', now(), %(inspector)s, id FROM lottery_drawselection "
+        "WHERE draw_id = %(draw)s ORDER BY id LIMIT 1"
+    ),
+    "a witness value added": (
+        "INSERT INTO lottery_drawentropy (position, witness_name, witness_role, value, "
+        "entered_at, draw_id, entered_by_id) SELECT 9, '某人', '群众代表', '123456', now(), "
+        "draw_id, entered_by_id FROM lottery_drawentropy WHERE draw_id = %(draw)s LIMIT 1"
+    ),
+    "an approved substitution with no replacement": (
+        "INSERT INTO lottery_substitution (kind, reason, status, requested_at, decided_at, "
+        "decision_note, decided_by_id, draw_id, requested_by_id, selection_id) "
+        "SELECT 'object', '企业已关闭', 'approved', now(), now(), '', d.executed_by_id, d.id, "
+        "d.executed_by_id, s.id FROM lottery_draw d JOIN lottery_drawselection s "
+        "ON s.draw_id = d.id WHERE d.id = %(draw)s ORDER BY s.id LIMIT 1"
+    ),
+    "a source excluded afterwards": (
+        "INSERT INTO lottery_drawexclusion (reason, detail, draw_id, source_id) "
+        "VALUES ('suspended', '', %(draw)s, %(undrawn)s)"
+    ),
+}
+
+
+@pytest.mark.parametrize("what", sorted(FORGED_ROWS))
+def test_a_row_added_by_sql_to_an_executed_draw_is_found_by_verify_draw(executed, what, capsys):
+    from django.core.management.base import CommandError
+
+    from inspectors.models import Inspector
+    from registry.models import PollutionSource
+
+    drawn = executed.selections.values("source_id")
+    params = {
+        "draw": executed.pk,
+        "undrawn": PollutionSource.objects.exclude(pk__in=drawn)
+        .filter(organisation=executed.organisation, status="active")
+        .values_list("pk", flat=True)
+        .first(),
+        "inspector": Inspector.objects.filter(organisation=executed.organisation)
+        .exclude(pk__in=executed.selections.order_by("id")[:1].values("team__inspector_id"))
+        .values_list("pk", flat=True)
+        .first(),
+    }
+    call_command("verify_draw", executed.number)
+    call_command("db_app_role", APP_ROLE)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        cursor.execute(FORGED_ROWS[what], params)
+        assert cursor.rowcount == 1
+    capsys.readouterr()
+    with pytest.raises(CommandError):
+        call_command("verify_draw", "--all")
+    assert f"{executed.number}: differs" in capsys.readouterr().out
