@@ -199,3 +199,38 @@ def test_no_admin_page_shows_a_secret_or_the_drawn_list(
     )
     assert other is not None
     assert page(chosen) ^ page(other) == set()
+
+
+def test_the_archive_and_the_reports_made_before_disclosure_hold_no_secret(undisclosed):
+    """The city team downloads both; before disclosure it may not see the list."""
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from oversight.models import Archive, Report
+
+    draw = undisclosed
+    secrets = [*SECRETS_TYPED, draw.seed]
+    drawn = _names(_drawn(draw))
+    texts = {}
+    archive = Archive.objects.get(organisation=draw.organisation)
+    assert archive.status == "done" and archive.file
+    with archive.file.open("rb") as f, zipfile.ZipFile(io.BytesIO(f.read())) as z:
+        for name in z.namelist():
+            texts[f"archive:{name}"] = z.read(name).decode("utf-8", "replace")
+    assert f"archive:03-draws/{draw.number}.json" in texts
+    for report in Report.objects.all():
+        assert report.status == "done", report.message
+        texts[f"report:{report.kind}"] = json.dumps(report.data, ensure_ascii=False, default=str)
+        if report.xlsx:
+            with report.xlsx.open("rb") as f:
+                book = load_workbook(io.BytesIO(f.read()))
+            texts[f"xlsx:{report.kind}"] = " ".join(
+                str(c.value) for sheet in book for row in sheet.iter_rows() for c in row
+            )
+    found = {
+        where: [s for s in secrets if s in text] + _found(drawn, text)
+        for where, text in texts.items()
+    }
+    assert not {where: what for where, what in found.items() if what}
