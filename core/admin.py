@@ -191,3 +191,114 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- the admins that come with the libraries, made to leave their trail too --------------------
+# Each module is imported here (registering its admins) and its writable admins replaced; the
+# autodiscovery that follows finds the module imported already and registers nothing twice.
+
+from axes import admin as axes_admin  # noqa: E402
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # noqa: E402
+from django.contrib.auth import admin as auth_admin  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from rest_framework.authtoken import admin as token_admin  # noqa: E402
+from rest_framework.authtoken.models import TokenProxy  # noqa: E402
+
+
+def _replace(model, model_admin) -> None:
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, model_admin)
+
+
+class AuditedGroupAdmin(AuditedAdminMixin, auth_admin.GroupAdmin):
+    """A group's permissions are rights of every member: each change is an audit entry."""
+
+
+class AuditedTokenAdmin(token_admin.TokenAdmin):
+    """An API token made or revoked for a user is an audit entry on that user; the key (the
+    token's primary key, so its text and id) never enters the trail. A token is made or
+    revoked, never handed to another user."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="user.token_create",
+            obj=obj.user,
+            after={"via": "admin", "created": obj.created},
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(actor=request.user, action="user.token_revoke", obj=obj.user)
+        super().delete_model(request, obj)
+
+
+class AuditedAccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    """django-axes' failed logins, seen and never edited here: deleting one unlocks that name
+    from that address, recorded like the user admin's “unlock”."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        self._audit_unlock(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        self._audit_unlock(request, list(queryset))
+        super().delete_queryset(request, queryset)
+
+    @staticmethod
+    def _audit_unlock(request, attempts) -> None:
+        for attempt in attempts:
+            audit_record(
+                actor=request.user,
+                action="user.unlock",
+                object_type="axes.accessattempt",
+                object_id=str(attempt.pk),
+                object_repr=(attempt.username or "")[:200],
+                after={"ip_address": attempt.ip_address, "via": "admin"},
+            )
+
+    @admin.action(
+        description=axes_admin.AccessAttemptAdmin.cleanup_expired_attempts.short_description
+    )
+    def cleanup_expired_attempts(self, request, queryset):
+        count = self.handler.clean_expired_user_attempts(request=request)
+        audit_record(
+            actor=request.user,
+            action="axes.cleanup_expired",
+            object_type="axes.accessattempt",
+            after={"deleted": count},
+        )
+        self.message_user(request, _("%(count)d expired attempts removed.") % {"count": count})
+
+
+class ReadOnlyLogAdmin:
+    """A log of logins is evidence: read here, never edited or deleted."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AccessLogAdmin(ReadOnlyLogAdmin, axes_admin.AccessLogAdmin):
+    pass
+
+
+class AccessFailureLogAdmin(ReadOnlyLogAdmin, axes_admin.AccessFailureLogAdmin):
+    pass
+
+
+_replace(Group, AuditedGroupAdmin)
+_replace(TokenProxy, AuditedTokenAdmin)
+if admin.site.is_registered(AccessAttempt):  # AXES_ENABLE_ADMIN
+    _replace(AccessAttempt, AuditedAccessAttemptAdmin)
+    _replace(AccessLog, AccessLogAdmin)
+    _replace(AccessFailureLog, AccessFailureLogAdmin)

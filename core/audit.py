@@ -97,6 +97,13 @@ def model_snapshot(instance: models.Model, fields: list[str] | None = None) -> d
     return to_jsonable(data)
 
 
+def object_name(obj: models.Model) -> str:
+    """What the trail calls an object: its ``audit_repr()`` where its model has one (a model
+    whose text would name something confidential, e.g. a drawn task's source), else its text."""
+    audit_repr = getattr(obj, "audit_repr", None)
+    return str(audit_repr()) if callable(audit_repr) else str(obj)
+
+
 def audit_record(
     *,
     actor: Any,
@@ -117,7 +124,7 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        object_repr = object_repr or object_name(obj)[:200]
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     actor_name = str(actor)[:150] if actor is not None and actor_id is not None else "system"
     organisation = getattr(actor, "organisation", None) if actor_id else None

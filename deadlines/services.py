@@ -269,7 +269,7 @@ def _tasks(today: date, horizon: date) -> list[Wanted]:
             | Q(kind=InspectionTask.Kind.DRAWN)
             & ~Q(pk__in=PublishedResult.objects.values("task_id"))
         )
-        .select_related("organisation", "source")
+        .select_related("organisation", "source", "selection__draw")
     )
     regimes = deadline_rules_for(list({t.organisation for t in tasks}))
     wanted = []
@@ -277,6 +277,11 @@ def _tasks(today: date, horizon: date) -> list[Wanted]:
         rules = regimes[task.organisation_id]
         link = reverse("inspections:task_detail", args=[task.pk])
         source = task.source.name
+        draw = task.selection.draw if task.selection is not None else None
+        if draw is not None and draw.disclosed_at is None:
+            # Which sources were drawn is confidential until disclosure, and obligations are
+            # read (and escalated) beyond those who may see the list: name the task instead.
+            source = _("task #%(task)s of draw %(draw)s") % {"task": task.pk, "draw": draw.number}
         if task.state in ENTRY_OPEN:
             wanted.append(
                 _after(

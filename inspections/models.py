@@ -121,6 +121,14 @@ class InspectionTask(models.Model):
     def __str__(self) -> str:
         return f"{self.source} · {self.get_kind_display()}"
 
+    def audit_repr(self) -> str:
+        """How the audit trail names the task: a drawn one by its number, never by its source,
+        since which sources were drawn is confidential until disclosure and the trail is read
+        by administrators (its entries are written as the team opens and works the task)."""
+        if self.kind != self.Kind.DRAWN:
+            return str(self)
+        return f"#{self.pk} · {self.get_kind_display()}"
+
 
 class ResultType(models.IntegerChoices):
     """The five result types (002 指引 三 (一)–(五))."""
@@ -218,6 +226,9 @@ class InspectionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} · v{self.version}"
+
+    def audit_repr(self) -> str:
+        return f"{self.task.audit_repr()} · v{self.version}"
 
 
 class Finding(models.Model):

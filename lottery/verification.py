@@ -69,34 +69,56 @@ STATUS_ACTIONS = {
 }
 
 
+#: The audited action that discloses a draw (``disclosed_at`` set once).
+DISCLOSE_ACTION = "draw.disclose"
+
+
 def draws_against_trail() -> list[tuple[str, list[str]]]:
     """Every draw whose row and audit trail disagree: a status reached without its audited
-    transition (e.g. ``UPDATE lottery_draw SET status = …`` by SQL), a draw without its
-    preparation entry, or a draw in the trail whose row is gone. ``(label, problems)``."""
+    transition (e.g. ``UPDATE lottery_draw SET status = …`` by SQL), a disclosure without
+    its entry (``SET disclosed_at = now()``, which the triggers allow once, as the services
+    do), a draw without its preparation entry, or a draw in the trail whose row is gone.
+    ``(label, problems)``."""
     from core.models import AuditEntry
 
     trail: dict[str, list[str]] = {}
+    disclosed: set[str] = set()
     for object_id, action in (
-        AuditEntry.objects.filter(object_type="lottery.draw", action__in=list(STATUS_ACTIONS))
+        AuditEntry.objects.filter(
+            object_type="lottery.draw", action__in=[*STATUS_ACTIONS, DISCLOSE_ACTION]
+        )
         .order_by("seq")
         .values_list("object_id", "action")
     ):
-        trail.setdefault(object_id, []).append(action)
+        if action == DISCLOSE_ACTION:
+            disclosed.add(object_id)
+        else:
+            trail.setdefault(object_id, []).append(action)
     found = []
     rows = {
-        str(pk): (number, status)
-        for pk, number, status in Draw.objects.values_list("pk", "number", "status")
+        str(pk): (number, status, disclosed_at is not None)
+        for pk, number, status, disclosed_at in Draw.objects.values_list(
+            "pk", "number", "status", "disclosed_at"
+        )
     }
-    for pk, (number, status) in sorted(rows.items(), key=lambda item: int(item[0])):
+    for pk, (number, status, is_disclosed) in sorted(rows.items(), key=lambda i: int(i[0])):
         actions = trail.get(pk, [])
         if not actions:
             found.append((number, ["no audit entry records its preparation"]))
             continue
+        problems = []
         expected = STATUS_ACTIONS[actions[-1]]
         if status != expected:
-            found.append(
-                (number, [f"status {status}, but the audit trail's last step says {expected}"])
+            problems.append(f"status {status}, but the audit trail's last step says {expected}")
+        if is_disclosed != (pk in disclosed):
+            # An early disclosure by SQL makes the drawn list public before its time.
+            problems.append(
+                "disclosed, but no audit entry records its disclosure"
+                if is_disclosed
+                else "the audit trail records its disclosure, but it is not disclosed"
             )
+        if problems:
+            found.append((number, problems))
     for pk in sorted(set(trail) - set(rows), key=int):
         found.append((f"#{pk}", ["in the audit trail, but its row is missing from the table"]))
     return found

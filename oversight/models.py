@@ -130,6 +130,9 @@ class TypicalCase(models.Model):
     def __str__(self) -> str:
         return str(self.task)
 
+    def audit_repr(self) -> str:
+        return self.task.audit_repr()  # a drawn task by its number (core.audit.object_name)
+
 
 class DrawFiling(models.Model):
     """A bureau's draw filed with its city team (003 §七(二) “抽查结果报市执法队备案”): when, by

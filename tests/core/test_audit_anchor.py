@@ -13,7 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from core.audit import GENESIS_HASH, audit_checkpoint_publish, audit_record, entry_hash
+from core.audit import (
+    GENESIS_HASH,
+    audit_checkpoint_publish,
+    audit_key,
+    audit_record,
+    entry_hash,
+)
 from core.models import AuditChainHead, AuditCheckpoint, AuditEntry
 from core.tasks import audit_checkpoint_publish_task
 from tests.sql import triggers_off
@@ -26,9 +32,10 @@ def _entries(n=6):
         audit_record(actor=None, action="test.event", object_type="x", object_id=str(i))
 
 
-def _rehash_without_key(start_seq: int) -> None:
+def _rehash_without_key(start_seq: int, *, key: bytes | None = None) -> None:
     """What an intruder with the database but not the key can do: delete an entry and
-    re-chain the rest with plain SHA-256, fixing the head."""
+    re-chain the rest with plain SHA-256, fixing the head. With ``key``: one who holds the
+    audit key as well, so the rewritten chain is keyed and consistent in itself."""
     with triggers_off():
         AuditEntry.objects.filter(seq=start_seq).delete()
         prev = AuditEntry.objects.filter(seq=start_seq - 1).values_list("hash", flat=True).first()
@@ -48,9 +55,10 @@ def _rehash_without_key(start_seq: int) -> None:
                 before=entry.before,
                 after=entry.after,
                 prev_hash=prev,
+                key=key,
             )
             AuditEntry.objects.filter(pk=entry.pk).update(
-                seq=seq, prev_hash=prev, hash=digest, keyed=False
+                seq=seq, prev_hash=prev, hash=digest, keyed=key is not None
             )
             prev, seq = digest, seq + 1
         AuditChainHead.objects.filter(id=1).update(last_seq=seq - 1, last_hash=prev)
@@ -63,6 +71,26 @@ def test_new_entries_are_keyed_and_a_rewrite_without_the_key_is_found(db):
     _rehash_without_key(3)
     with pytest.raises(CommandError, match="not keyed|altered"):
         call_command("verify_audit_chain")
+
+
+def test_a_deleted_entry_rechained_with_the_key_misses_the_published_checkpoint(
+    db, client, tmp_path
+):
+    """The key alone does not let a rewrite pass: the chain is consistent again, but the head
+    published before it is no longer in it, whether the checkpoints are read from the portal's
+    file or from the (append-only) table."""
+    _entries()
+    assert audit_checkpoint_publish_task() == AuditEntry.objects.count()
+    kept = tmp_path / "audit-checkpoints.json"
+    kept.write_bytes(client.get("/public/audit-checkpoints.json").content)
+    _entries(2)  # the trail goes on after the checkpoint
+    call_command("verify_audit_chain", "--checkpoints", str(kept))
+
+    _rehash_without_key(3, key=audit_key())
+    with pytest.raises(CommandError, match="rewritten"):
+        call_command("verify_audit_chain", "--checkpoints", str(kept))
+    with pytest.raises(CommandError, match="rewritten"):
+        call_command("verify_audit_chain")  # the checkpoints stored in the database
 
 
 def test_a_truncated_trail_with_its_head_reset_misses_the_published_checkpoint(

@@ -37,6 +37,22 @@ class Command(BaseCommand):
                 )
             elif row[0]:
                 raise CommandError(f"{role} is a superuser: the application must not be one.")
+            else:
+                # An existing role keeps no attribute that leads back to the tables' owner
+                # (on PostgreSQL 15 a CREATEROLE role may grant itself the owner's role).
+                cursor.execute(f"ALTER ROLE {name} NOCREATEDB NOCREATEROLE NOBYPASSRLS")
+            cursor.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                "AND pg_has_role(%s, c.relowner, 'MEMBER') ORDER BY c.relname LIMIT 1",
+                [role],
+            )
+            owned = cursor.fetchone()
+            if owned is not None:
+                raise CommandError(
+                    f"{role} owns {owned[0]} or is a member of its owner's role: it could "
+                    "disable the triggers. Give the application a role of its own."
+                )
             if password:
                 cursor.execute(f"ALTER ROLE {name} PASSWORD %s", [password])
             cursor.execute("SELECT current_database()")
@@ -45,6 +61,8 @@ class Command(BaseCommand):
                 f"GRANT CONNECT ON DATABASE {database} TO {name}",
                 f"GRANT USAGE ON SCHEMA public TO {name}",
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}",
+                # What an earlier grant (or GRANT ALL) may have given: never needed.
+                f"REVOKE TRUNCATE, TRIGGER, REFERENCES ON ALL TABLES IN SCHEMA public FROM {name}",
                 f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}",
                 "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {name}",
