@@ -44,7 +44,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("oversight", "0005_report_returns_and_year_end"),
+        ("oversight", "0007_builds_in_flight_join_the_outbox"),
         ("lottery", "0013_draw_tables_monotone"),
     ]
     operations = [migrations.RunPython(forwards, backwards)]
