@@ -257,7 +257,7 @@ def _build_bureau(county, clerk, leader, reviewer, tag: str, values: tuple[str, 
 
     build_world(county)
     disclosed_plan = make_plan(county, clerk, leader, quarter=1)
-    make_draw(disclosed_plan, clerk)
+    make_draw(disclosed_plan, clerk, values=(f"{values[0][:3]}001", f"{values[1][:3]}002"))
     draws_disclose_due(today=disclosed_plan.planned_end + timedelta(days=1))
     # Executed, not disclosed: its seed and values show nowhere outside its bureau.
     draw = make_draw(make_plan(county, clerk, leader, quarter=2), clerk, values=values)
@@ -434,14 +434,15 @@ def test_no_url_answers_500_or_leaks_a_secret(
     failures, leaks, cached, requests = [], [], [], 0
     started = time.monotonic()
     spent: dict[str, float] = {}
-    for label, (user, secrets) in personas.items():
+    for turn, (label, (user, secrets)) in enumerate(personas.items()):
         client = Client(raise_request_exception=False)
         if user is not None:
             client.force_login(user)
         first_of: set[str] = set()
         for name, url, is_list in walked:
-            # Junk on every list, and on the first id of each parameterised pattern.
-            junk = JUNK if is_list or name not in first_of else [""]
+            # Junk on every list, and on the first id of each parameterised pattern
+            # (on the latter, each persona its own junk: every kind still reaches each pattern)
+            junk = JUNK if is_list else ["", JUNK[1 + turn % 4]] if name not in first_of else [""]
             first_of.add(name)
             for query in junk:
                 t0 = time.monotonic()
@@ -614,3 +615,109 @@ def test_the_drawn_lists_bad_page_or_class_answers_with_a_message(
     assert response.status_code == 200
     body = response.content.decode()
     assert any(m in body for m in ("页码无效", "显示最后一页", "筛选条件无效"))
+
+
+def test_the_api_with_a_token_answers_no_500_leaks_nothing_and_is_never_stored(world, county_clerk):
+    """The API as a script uses it: a token, no session (the session walk above does not
+    reach the token authentication), every API URL of the URLconf with both suffixes."""
+    from rest_framework.test import APIClient
+
+    from tests.conftest import PASSWORD
+
+    walked, unfilled = _fill(world["ids"])
+    assert unfilled == []
+    api_urls = [url for _name, url, _list in walked if url.startswith("/api/v1/")]
+    assert len(api_urls) > 100
+    draws = world["draws"]
+    secrets = [
+        s
+        for draw in (draws["their_county"], draws["their_city"])
+        for s in [draw.seed, *draw.entropy.values_list("value", flat=True)]
+    ]
+    client = APIClient(raise_request_exception=False)
+    token = client.post(
+        "/api/v1/token/", {"username": county_clerk.username, "password": PASSWORD}
+    ).json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    problems = []
+    for url in api_urls:
+        for query in ("", "?format=api", JUNK[1], JUNK[3]):
+            response = client.get(url + query)
+            content = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
+            body = content.decode("utf-8", "replace")
+            if response.status_code >= 500:
+                problems.append(f"{url}{query[:60]} → {response.status_code}")
+            if "no-store" not in response.get("Cache-Control", ""):
+                problems.append(f"{url}{query[:60]} stored ({response.get('Cache-Control')})")
+            if any(s in body for s in secrets):
+                problems.append(f"{url}{query[:60]} shows another bureau's secret")
+    assert problems == [], "\n".join(problems[:60])
+
+
+NASTY = [
+    "%",
+    "_",
+    "%_%",
+    "\\",
+    "\\\\%",
+    "'",
+    '"',
+    "' OR 1=1 --",
+    "'); DROP TABLE registry_pollutionsource; --",
+    "😀🏭",
+    "\u202e\u200b",
+    "%ED%A0%80",  # a lone surrogate, not UTF-8: decoded with a replacement character
+    "%FF%FE",
+    "<script>alert(1)</script>",
+    "９１４１０８",
+    " " * 50,
+    "\t\r\n",
+    ":* & | ! ( )",
+    "x" * 10_000,
+    "1e309",
+    "-1",
+    "S410823",
+    "null",
+    "[]",
+    "{}",
+]
+SEARCHES = [
+    ("county_clerk", "/registry/sources/?q={}"),
+    ("county_clerk", "/registry/items/?q={}"),
+    ("county_clerk", "/inspectors/?q={}"),
+    ("county_clerk", "/api/v1/sources/?q={}"),
+    ("county_clerk", "/api/v1/inspectors/?q={}"),
+    ("county_clerk", "/lottery/draws/{draw}/?q={}"),
+    ("county_clerk", "/api/v1/draws/{draw}/selections/?q={}"),
+    (None, "/public/results/?q={}"),
+    (None, "/public/draws/{draw}/?q={}"),
+    (None, "/public/check-items/?q={}"),
+]
+
+
+def test_the_search_boxes_take_any_text(request, mine, county_clerk):
+    from urllib.parse import quote
+
+    from lottery.services import draws_disclose_due
+
+    draws_disclose_due(today=mine.plan.planned_end + timedelta(days=1))
+    problems = []
+    for persona, template in SEARCHES:
+        client = Client(raise_request_exception=False)
+        if persona is not None:
+            client.force_login(request.getfixturevalue(persona))
+        for text in NASTY:
+            value = text if text.startswith("%") and len(text) > 3 else quote(text)
+            url = template.replace("{draw}", str(mine.pk)).format(value)
+            response = client.get(url)
+            # 200, or the API's 400 naming the parameter (a search longer than it takes).
+            refused = response.status_code == 400 and url.startswith("/api/")
+            if not (response.status_code == 200 or (refused and "q" in response.json())):
+                problems.append(f"{url[:120]} → {response.status_code}")
+        # And the box still finds what it should.
+        if "{draw}" not in template and "results" not in template:
+            found = client.get(template.format(quote("测试")))
+            assert found.status_code == 200, template
+    assert problems == [], "\n".join(problems)
