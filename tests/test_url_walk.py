@@ -714,7 +714,7 @@ def test_the_search_boxes_take_any_text(request, mine, county_clerk):
             response = client.get(url)
             # 200, or the API's 400 naming the parameter (a search longer than it takes).
             refused = response.status_code == 400 and url.startswith("/api/")
-            if not (response.status_code == 200 or (refused and "q" in response.json())):
+            if not (response.status_code == 200 or (refused and b'"q"' in response.content)):
                 problems.append(f"{url[:120]} → {response.status_code}")
         # And the box still finds what it should.
         if "{draw}" not in template and "results" not in template:
