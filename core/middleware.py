@@ -56,7 +56,14 @@ class PrivateResponsesMiddleware:
         ):
             request.session.set_expiry(self.staff_seconds)
         response = self.get_response(request)
-        if authenticated:
+        # The API authenticates a token in the view (it sets ``request.user`` then), and a
+        # request that carries credentials is private whatever they turned out to be.
+        user = getattr(request, "user", None)
+        if (
+            authenticated
+            or (user is not None and user.is_authenticated)
+            or "HTTP_AUTHORIZATION" in request.META
+        ):
             patch_cache_control(response, no_store=True, private=True)
         response.headers.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         return response

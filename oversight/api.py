@@ -175,7 +175,7 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path=r"download/(?P<what>pdf|xlsx)")
-    def download(self, request, pk=None, what: str = "pdf"):
+    def download(self, request, pk=None, what: str = "pdf", format=None):  # the .json suffix
         from oversight.views import report_file_response
 
         return report_file_response(user=request.user, report=self.get_object(), what=what)

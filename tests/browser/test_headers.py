@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.lottery.scenario import build_world, make_draw, make_plan
+from tests.oversight.conftest import city  # noqa: F401 (a fixture)
 
 
 @pytest.mark.django_db
@@ -63,3 +64,70 @@ def test_no_page_breaks_the_content_security_policy(page, login, admin_user, cou
         page.goto(url)
         page.wait_for_load_state("networkidle")
     assert violations == []
+
+
+def _html_pages() -> list[str]:
+    """Every page of the URLconf without parameters that a browser opens as a page (not the
+    API, downloads, the admin's or the logout), read from the URLconf itself."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(resolver, prefix=""):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern) and entry.name:
+                yield entry.name, prefix + str(entry.pattern)
+
+    pages = []
+    for name, raw in walk(get_resolver()):
+        if "<" in raw or "(?P" in raw or "^" in raw or raw.startswith(("api/", "admin/")):
+            continue
+        if name in ("logout", "set_language") or not (raw == "" or raw.endswith("/")):
+            continue  # downloads (.xlsx, .json, .csv, .py, .ico) are not pages
+        pages.append("/" + raw)
+    return sorted(set(pages))
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("city")  # 焦作's three counties in 2026 Q1: the charts have data
+def test_every_page_and_its_charts_live_with_the_policy(
+    page, login, city_reviewer, county_clerk, province_viewer
+):
+    """Each persona opens every page: no script refused by the policy, no script error, and
+    every chart of the dashboard drawn (its data read from a JSON script element)."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"{page.url}: {m.text}")
+            if m.type == "error" and ("Content Security Policy" in m.text or "Refused" in m.text)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    pages = _html_pages()
+    assert "/oversight/reports/" in pages and "/lottery/quotas/" in pages
+    for user in (county_clerk, city_reviewer, province_viewer):
+        login(user)
+        for url in pages:
+            url += "?year=2026&quarter=1"
+            answer = page.request.get(url)  # with the page's cookies
+            assert answer.status < 500, (url, answer.status)
+            if (
+                answer.status == 405
+                or "text/html" not in answer.headers.get("content-type", "")
+                or "attachment" in answer.headers.get("content-disposition", "")
+            ):
+                continue  # a download, or an empty error (POST only: 405)
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            charts = page.locator(".oversight-chart")
+            if charts.count():
+                page.wait_for_function(
+                    "document.querySelectorAll('.oversight-chart:not([data-rendered=\"1\"])')"
+                    ".length === 0"
+                )
+                assert page.locator("canvas, svg").count() >= charts.count(), url
+        page.context.clear_cookies()
+    assert problems == [], "\n".join(problems[:40])

@@ -44,8 +44,14 @@ def test_the_token_endpoint_is_throttled_like_the_login_page(county_clerk):
     client = APIClient()
     for _ in range(3):
         assert _token(client, county_clerk.username, "wrong").status_code in (400, 429)
-    # Locked: even the right password gets no token (and the same words as a wrong one).
-    assert _token(client, county_clerk.username).status_code in (400, 403, 429)
+    # Locked: even the right password gets no token, in the same words as a name that does
+    # not exist (locked the same way).
+    locked = _token(client, county_clerk.username)
+    assert locked.status_code in (400, 403, 429) and "token" not in locked.json()
+    for _ in range(3):
+        _token(client, "nobody-like-this", "wrong")
+    unknown = _token(client, "nobody-like-this")
+    assert (unknown.status_code, unknown.content) == (locked.status_code, locked.content)
     # From another computer the name still works: nobody locks a colleague out.
     assert _token(client, county_clerk.username, ip="10.1.1.2").status_code == 200
 
@@ -60,3 +66,6 @@ def test_a_deactivated_account_stops_at_once(county_clerk, client):
     county_clerk.save(update_fields=["is_active"])
     assert client.get("/lottery/plans/").status_code == 302  # to the login page
     assert api.get("/api/v1/draws/").status_code in (401, 403)
+    # Nor is a new token issued to it.
+    api.credentials()
+    assert _token(api, county_clerk.username).status_code == 400
