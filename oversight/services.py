@@ -133,7 +133,7 @@ class _ClaimLost(Exception):
 
 def _held(model, pk: int, claim):
     """The build ``pk`` while the worker that claimed it at ``claim`` still holds it."""
-    return model.objects.filter(pk=pk, status=Report.Status.RUNNING, started_at=claim)
+    return model.objects.filter(pk=pk, status=model.Status.RUNNING, started_at=claim)
 
 
 def _beat(model, pk: int, claim):

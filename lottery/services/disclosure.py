@@ -14,6 +14,7 @@ from core.audit import audit_record
 from core.errors import ServiceError
 from core.models import User
 from lottery.models import CompletedCheck, Draw, DrawSelection, Substitution
+from lottery.verification import DISCLOSE_ACTION
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -87,7 +88,7 @@ def draws_disclose_due(*, today: date | None = None) -> int:
             if Draw.objects.filter(pk=draw.pk, disclosed_at__isnull=True).update(
                 disclosed_at=timezone.now()
             ):
-                audit_record(actor=None, action="draw.disclose", obj=draw)
+                audit_record(actor=None, action=DISCLOSE_ACTION, obj=draw)
                 count += 1
     return count
 
@@ -102,7 +103,7 @@ def draw_disclose_inspected(*, draw: Draw) -> bool:
             pk=draw.pk, status=Draw.Status.EXECUTED, disclosed_at__isnull=True
         ).update(disclosed_at=timezone.now())
         if disclosed:
-            audit_record(actor=None, action="draw.disclose", obj=draw, after={"why": "inspected"})
+            audit_record(actor=None, action=DISCLOSE_ACTION, obj=draw, after={"why": "inspected"})
     return bool(disclosed)
 
 
